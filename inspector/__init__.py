@@ -1,0 +1,33 @@
+"""cot-inspector: re-do the arithmetic of every chain of thought and classify how its answer was reached."""
+
+from .errors import InputError, InspectorError, RulesError, StoreError
+from .load import iter_chains, read_chains
+from .model import ChainInput, ChainResult, Claim, ClaimStatus, FinalAnswer, Finding, Severity, Step, ValueFlow, Verdict
+from .pipeline import verify_chain, verify_chains, verify_text
+from .rules import RuleSet, default_rules, load_rules
+
+__all__ = [
+    "ChainInput",
+    "ChainResult",
+    "Claim",
+    "ClaimStatus",
+    "FinalAnswer",
+    "Finding",
+    "InputError",
+    "InspectorError",
+    "RuleSet",
+    "RulesError",
+    "Severity",
+    "Step",
+    "StoreError",
+    "ValueFlow",
+    "Verdict",
+    "default_rules",
+    "iter_chains",
+    "load_rules",
+    "read_chains",
+    "verify_chain",
+    "verify_chains",
+    "verify_text",
+]
+__version__ = "0.1.0"

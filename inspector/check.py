@@ -1,0 +1,332 @@
+"""Re-check each formula exactly: rationals first, sympy objects for the rest, never floats.
+
+A stated decimal with d digits is right when it is the true value rounded to d digits; an integer
+stated for a non-integer is wrong unless its line marks it approximate; calculator float noise
+(``14.999999999999998``) is the value it approximates. What cannot be parsed or evaluated within
+bounds is ``unverifiable`` with a reason, never "correct".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .arith import (
+    APPROX,
+    OF,
+    Node,
+    parse_tokens,
+    PCT,
+    NotRational,
+    PolyValue,
+    Unverifiable,
+    Value,
+    evaluate,
+    format_value,
+    symbols_of,
+    to_sympy,
+)
+from .extract import Formula, Side
+from .model import Claim, ClaimStatus
+from .rules import RuleSet
+
+
+@dataclass(slots=True)
+class Checked:
+    """A claim together with what the trace stage needs: its computation and both values."""
+
+    claim: Claim
+    formula: Formula
+    computation: Side | None
+    """The side that was computed (whose literals are the operands)."""
+    stated_value: Fraction | None
+    """The value the text asserts, which later steps may reuse."""
+    actual_value: Fraction | None
+    position: int
+
+
+def side_value(side: Side) -> Value | None:
+    """Exact value of a parsed side; ``None`` when it leaves the rationals (see ``exact_equal``)."""
+    if side.node is None:
+        return None
+    try:
+        return evaluate(side.node)
+    except NotRational:
+        return None
+
+
+def _approx_value(side: Side) -> Fraction | None:
+    """A 40-digit rational approximation for irrational sides (roots, pi)."""
+    if side.node is None:
+        return None
+    try:
+        expr = to_sympy(side.node)
+        if expr.free_symbols:
+            return None
+        num = expr.evalf(40)
+        if not num.is_real:
+            return None
+        return Fraction(str(num))
+    except (Unverifiable, ValueError, TypeError, ZeroDivisionError):
+        return None
+
+
+def literal_matches(
+    actual: Fraction, side: Side, approx: bool, rules: RuleSet, exact_known: bool = True
+) -> bool:
+    """Is a bare stated number an acceptable writing of ``actual``?"""
+    lit = side.literal
+    assert lit is not None
+    stated = side_value(side)
+    if not isinstance(stated, Fraction):
+        return False
+    if exact_known and stated == actual:
+        return True
+    decimals = lit.decimals
+    scale = Fraction(1)
+    if side.tokens[-1].kind == 12:  # PCT: digits count in percent
+        scale = Fraction(1, 100)
+    unit = Fraction(1, 10**decimals) * scale
+    diff = abs(actual - stated)
+    if lit.sig >= rules.float_noise_digits and actual != 0:
+        if diff <= abs(actual) * Fraction(rules.float_noise_relative):
+            return True
+    if approx:
+        return diff < unit if decimals == 0 else diff <= unit
+    if decimals == 0:
+        return False
+    if diff * 2 <= unit:
+        return True
+    if rules.allow_truncation and diff < unit and abs(stated) < abs(actual):
+        return True
+    return False
+
+
+def check_pair(
+    formula: Formula, left: Side, right: Side, relation: int, rules: RuleSet, approx_values: bool = True
+) -> tuple[ClaimStatus, str, str | None, str | None, Side | None, Fraction | None, Fraction | None, Side]:
+    """Compare two sides: (status, stated text, actual text, reason, computation, stated, actual, stated side).
+
+    Normally the left side is computed and the right one stated (``3 + 4 = 7``); when the left is
+    a bare number and the right an expression (``900 = 1019 + 437 + 468``) it is the other way round.
+    """
+    computed, stated = left, right
+    if left.is_literal and not right.is_literal:
+        computed, stated = right, left
+    stated_text = _text_of(stated)
+    for side in (computed, stated):
+        if side.node is None:
+            return (ClaimStatus.UNVERIFIABLE, stated_text, None, side.error or "could not parse", computed,
+                    None, None, stated)
+    if (computed.node is not None and symbols_of(computed.node)) or (stated.node is not None and symbols_of(stated.node)):
+        return ClaimStatus.UNVERIFIABLE, stated_text, None, "has letters", computed, None, None, stated
+    approx = relation == APPROX or formula.approx_line
+    try:
+        actual = side_value(computed)
+        claimed = side_value(stated)
+    except Unverifiable as exc:
+        return ClaimStatus.UNVERIFIABLE, stated_text, None, str(exc), computed, None, None, stated
+    if isinstance(actual, PolyValue) or isinstance(claimed, PolyValue):
+        return ClaimStatus.UNVERIFIABLE, stated_text, None, "has letters", computed, None, None, stated
+    if actual is None or claimed is None:
+        return _irrational_pair(computed, stated, approx, rules, stated_text)
+    ok = literal_matches(actual, stated, approx, rules) if stated.is_literal else actual == claimed
+    if not ok and _percent_on_one_side(computed, stated):
+        # "45 + 21 + 28 = 94%" sums percentages; "48 = 120%" says what 48 corresponds to
+        if actual * 100 == claimed or actual == claimed * 100:
+            ok = True
+        else:
+            return (ClaimStatus.UNVERIFIABLE, stated_text, format_value(actual),
+                    "percent on one side only: a correspondence, not an equality", computed, claimed, actual, stated)
+    if not ok and stated is right and _running_total(actual, right):
+        ok = True
+    if not ok and _other_reading(computed, stated, claimed, actual, approx, rules):
+        ok = True
+    status = ClaimStatus.CORRECT if ok else ClaimStatus.WRONG
+    return status, stated_text, format_value(actual), None, computed, claimed, actual, stated
+
+
+_CENT_UNITS = ("cents", "cent", "percent")
+
+
+def _other_reading(
+    computed: Side, stated: Side, claimed: Fraction, actual: Fraction, approx: bool, rules: RuleSet
+) -> bool:
+    """Readings grade-school text intends where the strict one fails.
+
+    ``25 / 1/3 = 75`` divides by the fraction one third; ``$1 / 2 = 50 cents`` changes unit;
+    ``x% = 15% of $300`` states the percentage, then what it is of. Each is tried only after the
+    strict reading failed, so a real slip stays a slip unless some reading makes it right.
+    """
+    if stated.unit in _CENT_UNITS and computed.unit not in _CENT_UNITS and actual * 100 == claimed:
+        return True
+    node = computed.node
+    if node is not None and _has_division_chain(node):
+        try:
+            alt = evaluate(_regroup_divisions(node))
+        except (NotRational, Unverifiable):
+            alt = None
+        if isinstance(alt, Fraction):
+            if stated.is_literal and literal_matches(alt, stated, approx, rules):
+                return True
+            if alt == claimed:
+                return True
+    if any(t.kind == OF for t in stated.tokens):
+        cut = stated.tokens[: next(i for i, t in enumerate(stated.tokens) if t.kind == OF)]
+        try:
+            v = evaluate(parse_tokens(cut))
+        except (NotRational, Unverifiable):
+            return False
+        return v == actual
+    return False
+
+
+def _has_division_chain(node: Node) -> bool:
+    tag = node[0]
+    if tag == "div" and node[1][0] == "div":
+        return True
+    if tag in ("num", "sym"):
+        return False
+    if tag == "add":
+        return any(_has_division_chain(sub) for _, sub in node[1])
+    return any(isinstance(c, tuple) and _has_division_chain(c) for c in node[1:])
+
+
+def _regroup_divisions(node: Node) -> Node:
+    """``a / b / c`` read as ``a / (b/c)``: dividing by a fraction written inline."""
+    tag = node[0]
+    if tag == "div" and node[1][0] == "div":
+        inner = node[1]
+        return ("div", _regroup_divisions(inner[1]), ("div", inner[2], _regroup_divisions(node[2])))
+    if tag in ("num", "sym"):
+        return node
+    if tag == "add":
+        return ("add", [(sign, _regroup_divisions(sub)) for sign, sub in node[1]])
+    return (tag,) + tuple(_regroup_divisions(c) if isinstance(c, tuple) else c for c in node[1:])
+
+
+def _percent_on_one_side(a: Side, b: Side) -> bool:
+    pa = any(t.kind == PCT for t in a.tokens)
+    pb = any(t.kind == PCT for t in b.tokens)
+    return pa != pb
+
+
+def _running_total(actual: Fraction, right: Side) -> bool:
+    """``3/2 = 1.50 + 3.00 = 4.50``: a running computation whose next side starts from the result."""
+    node = right.node
+    if node is None or node[0] != "add":
+        return False
+    first_sign, first = node[1][0]
+    try:
+        v = evaluate(first)
+    except (NotRational, Unverifiable):
+        return False
+    return isinstance(v, Fraction) and v * first_sign == actual
+
+
+def _irrational_pair(
+    computed: Side, stated: Side, approx: bool, rules: RuleSet, stated_text: str
+) -> tuple[ClaimStatus, str, str | None, str | None, Side | None, Fraction | None, Fraction | None, Side]:
+    a = _approx_value(computed)
+    if a is None:
+        return ClaimStatus.UNVERIFIABLE, stated_text, None, "could not evaluate", computed, None, None, stated
+    actual_text = f"≈{float(a):.10g}"
+    if stated.is_literal:
+        ok = literal_matches(a, stated, approx, rules, exact_known=False)
+        claimed = side_value(stated)
+        return (ClaimStatus.CORRECT if ok else ClaimStatus.WRONG, stated_text, actual_text, None, computed,
+                claimed if isinstance(claimed, Fraction) else None, None, stated)
+    try:
+        assert computed.node is not None and stated.node is not None
+        diff = (to_sympy(computed.node) - to_sympy(stated.node)).simplify()
+    except (Unverifiable, TypeError, ValueError):
+        return ClaimStatus.UNVERIFIABLE, stated_text, actual_text, "could not compare", computed, None, None, stated
+    if diff == 0:
+        return ClaimStatus.CORRECT, stated_text, actual_text, None, computed, None, None, stated
+    if diff.is_number:
+        return ClaimStatus.WRONG, stated_text, actual_text, None, computed, None, None, stated
+    return ClaimStatus.UNVERIFIABLE, stated_text, actual_text, "could not compare", computed, None, None, stated
+
+
+def _text_of(side: Side) -> str:
+    if not side.tokens:
+        return ""
+    return " ".join(t.text for t in side.tokens)
+
+
+def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> list[Checked]:
+    """Check each adjacent pair of a formula's sides; pairs with letters are left to ``derive``."""
+    out: list[Checked] = []
+    sides = formula.sides
+    for i in range(len(sides) - 1):
+        left, right = sides[i], sides[i + 1]
+        if formula.kind == "continuation" and i == 0:
+            continue  # compared with the line above by ``derive``
+        if i == 0 and len(sides) >= 3 and left.is_literal and not right.is_literal:
+            # "Remaining 10 = 62,300/10 = 6,230": a bare number before a computation can be a label;
+            # it is one when the computation agrees with what follows and not with it
+            status3 = check_pair(formula, right, sides[2], formula.relations[1], rules)[0]
+            status1 = check_pair(formula, left, right, formula.relations[0], rules)[0]
+            if status3 is ClaimStatus.CORRECT and status1 is ClaimStatus.WRONG:
+                continue
+        status, stated_text, actual_text, reason, computed, claimed, actual, stated_side = check_pair(
+            formula, left, right, formula.relations[i], rules
+        )
+        if status is ClaimStatus.UNVERIFIABLE and reason == "has letters":
+            continue
+        if status is ClaimStatus.UNVERIFIABLE and (left.node is None) and (right.node is None):
+            continue  # neither side is arithmetic: words around an "=", not a claim
+        span = (left.start, right.end)
+        claim = Claim(
+            step=formula.step,
+            span=span,
+            text=text[span[0] : span[1]],
+            stated=text[stated_side.start : stated_side.end] if stated_side.tokens else stated_text,
+            actual=actual_text,
+            status=status,
+            kind=formula.kind,
+            rule=rule if status is not ClaimStatus.UNVERIFIABLE else "unverifiable",
+            reason=reason,
+            stated_span=(stated_side.start, stated_side.end),
+        )
+        out.append(Checked(claim, formula, computed, claimed, actual, span[0]))
+    return out
+
+
+def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checked]:
+    """A GSM8K annotation ``<<expr=result>>`` and, when it differs, the number written after it."""
+    lhs, rhs = formula.sides
+    out = []
+    ann_end = text.find(">>", lhs.start) + 2
+    status, stated_text, actual_text, reason, computed, claimed, actual, _ = check_pair(
+        formula, lhs, rhs, formula.relations[0], rules
+    )
+    if status is ClaimStatus.UNVERIFIABLE and reason == "has letters":
+        reason = "letters in a calculator annotation"
+    span = (formula.start, ann_end)
+    inner = text[lhs.start : rhs.end]
+    visible = formula.visible
+    stated_value = claimed
+    if visible is not None:
+        stated_value = visible.value  # type: ignore[assignment]
+    out.append(
+        Checked(
+            Claim(formula.step, span, inner, text[rhs.start : rhs.end] or stated_text, actual_text, status,
+                  "annotation", "annotation" if status is not ClaimStatus.UNVERIFIABLE else "unverifiable",
+                  reason, (rhs.start, rhs.end)),
+            formula, computed if computed is lhs else lhs, stated_value, actual, formula.start,
+        )
+    )
+    if visible is not None and actual is not None and claimed is not None and visible.value != claimed:
+        vside = Side([visible], visible.start, visible.end)
+        vside.node = ("num", visible.value, visible)
+        ok = literal_matches(actual, vside, formula.approx_line, rules)
+        out.append(
+            Checked(
+                Claim(formula.step, (visible.start, visible.end), visible.text, visible.text,
+                      format_value(actual), ClaimStatus.CORRECT if ok else ClaimStatus.WRONG,
+                      "annotation_result", "annotation_result", None, (visible.start, visible.end)),
+                formula, lhs, visible.value, actual, visible.start,  # type: ignore[arg-type]
+            )
+        )
+    return out

@@ -1,0 +1,342 @@
+"""Check derivations across lines: each rewrite of an equation or expression must stay equivalent.
+
+Within-line checks miss the slips that matter most: ``900 = 195 + … − 468 − 3X`` followed by
+``900 = 1717 − 905 − 3X`` holds no false equality on either line. Here letters are symbols and
+each line is a polynomial over the rationals, so "the same equation" means proportional
+polynomials, and a rewrite whose constant part moved is a slip. The slip is then pinned to the one
+number that, corrected, restores equivalence, preferring a number the line above explains (the
+sum of a run of its terms), which is how a person would point at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .arith import (
+    Node,
+    NotRational,
+    PolyValue,
+    Token,
+    Unverifiable,
+    Value,
+    as_poly,
+    evaluate,
+    format_value,
+    literals,
+    symbols_of,
+)
+from .check import Checked
+from .extract import Formula, Side
+from .model import Claim, ClaimStatus
+
+
+@dataclass(slots=True)
+class Link:
+    """One line of a derivation, linked to the line it rewrites (or starting a new derivation)."""
+
+    formula: Formula
+    poly: PolyValue | None
+    """``left − right`` of an equation, or the value of a continued expression."""
+    prev: Link | None = None
+    start: Link | None = None
+    equation_mode: bool = False
+    """Linked to a line with letters: a false numeric equality here is a contradiction, not a slip."""
+    checked: list[Checked] = field(default_factory=list)
+
+
+def _value(side: Side) -> Value | None:
+    if side.node is None:
+        return None
+    try:
+        return evaluate(side.node)
+    except (NotRational, Unverifiable):
+        return None
+
+
+def subtract(a: Value, b: Value) -> PolyValue:
+    pa, pb = as_poly(a), as_poly(b)
+    terms = dict(pa.terms)
+    for m, c in pb.terms.items():
+        terms[m] = terms.get(m, Fraction(0)) - c
+    return PolyValue(terms)
+
+
+def _norm(side: Side) -> str:
+    return "".join(t.text for t in side.tokens)
+
+
+def _has_letters(formula: Formula) -> bool:
+    return any(side.node is not None and symbols_of(side.node) for side in formula.sides)
+
+
+def link_lines(formulas: list[Formula]) -> list[Link]:
+    """Derivation links between consecutive equation lines (prose lines in between are skipped)."""
+    links: list[Link] = []
+    prev: Link | None = None
+    by_line: dict[int, list[Formula]] = {}
+    for f in formulas:
+        if f.kind != "annotation":
+            by_line.setdefault(f.line, []).append(f)
+    for line in sorted(by_line):
+        fs = by_line[line]
+        f = fs[0]
+        usable = len(fs) == 1 and all(s.node is not None for s in f.sides[1 if f.kind == "continuation" else 0 :])
+        if not usable or f.cut_left:
+            prev = None
+            continue
+        if f.kind == "continuation":
+            link = Link(f, None, prev=prev)
+        elif len(f.sides) == 2:
+            left, right = _value(f.sides[0]), _value(f.sides[1])
+            if left is None or right is None:
+                prev = None
+                continue
+            link = Link(f, subtract(left, right), prev=prev)
+        else:
+            prev = None
+            continue
+        links.append(link)
+        prev = link
+    return links
+
+
+def _constant_offset(a: PolyValue, b: PolyValue) -> tuple[Fraction, Fraction] | None:
+    """``(k, δ)`` with ``b = k·a + δ`` in the non-constant part, when ``b``'s letters are ``k`` times ``a``'s."""
+    na, nb = a.without_constant(), b.without_constant()
+    if not na or not nb or set(na) != set(nb):
+        return None
+    m0 = next(iter(na))
+    k = nb[m0] / na[m0]
+    if any(nb[m] != k * c for m, c in na.items()):
+        return None
+    return k, b.constant() - k * a.constant()
+
+
+def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: str) -> list[Link]:
+    """Link lines and check each rewrite; the links carry their claims (``Link.checked``)."""
+    links = link_lines(formulas)
+    for link in links:
+        prev = link.prev
+        f = link.formula
+        if prev is None:
+            link.start = link
+            continue
+        if f.kind == "continuation":
+            _check_continuation(link, prev, text, cont_rule)
+            continue
+        pf = prev.formula
+        if prev.poly is None or link.poly is None or len(pf.sides) != 2:
+            link.start = link
+            link.prev = None
+            continue
+        same_left = _norm(pf.sides[0]) == _norm(f.sides[0])
+        letters = _has_letters(pf) or prev.equation_mode
+        if same_left:
+            r1, r2 = _value(pf.sides[1]), _value(f.sides[1])
+            assert r1 is not None and r2 is not None
+            diff = subtract(r2, r1)
+            if diff.is_constant and (letters or _has_letters(f)):
+                _record(link, prev, pf.sides[1], f.sides[1], diff.constant(), text, rule, Fraction(1))
+                continue
+        offset = _constant_offset(prev.poly, link.poly)
+        if offset is None:
+            if link.poly.is_constant and prev.poly.is_constant and same_left and letters:
+                delta = link.poly.constant() - prev.poly.constant()
+                _record(link, prev, pf.sides[1], f.sides[1], -delta, text, rule, Fraction(1))
+                continue
+            link.start = link
+            link.prev = None
+            continue
+        k, delta = offset
+        if delta == 0:
+            _record(link, prev, pf.sides[1], f.sides[1], Fraction(0), text, rule, k)
+            continue
+        # which side moved: compare the written sides; a slip in the right side of "a = b" shows as −δ
+        if _norm(pf.sides[0]) == _norm(f.sides[0]):
+            _record(link, prev, pf.sides[1], f.sides[1], -delta, text, rule, k)
+        elif _norm(pf.sides[1]) == _norm(f.sides[1]):
+            _record(link, prev, pf.sides[0], f.sides[0], delta, text, rule, k)
+        elif not _record_equation(link, prev, delta, k, text, rule):
+            link.start = link
+            link.prev = None
+    return links
+
+
+def _check_continuation(link: Link, prev: Link, text: str, rule: str) -> None:
+    """``= 2024 − 905`` under ``195 + 367 + … − 468``: the new side must equal the last one above."""
+    f, pf = link.formula, prev.formula
+    old_side = pf.sides[-1]
+    new_side = f.sides[1]
+    a, b = _value(old_side), _value(new_side)
+    link.start = prev.start or prev
+    link.equation_mode = prev.equation_mode or _has_letters(pf)
+    if a is None or b is None:
+        return
+    diff = subtract(b, a)
+    if not diff.is_constant:
+        status = ClaimStatus.WRONG
+        _add(link, new_side, old_side, text, status, format_value(a), rule, None, None)
+        return
+    _record(link, prev, old_side, new_side, diff.constant(), text, rule, Fraction(1))
+
+
+def _record(
+    link: Link, prev: Link, old: Side, new: Side, delta: Fraction, text: str, rule: str, k: Fraction
+) -> None:
+    """A rewrite ``old → new`` whose values differ by ``delta`` (zero when it is right)."""
+    link.start = prev.start or prev
+    link.equation_mode = prev.equation_mode or _has_letters(prev.formula)
+    old_value = _value(old)
+    actual_text = format_value(old_value) if old_value is not None else None
+    if delta == 0:
+        _add(link, new, old, text, ClaimStatus.CORRECT, actual_text, rule, None, None)
+        return
+    pinned = _pin(old, new, delta)
+    if pinned is not None:
+        tok, true_value = pinned
+        _add(link, new, old, text, ClaimStatus.WRONG, format_value(true_value), rule, tok, true_value)
+    else:
+        _add(link, new, old, text, ClaimStatus.WRONG, actual_text, rule, None, None)
+
+
+def _record_equation(link: Link, prev: Link, delta: Fraction, k: Fraction, text: str, rule: str) -> bool:
+    """Both sides were rewritten: a slip only when one number, corrected, is explained by the line above.
+
+    Otherwise the line is taken as a new equation (``900 = Y + 437 + …`` after ``Y = 1019 − 3X``
+    substitutes, it does not rewrite), and ``False`` says the link should be cut.
+    """
+    f, pf = link.formula, prev.formula
+    for old, new, sign in ((pf.sides[1], f.sides[1], -1), (pf.sides[0], f.sides[0], 1)):
+        pinned = _pin(old, new, delta * sign, explained_only=True) if _norm(old) != _norm(new) else None
+        if pinned is not None:
+            link.start = prev.start or prev
+            link.equation_mode = prev.equation_mode or _has_letters(pf)
+            tok, true_value = pinned
+            _add(link, new, old, text, ClaimStatus.WRONG, format_value(true_value), rule, tok, true_value)
+            return True
+    return False
+
+
+def _add(
+    link: Link, new: Side, old: Side, text: str, status: ClaimStatus, actual: str | None, rule: str,
+    tok: Token | None, true_value: Fraction | None,
+) -> None:
+    if tok is not None:
+        span = (tok.start, tok.end)
+        stated = text[tok.start : tok.end]
+        stated_value: Fraction | None = tok.value  # type: ignore[assignment]
+    else:
+        span = (new.start, new.end)
+        stated = text[new.start : new.end]
+        # what later lines may reuse: "X = 73" states 73; "= 1119" continuing arithmetic states
+        # 1119; "900 = 1924" inside a derivation with letters states nothing anyone reuses
+        nv = _value(new)
+        stated_value = _lone_number(link.formula)
+        if stated_value is None and isinstance(nv, Fraction) and not link.equation_mode:
+            stated_value = nv
+        true_value = _value(old) if isinstance(_value(old), Fraction) else None  # type: ignore[assignment]
+    f = link.formula
+    claim = Claim(
+        step=f.step,
+        span=span if status is ClaimStatus.WRONG else (f.start, f.end),
+        text=text[f.start : f.end],
+        stated=stated if status is ClaimStatus.WRONG else text[new.start : new.end],
+        actual=actual,
+        status=status,
+        kind="continuation" if f.kind == "continuation" else "rewrite",
+        rule=rule,
+        reason=None,
+        stated_span=span,
+    )
+    link.checked.append(Checked(claim, f, None, stated_value, true_value, span[0]))
+
+
+def _lone_number(f: Formula) -> Fraction | None:
+    """``X = 73``: the number a solved line states."""
+    if len(f.sides) != 2:
+        return None
+    for side, other in ((f.sides[0], f.sides[1]), (f.sides[1], f.sides[0])):
+        if side.is_literal and other.node is not None and other.node[0] == "sym":
+            v = _value(side)
+            return v if isinstance(v, Fraction) else None
+    return None
+
+
+def _pin(old: Side, new: Side, delta: Fraction, explained_only: bool = False) -> tuple[Token, Fraction] | None:
+    """The number in ``new`` which, corrected, makes ``new`` equal ``old`` again.
+
+    ``delta`` is ``value(new) − value(old)``. Among several candidates prefer a number that is not
+    copied from the line above and whose true value the line above explains.
+    """
+    if new.node is None or old.node is None:
+        return None
+    old_literals = {t.value for t in literals(old.node)}
+    explained = _explained_values(old.node)
+    candidates: list[tuple[int, int, Token, Fraction]] = []
+    for tok in literals(new.node):
+        try:
+            base = evaluate(new.node)
+            bumped = evaluate(new.node, {tok.start: tok.value + 1})  # type: ignore[operator]
+        except (NotRational, Unverifiable):
+            continue
+        slope = subtract(bumped, base)
+        if not slope.is_constant or slope.constant() == 0:
+            continue
+        true_value: Fraction = tok.value - delta / slope.constant()  # type: ignore[operator]
+        score = (0 if abs(true_value) in explained else 1) + (0 if tok.value not in old_literals else 2)
+        candidates.append((score, tok.start, tok, true_value))
+    if not candidates:
+        return None
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    score, _, tok, true_value = candidates[0]
+    if explained_only and score != 0:
+        return None
+    return tok, true_value
+
+
+def _explained_values(node: Node) -> set[Fraction]:
+    """Absolute values of every sub-expression and every run of consecutive terms of ``node``."""
+    out: set[Fraction] = set()
+
+    def go(n: Node) -> None:
+        try:
+            v = evaluate(n)
+            if isinstance(v, Fraction):
+                out.add(abs(v))
+        except (NotRational, Unverifiable):
+            pass
+        tag = n[0]
+        if tag == "add":
+            terms = n[1]
+            vals: list[Fraction | None] = []
+            for sign, sub in terms:
+                try:
+                    tv = evaluate(sub)
+                    vals.append(tv * sign if isinstance(tv, Fraction) else None)
+                except (NotRational, Unverifiable):
+                    vals.append(None)
+                go(sub)
+            for i in range(len(vals)):
+                acc = Fraction(0)
+                for j in range(i, len(vals)):
+                    vj = vals[j]
+                    if vj is None:
+                        break
+                    acc += vj
+                    out.add(abs(acc))
+        elif tag not in ("num", "sym"):
+            for c in n[1:]:
+                if isinstance(c, tuple):
+                    go(c)
+
+    go(node)
+    return out
+
+
+def solve_linear(poly: PolyValue, symbol: str) -> Fraction | None:
+    """The value of ``symbol`` making ``poly = 0``, when it is the only letter and appears linearly."""
+    terms = poly.without_constant()
+    if set(terms) != {((symbol, 1),)}:
+        return None
+    return -poly.constant() / terms[((symbol, 1),)]

@@ -1,0 +1,35 @@
+"""The exceptions the library raises; front ends turn them into messages and exit codes.
+
+    InspectorError
+    ├── InputError      a line of an input file that cannot be read (carries FILE and LINE)
+    ├── RulesError      a rule set that does not validate (unknown key, bad value)
+    └── StoreError      a database that cannot be opened or is of an unknown schema
+"""
+
+from __future__ import annotations
+
+
+class InspectorError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class InputError(InspectorError):
+    """A record of an input file that cannot be read.
+
+    ``str()`` is ``FILE:LINE: what is wrong``, the form editors and CI logs link to.
+    """
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+
+
+class RulesError(InspectorError):
+    """A rule set file that does not validate."""
+
+
+class StoreError(InspectorError):
+    """A database that cannot be used."""

@@ -1,0 +1,232 @@
+"""Extract every arithmetic statement of a step: inline equalities, LaTeX math, GSM8K annotations.
+
+A statement here is a *formula*: two or more sides joined by ``=`` or ``≈``, each side a parsed
+tree (or the reason it could not be parsed), with exact spans. Checking them is ``check``'s job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .arith import APPROX, BREAK, EQ, LP, NUM, OP, PCT, Node, Token, Unverifiable, parse_tokens, tokenize
+from .model import Span
+
+_ANNOTATION_RE = re.compile(r"<<([^<>\n]{0,400})>>")
+_VISIBLE_RE = re.compile(
+    r"[ \t]*\\?\$?[ \t]*(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+(?![.\d]))?|-?\.\d+)(?![\d.]\d)"
+)
+_BULLET_RE = re.compile(r"[ \t]*(?:[-*•][ \t]+|\d{1,2}[.)][ \t]+|&)")
+
+
+@dataclass(slots=True)
+class Side:
+    tokens: list[Token]
+    start: int
+    end: int
+    node: Node | None = None
+    error: str | None = None
+    unit: str | None = None
+    """The word right after the side (``50 cents``), when there is one."""
+
+    @property
+    def is_literal(self) -> bool:
+        """A bare number as written (``12``, ``-3.5``, ``20%``): what rounding rules apply to."""
+        toks = self.tokens
+        if toks and toks[0].kind == OP and toks[0].value == "-":
+            toks = toks[1:]
+        if toks and toks[-1].kind == PCT:
+            toks = toks[:-1]
+        return len(toks) == 1 and toks[0].kind == NUM
+
+    @property
+    def literal(self) -> Token | None:
+        for t in self.tokens:
+            if t.kind == NUM:
+                return t
+        return None
+
+
+@dataclass(slots=True)
+class Formula:
+    """Sides joined by relations, found at one place of one line."""
+
+    step: int
+    line: int
+    kind: str
+    """``inline`` (text or LaTeX), ``annotation`` (GSM8K ``<<...>>``) or ``continuation`` (``= ...``)."""
+    sides: list[Side]
+    relations: list[int]
+    start: int
+    end: int
+    approx_line: bool = False
+    visible: Token | None = None
+    """For annotations: the number written right after ``>>``."""
+    cut_left: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def span(self) -> Span:
+        return (self.start, self.end)
+
+
+def _parse_side(side: Side) -> None:
+    try:
+        side.node = parse_tokens(side.tokens)
+    except Unverifiable as exc:
+        side.error = str(exc)
+    except RecursionError:
+        side.error = "nesting too deep"
+
+
+def split_sides(tokens: list[Token]) -> tuple[list[list[Token]], list[int]]:
+    sides: list[list[Token]] = [[]]
+    relations: list[int] = []
+    for t in tokens:
+        if t.kind in (EQ, APPROX):
+            relations.append(t.kind)
+            sides.append([])
+        else:
+            sides[-1].append(t)
+    return sides, relations
+
+
+def annotations(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of GSM8K ``<<...>>`` annotations in ``text[start:end]``."""
+    return [(m.start(), m.end()) for m in _ANNOTATION_RE.finditer(text, start, end)]
+
+
+def extract_line(
+    text: str, step: int, line_no: int, start: int, end: int, approx_words: tuple[str, ...]
+) -> list[Formula]:
+    """Every formula of one line ``text[start:end]``."""
+    formulas: list[Formula] = []
+    line = text[start:end]
+    lowered = line.lower() if approx_words else ""
+    approx_line = bool(approx_words) and any(_has_word(lowered, w) for w in approx_words)
+    ann_spans: list[tuple[int, int]] = []
+    if "<<" in line:
+        for m in _ANNOTATION_RE.finditer(text, start, end):
+            ann_spans.append((m.start(), m.end()))
+            formulas.append(_annotation(text, m, step, line_no, approx_line))
+        if ann_spans:
+            # the visible text around an annotation repeats it; check the annotation, not the echo
+            chars = list(line)
+            for s, e in ann_spans:
+                for i in range(s - start, e - start):
+                    chars[i] = " "
+            line = "".join(chars)
+    if "=" not in line and "≈" not in line and "\\approx" not in line:
+        return formulas
+    bullet = _BULLET_RE.match(line)
+    body_start = bullet.end() if bullet else 0
+    tokens = tokenize(line[body_start:], start + body_start)
+    run: list[Token] = []
+    prev_break: Token | None = None
+    first_run = True
+    for tok in tokens + [Token(BREAK, "", end, end)]:
+        if tok.kind != BREAK:
+            run.append(tok)
+            continue
+        if run:
+            f = _formula_from_run(run, prev_break, first_run, step, line_no, approx_line)
+            if f is not None and tok.value == "word" and f.sides[-1].end == run[-1].end:
+                f.sides[-1].unit = tok.text.lower()
+            if f is not None and not any(s < f.end and f.start < e for s, e in ann_spans):
+                formulas.append(f)
+            first_run = False
+            run = []
+        prev_break = tok
+    return formulas
+
+
+def _has_word(lowered: str, word: str) -> bool:
+    at = lowered.find(word)
+    while at >= 0:
+        before = lowered[at - 1] if at > 0 else " "
+        after_i = at + len(word)
+        after = lowered[after_i] if after_i < len(lowered) else " "
+        if not before.isalpha() and not after.isalpha():
+            return True
+        at = lowered.find(word, at + 1)
+    return False
+
+
+def _formula_from_run(
+    run: list[Token], prev_break: Token | None, first_run: bool, step: int, line_no: int, approx_line: bool
+) -> Formula | None:
+    if not any(t.kind in (EQ, APPROX) for t in run):
+        return None
+    raw_sides, relations = split_sides(run)
+    kind = "inline"
+    cut_left = False
+    first = raw_sides[0]
+    if not first:
+        if first_run and prev_break is None:
+            kind = "continuation"  # a line that starts with "=" continues the line above
+        else:
+            raw_sides, relations = raw_sides[1:], relations[1:]
+            cut_left = True
+    elif (first[0].kind == OP and (
+        first[0].value in "*/^" or (prev_break is not None and prev_break.value in ("word", "long"))
+    )) or (prev_break is not None and prev_break.value in ("word", "long") and prev_break.end == first[0].start):
+        # "5 apples - 3 = 2", "Day 2:50(2)": the left side began among words; we don't have all of it
+        raw_sides, relations = raw_sides[1:], relations[1:]
+        cut_left = True
+    last = raw_sides[-1] if raw_sides else []
+    if last and last[-1].kind in (OP, LP):
+        # "= 7 - 2 apples", "= 900 (since ...": the right side ran into words; drop it
+        raw_sides, relations = raw_sides[:-1], relations[:-1]
+    elif not last and raw_sides:
+        raw_sides, relations = raw_sides[:-1], relations[:-1]
+    if kind == "continuation":
+        sides = [Side([], run[0].start, run[0].start)]
+        body = raw_sides[1:]
+    else:
+        sides = []
+        body = raw_sides
+    for toks in body:
+        if not toks:
+            return None
+        side = Side(toks, toks[0].start, toks[-1].end)
+        _parse_side(side)
+        sides.append(side)
+    if len(sides) < 2:
+        return None
+    start = sides[0].start if kind != "continuation" else run[0].start
+    return Formula(step, line_no, kind, sides, relations, start, sides[-1].end, approx_line, cut_left=cut_left)
+
+
+def _annotation(text: str, m: re.Match[str], step: int, line_no: int, approx_line: bool) -> Formula:
+    content_start = m.start(1)
+    tokens = tokenize(m.group(1), content_start)
+    eq_at = max((i for i, t in enumerate(tokens) if t.kind == EQ), default=-1)
+    visible = None
+    vm = _VISIBLE_RE.match(text, m.end())
+    if vm:
+        num_text = vm.group(1)
+        toks = tokenize(num_text, vm.start(1))
+        nums = [t for t in toks if t.kind == NUM]
+        if len(nums) in (1, 2):
+            visible = nums[0]
+            if len(nums) == 2:  # a fraction written out: 3/4
+                visible = Token(NUM, num_text.lstrip("-"), nums[0].start, nums[1].end,
+                                nums[0].value / nums[1].value if nums[1].value else nums[0].value,  # type: ignore[operator]
+                                0, 0)
+            if num_text.startswith("-"):
+                visible.value = -visible.value  # type: ignore[operator]
+    if eq_at < 0:
+        side = Side(tokens, content_start, m.end(1), error="annotation without '='")
+        return Formula(step, line_no, "annotation", [side, side], [EQ], m.start(), m.end(), approx_line, visible)
+    lhs = Side(tokens[:eq_at], content_start, tokens[eq_at].start)
+    rhs = Side(tokens[eq_at + 1 :], tokens[eq_at].end, m.end(1))
+    if not lhs.tokens:
+        lhs.error = "empty expression"
+    else:
+        _parse_side(lhs)
+    if not rhs.tokens:
+        rhs.error = "empty result"
+    else:
+        _parse_side(rhs)
+    end = visible.end if visible is not None else m.end()
+    return Formula(step, line_no, "annotation", [lhs, rhs], [EQ], m.start(), end, approx_line, visible)

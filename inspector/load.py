@@ -1,0 +1,370 @@
+"""Read input files (JSONL, or a JSON list of records) into a stream of `ChainInput`."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
+
+from inspector.errors import InputError
+from inspector.model import ChainInput
+
+__all__ = ["iter_chains", "read_chains"]
+
+_log = logging.getLogger(__name__)
+
+STDIN = "-"
+"""The path that means standard input."""
+_STDIN_NAME = "<stdin>"
+
+_SAMPLE_FIELDS = ("code", "completions", "responses", "samples", "response")
+"""Fields that hold many samples of one problem when they are a list (``response`` only then)."""
+_COT_FIELDS = ("completion", "response", "output", "solution")
+"""Fields that hold the chain text after ``cot``, first present wins."""
+_REFERENCE_FIELDS = ("reference", "answer", "gt", "ground_truth")
+_GSM8K_MARK = "####"
+_BOM = b"\xef\xbb\xbf"
+_DECODER = json.JSONDecoder()
+
+OnSkip = Callable[[InputError], None]
+
+
+class _RecordError(Exception):
+    """A record that cannot be read; the caller adds FILE and LINE."""
+
+
+def iter_chains(
+    path: str | os.PathLike[str],
+    *,
+    skip_invalid: bool = False,
+    on_skip: OnSkip | None = None,
+) -> Iterator[ChainInput]:
+    """Stream the chains of a JSONL file (``-`` is stdin), or of a ``.json`` file holding a list of records.
+
+    Each record gives one chain, or one per sample for a problem with a list of samples. A record that
+    cannot be read raises `InputError` (``FILE:LINE: what is wrong``); with ``skip_invalid`` it is passed
+    to ``on_skip`` instead (logged as a warning when there is no ``on_skip``) and reading goes on.
+    A missing file raises `InputError` at once.
+    """
+    name = os.fspath(path)
+    if name != STDIN:
+        if not os.path.exists(name):
+            raise InputError(name, None, "no such file")
+        if os.path.isdir(name):
+            raise InputError(name, None, "is a directory, not a file")
+    return _iter_file(name, skip_invalid, on_skip)
+
+
+def read_chains(
+    path: str | os.PathLike[str],
+    *,
+    skip_invalid: bool = False,
+    on_skip: OnSkip | None = None,
+) -> list[ChainInput]:
+    """All the chains of a file, as a list (see `iter_chains`)."""
+    return list(iter_chains(path, skip_invalid=skip_invalid, on_skip=on_skip))
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+
+def _iter_file(name: str, skip_invalid: bool, on_skip: OnSkip | None) -> Iterator[ChainInput]:
+    stdin = name == STDIN
+    display = _STDIN_NAME if stdin else name
+    stream: IO[bytes]
+    if stdin:
+        stream = sys.stdin.buffer
+    else:
+        try:
+            stream = open(name, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(display, None, f"cannot open: {exc.strerror or exc}") from exc
+    try:
+        if stdin or name.endswith(".json"):
+            head, is_list = _peek(stream)
+            if is_list:
+                yield from _iter_json_list(b"".join(head) + stream.read(), display, skip_invalid, on_skip)
+                return
+            lines: Iterable[bytes] = itertools.chain(head, stream)
+        else:
+            lines = stream
+        yield from _iter_jsonl(lines, display, skip_invalid, on_skip)
+    finally:
+        if not stdin:
+            stream.close()
+
+
+def _peek(stream: IO[bytes]) -> tuple[list[bytes], bool]:
+    """The lines up to the first non-blank one, and whether that one opens a JSON list."""
+    head: list[bytes] = []
+    for line in stream:
+        head.append(line)
+        text = line.removeprefix(_BOM).lstrip()
+        if text:
+            return head, text.startswith(b"[")
+    return head, False
+
+
+def _reject(err: InputError, skip_invalid: bool, on_skip: OnSkip | None, cause: BaseException) -> None:
+    if not skip_invalid:
+        raise err from cause
+    if on_skip is not None:
+        on_skip(err)
+    else:
+        _log.warning("skipped: %s", err)
+
+
+def _iter_jsonl(
+    lines: Iterable[bytes], display: str, skip_invalid: bool, on_skip: OnSkip | None
+) -> Iterator[ChainInput]:
+    decode = _DECODER.decode
+    for lineno, raw in enumerate(lines, 1):
+        try:
+            record = decode(raw.decode("utf-8-sig" if lineno == 1 else "utf-8"))
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            if not raw.strip():
+                continue  # a blank line
+            _reject(InputError(display, lineno, _json_message(exc)), skip_invalid, on_skip, exc)
+            continue
+        try:
+            if type(record) is not dict:
+                raise _RecordError(f"expected a JSON object, got {_type_name(record)}")
+            chains = _chains(record, f"{display}:{lineno}")
+        except _RecordError as exc:
+            _reject(InputError(display, lineno, str(exc)), skip_invalid, on_skip, exc)
+            continue
+        yield from chains
+
+
+def _iter_json_list(
+    data: bytes, display: str, skip_invalid: bool, on_skip: OnSkip | None
+) -> Iterator[ChainInput]:
+    try:
+        records = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise InputError(display, exc.lineno, f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
+    except ValueError as exc:
+        raise InputError(display, None, _json_message(exc)) from exc
+    if type(records) is not list:  # pragma: no cover - the text opens with "["
+        raise InputError(display, None, f"expected a JSON list of records, got {_type_name(records)}")
+    for index, record in enumerate(records):
+        number = index + 1
+        try:
+            if type(record) is not dict:
+                raise _RecordError(f"expected a JSON object, got {_type_name(record)}")
+            chains = _chains(record, f"{display}:{number}")
+        except _RecordError as exc:
+            _reject(InputError(display, number, f"record {number}: {exc}"), skip_invalid, on_skip, exc)
+            continue
+        yield from chains
+
+
+def _json_message(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc.msg} at column {exc.colno}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start})"
+    return f"invalid JSON: {exc}"
+
+
+# --- records -----------------------------------------------------------------------------------------
+
+
+def _chains(record: dict[str, Any], source: str) -> list[ChainInput]:
+    """The chains of one record, by the first format its fields match."""
+    get = record.get
+    cot = get("cot")
+    if cot is not None:
+        if type(cot) is not str:
+            raise _RecordError(f"field 'cot' must be a string, got {_type_name(cot)}")
+        return [_single(record, cot, None, source)]
+    not_a_list: str | None = None
+    for key in _SAMPLE_FIELDS:
+        value = get(key)
+        if type(value) is list:
+            return _many(record, key, value, source)
+        if value is not None and key != "response":
+            not_a_list = key
+    for key in _COT_FIELDS:
+        value = get(key)
+        if value is not None:
+            if type(value) is not str:
+                raise _RecordError(f"field {key!r} must be a string, got {_type_name(value)}")
+            return [_single(record, value, None, source)]
+    steps = get("steps")
+    if steps is not None:
+        parts = _str_tuple(steps, "steps")
+        return [_single(record, "\n\n".join(parts), parts, source)]
+    answer = get("answer")
+    if type(answer) is str and _GSM8K_MARK in answer:
+        return [_single(record, answer, None, source)]  # GSM8K: the gold solution, ending "#### N"
+    if not_a_list is not None:
+        raise _RecordError(f"field {not_a_list!r} must be a list of strings, got {_type_name(get(not_a_list))}")
+    raise _RecordError(
+        "no chain text: expected a string in 'cot', 'completion', 'response', 'output' or 'solution', "
+        "a list of strings in 'code', 'completions', 'responses' or 'samples', 'steps', "
+        "or a GSM8K 'answer' ending '#### N'"
+    )
+
+
+def _single(
+    record: dict[str, Any], cot: str, steps: tuple[str, ...] | None, source: str
+) -> ChainInput:
+    problem = _problem(record)
+    model = _model(record)
+    sample_index = _sample_index(record)
+    record_id = _id(record, "id")
+    problem_id = _id(record, "problem_id")
+    if problem_id is None:
+        if steps is not None and record_id is not None:
+            problem_id = record_id  # ProcessBench: one record per problem and generator
+        elif problem is not None:
+            problem_id = _problem_hash(problem)
+    return ChainInput(
+        chain_id=record_id if record_id is not None else _content_id(problem, cot, model, sample_index),
+        cot=cot,
+        problem_id=problem_id,
+        problem=problem,
+        reference=_reference(record),
+        model=model,
+        sample_index=sample_index,
+        source=source,
+        steps=steps,
+    )
+
+
+def _many(record: dict[str, Any], key: str, value: list[Any], source: str) -> list[ChainInput]:
+    samples = _str_tuple(value, key)
+    if not samples:
+        raise _RecordError(f"field {key!r} is an empty list: no samples")
+    problem = _problem(record)
+    model = _model(record)
+    reference = _reference(record)
+    record_id = _id(record, "id")
+    problem_id = _id(record, "problem_id")
+    if problem_id is None:
+        problem_id = record_id if record_id is not None else _id(record, "idx")
+    if problem_id is None and problem is not None:
+        problem_id = _problem_hash(problem)
+    return [
+        ChainInput(
+            chain_id=f"{record_id}#{index}" if record_id is not None
+            else _content_id(problem, text, model, index),
+            cot=text,
+            problem_id=problem_id,
+            problem=problem,
+            reference=reference,
+            model=model,
+            sample_index=index,
+            source=source,
+        )
+        for index, text in enumerate(samples)
+    ]
+
+
+# --- fields ------------------------------------------------------------------------------------------
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__  # pragma: no cover - json gives no other types
+
+
+def _str_tuple(value: object, key: str) -> tuple[str, ...]:
+    if type(value) is not list:
+        raise _RecordError(f"field {key!r} must be a list of strings, got {_type_name(value)}")
+    for index, item in enumerate(value):
+        if type(item) is not str:
+            raise _RecordError(
+                f"field {key!r} must be a list of strings, but item {index} is {_type_name(item)}"
+            )
+    return tuple(value)
+
+
+def _first_str(record: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = record.get(key)
+        if value is not None:
+            if type(value) is not str:
+                raise _RecordError(f"field {key!r} must be a string, got {_type_name(value)}")
+            return value
+    return None
+
+
+def _problem(record: dict[str, Any]) -> str | None:
+    return _first_str(record, ("problem", "question"))
+
+
+def _model(record: dict[str, Any]) -> str | None:
+    return _first_str(record, ("model", "generator"))
+
+
+def _id(record: dict[str, Any], key: str) -> str | None:
+    """An id field as a string (a number is accepted); an empty one counts as absent."""
+    value = record.get(key)
+    if value is None:
+        return None
+    if type(value) is str:
+        return value or None
+    if type(value) is int:
+        return str(value)
+    raise _RecordError(f"field {key!r} must be a string or an integer, got {_type_name(value)}")
+
+
+def _sample_index(record: dict[str, Any]) -> int | None:
+    value = record.get("sample_index")
+    if value is None or type(value) is int:
+        return value
+    if type(value) is str and value.strip().isdecimal():
+        return int(value)
+    raise _RecordError(f"field 'sample_index' must be an integer, got {_type_name(value)} {value!r}")
+
+
+def _reference(record: dict[str, Any]) -> str | None:
+    for key in _REFERENCE_FIELDS:
+        value = record.get(key)
+        if value is None:
+            continue
+        if type(value) is str:
+            return _gsm8k_answer(value) if _GSM8K_MARK in value else value
+        if type(value) is int or type(value) is float:
+            return str(value)
+        raise _RecordError(f"field {key!r} must be a string or a number, got {_type_name(value)}")
+    return None
+
+
+def _gsm8k_answer(text: str) -> str | None:
+    """``N`` from a GSM8K solution ending ``#### N``, without thousands commas."""
+    tail = text.rsplit(_GSM8K_MARK, 1)[1].strip()
+    answer = tail.split("\n", 1)[0].strip().replace(",", "")
+    return answer or None
+
+
+def _sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _problem_hash(problem: str) -> str:
+    return "p" + _sha256_hex(problem)[:12]
+
+
+def _content_id(problem: str | None, cot: str, model: str | None, sample_index: int | None) -> str:
+    """A chain id from what the chain is, for records without an ``id``: same input, same id."""
+    parts = (problem or "", cot, model or "", "" if sample_index is None else str(sample_index))
+    return "c" + _sha256_hex("\x1f".join(parts))[:16]

@@ -1,0 +1,217 @@
+"""The plain, frozen dataclasses every stage of the pipeline passes along.
+
+Everything here is picklable and free of terminal or database code, so a result can cross a process
+boundary (``--workers``), be returned from an RL reward function, or be rebuilt from the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+Span = tuple[int, int]
+"""``[start, end)`` in characters of the chain text."""
+
+
+class Verdict(StrEnum):
+    """What the chain as a whole amounts to. The names are a public contract (JSONL, `--fail-on`)."""
+
+    VALID = "valid"
+    """Answer matches the reference and no arithmetic error was found."""
+    CANCELING_ERRORS = "canceling_errors"
+    """Answer matches, errors were found, and the repaired chain still reaches the reference."""
+    LUCKY_GUESS = "lucky_guess"
+    """Answer matches, errors were found, and the repaired chain does not reach the reference."""
+    ARITHMETIC_SLIP = "arithmetic_slip"
+    """Answer is wrong, but the repaired chain reaches the reference: a calculator would have saved it."""
+    WRONG_REASONING = "wrong_reasoning"
+    """Answer is wrong and repairing the arithmetic does not help."""
+    NO_ANSWER = "no_answer"
+    """No final answer could be found in the chain."""
+    UNREFERENCED = "unreferenced"
+    """No reference answer was given; errors are still reported."""
+
+
+class ClaimStatus(StrEnum):
+    """A typed result, never a bare bool: "could not check" must look different from "wrong"."""
+
+    CORRECT = "correct"
+    WRONG = "wrong"
+    UNVERIFIABLE = "unverifiable"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    """Counts as an arithmetic error of the chain (it changes the verdict)."""
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainInput:
+    """One chain of thought to verify, as read from any supported input format."""
+
+    chain_id: str
+    cot: str
+    problem_id: str | None = None
+    problem: str | None = None
+    reference: str | None = None
+    model: str | None = None
+    sample_index: int | None = None
+    source: str | None = None
+    """Where it came from, ``FILE:LINE``, for messages."""
+    steps: tuple[str, ...] | None = None
+    """Pre-segmented steps when the input carries them (ProcessBench); the cot is their join."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One arithmetic statement found in the text and re-checked."""
+
+    step: int
+    span: Span
+    text: str
+    stated: str
+    """What the text says: the number, or the rewritten side as written."""
+    actual: str | None
+    """The true value (None when it could not be computed)."""
+    status: ClaimStatus
+    kind: str
+    """``inline``, ``annotation``, ``annotation_result``, ``continuation``, ``rewrite``."""
+    rule: str
+    reason: str | None = None
+    """Why a claim is unverifiable, or what is wrong with it."""
+    stated_span: Span | None = None
+    """The span of the stated part alone (the wrong number), for highlighting."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    index: int
+    span: Span
+    claims: tuple[Claim, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something a rule reports, pinned to a step and a span."""
+
+    rule: str
+    severity: Severity
+    step: int
+    span: Span
+    message: str
+    stated: str | None = None
+    actual: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FinalAnswer:
+    text: str
+    span: Span
+    method: str
+    """``boxed``, ``hash``, ``answer_is``, ``answer_colon``, ``bold`` or ``last_number`` (a fallback)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainResult:
+    """Everything the engine concluded about one chain."""
+
+    chain: ChainInput
+    steps: tuple[Step, ...]
+    findings: tuple[Finding, ...]
+    final_answer: FinalAnswer | None
+    answer_correct: bool | None
+    repaired_answer: str | None
+    repaired_correct: bool | None
+    verdict: Verdict
+    explanation: str
+    """The verdict explained in one sentence."""
+    rules_name: str = "default"
+    rules_hash: str = ""
+    flows: tuple[ValueFlow, ...] = field(default=())
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+
+    def to_json(self) -> dict[str, Any]:
+        """The public JSONL record (a contract: fields may be added, never renamed)."""
+        chain = self.chain
+        return {
+            "chain_id": chain.chain_id,
+            "problem_id": chain.problem_id,
+            "model": chain.model,
+            "sample_index": chain.sample_index,
+            "final_answer": self.final_answer.text if self.final_answer else None,
+            "final_answer_method": self.final_answer.method if self.final_answer else None,
+            "reference": chain.reference,
+            "answer_correct": self.answer_correct,
+            "verdict": self.verdict.value,
+            "explanation": self.explanation,
+            "repaired_answer": self.repaired_answer,
+            "repaired_correct": self.repaired_correct,
+            "errors": [
+                {
+                    "step": f.step,
+                    "span": list(f.span),
+                    "stated": f.stated,
+                    "actual": f.actual,
+                    "rule": f.rule,
+                    "message": f.message,
+                }
+                for f in self.errors
+            ],
+            "findings": [
+                {
+                    "step": f.step,
+                    "span": list(f.span),
+                    "stated": f.stated,
+                    "actual": f.actual,
+                    "rule": f.rule,
+                    "severity": f.severity.value,
+                    "message": f.message,
+                }
+                for f in self.findings
+                if f.severity is not Severity.ERROR
+            ],
+            "steps": [
+                {
+                    "index": s.index,
+                    "span": list(s.span),
+                    "claims": [
+                        {
+                            "span": list(c.span),
+                            "text": c.text,
+                            "stated": c.stated,
+                            "actual": c.actual,
+                            "status": c.status.value,
+                            "kind": c.kind,
+                            "rule": c.rule,
+                            **({"reason": c.reason} if c.reason else {}),
+                        }
+                        for c in s.claims
+                    ],
+                }
+                for s in self.steps
+            ],
+            "flows": [
+                {"step": fl.step, "span": list(fl.span), "value": fl.value, "from_step": fl.from_step,
+                 "tainted": fl.tainted}
+                for fl in self.flows
+            ],
+            "rules": {"name": self.rules_name, "hash": self.rules_hash},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ValueFlow:
+    """A number a step uses that an earlier wrong claim stated: where a wrong value flows."""
+
+    step: int
+    span: Span
+    value: str
+    from_step: int
+    tainted: bool
+    """True when the value it came from was wrong (so this use carries the error on)."""

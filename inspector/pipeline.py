@@ -1,0 +1,173 @@
+"""The one composition point: segment → extract → check → derive → trace → answer → classify.
+
+Every front end (the CLI, the TUI, a reward function) calls ``verify_chain`` or ``verify_chains``;
+none re-implements a stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from fractions import Fraction
+
+from .answer import answers_match, extract_answer, numeric_value
+from .arith import format_value
+from .check import Checked, check_annotation, check_formula
+from .classify import classify
+from .derive import check_derivations
+from .extract import Formula, extract_line
+from .model import ChainInput, ChainResult, Claim, ClaimStatus, Finding, Severity, Step
+from .rules import RuleSet, default_rules
+from .segment import line_spans, segment
+from .trace import repair
+
+
+def verify_text(cot: str, reference: str | None = None, rules: RuleSet | None = None) -> ChainResult:
+    """Verify a bare chain of thought (the convenient form for library users)."""
+    return verify_chain(ChainInput(chain_id="chain", cot=cot, reference=reference), rules)
+
+
+def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult:
+    """Everything the engine can say about one chain. Pure: same input, same result."""
+    rules = rules or default_rules()
+    text = chain.cot
+    step_spans = segment(text, rules.segmentation, chain.steps)
+    formulas: list[Formula] = []
+    findings: list[Finding] = []
+    line_no = 0
+    approx_words = rules.approximate_words
+    unverifiable = rules.check("unverifiable")
+    for step_index, (s, e) in enumerate(step_spans):
+        for ls, le in line_spans(text, s, e):
+            line_no += 1
+            if le - ls > rules.max_line_chars:
+                if unverifiable.enabled:
+                    findings.append(
+                        Finding("unverifiable", Severity(unverifiable.severity), step_index, (ls, le),
+                                f"line of {le - ls} characters not parsed (limit {rules.max_line_chars})")
+                    )
+                continue
+            formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words))
+
+    checked: list[Checked] = []
+    for f in formulas:
+        if f.kind == "annotation":
+            checked.extend(check_annotation(f, text, rules))
+        else:
+            checked.extend(check_formula(f, text, rules, "inline_arithmetic"))
+
+    links = check_derivations(formulas, text, "rewrite", "continuation")
+    equation_mode = {id(link.formula) for link in links if link.equation_mode}
+    contradiction = rules.check("contradiction")
+    kept: list[Checked] = []
+    for c in checked:
+        if id(c.formula) in equation_mode and c.claim.kind == "inline":
+            # a line of a derivation with letters: a false numeric equality is where it led, not a slip
+            if c.claim.status is ClaimStatus.WRONG and contradiction.enabled:
+                findings.append(
+                    Finding("contradiction", Severity(contradiction.severity), c.claim.step, c.claim.span,
+                            "the derivation arrives at a false equation", c.claim.stated, c.claim.actual)
+                )
+            continue
+        kept.append(c)
+    for link in links:
+        kept.extend(link.checked)
+
+    enabled = [c for c in kept if rules.check(c.claim.rule).enabled]
+    enabled.sort(key=lambda c: c.position)
+    for c in enabled:
+        claim = c.claim
+        if claim.status is ClaimStatus.WRONG:
+            severity = Severity(rules.check(claim.rule).severity)
+            findings.append(
+                Finding(claim.rule, severity, claim.step, claim.stated_span or claim.span,
+                        _wrong_message(claim), claim.stated, claim.actual)
+            )
+        elif claim.status is ClaimStatus.UNVERIFIABLE and unverifiable.enabled:
+            findings.append(
+                Finding("unverifiable", Severity(unverifiable.severity), claim.step, claim.span,
+                        f"could not check: {claim.reason}", claim.stated, None)
+            )
+    findings.sort(key=lambda f: (f.span[0], f.rule))
+
+    answer = extract_answer(text, rules.answer_methods)
+    reference = chain.reference
+    answer_correct: bool | None = None
+    if answer is not None and reference is not None:
+        answer_correct = answers_match(answer.text, reference, rules.max_symbolic_chars)
+        if answer_correct is None:
+            answer_correct = False
+
+    error_claims = [c for c in enabled if c.claim.status is ClaimStatus.WRONG
+                    and rules.check(c.claim.rule).severity == "error"]
+    fixed = repair(enabled, links)
+    repaired_answer: str | None = None
+    if answer is not None:
+        repaired_answer = answer.text
+        value = numeric_value(answer.text)
+        if value is not None:
+            repaired_value = _repaired_answer(enabled, fixed.repaired, value, answer.span[0])
+            repaired_answer = format_value(repaired_value) if repaired_value != value else answer.text
+    repaired_correct: bool | None = None
+    if repaired_answer is not None and reference is not None:
+        repaired_correct = (
+            answer_correct if repaired_answer == (answer.text if answer else None)
+            else bool(answers_match(repaired_answer, reference, rules.max_symbolic_chars))
+        )
+    verdict, explanation = classify(
+        reference is not None, answer is not None, answer_correct, len(error_claims), repaired_correct
+    )
+    steps = _steps(step_spans, enabled)
+    return ChainResult(
+        chain=chain,
+        steps=steps,
+        findings=tuple(findings),
+        final_answer=answer,
+        answer_correct=answer_correct if reference is not None else None,
+        repaired_answer=repaired_answer,
+        repaired_correct=repaired_correct,
+        verdict=verdict,
+        explanation=explanation,
+        rules_name=rules.name,
+        rules_hash=rules.hash,
+        flows=tuple(fixed.flows),
+    )
+
+
+def _repaired_answer(claims: list[Checked], repaired: dict[int, Fraction], value: Fraction, before: int) -> Fraction:
+    """The repaired value of the last claim that stated the final answer (else the answer itself)."""
+    best = None
+    for i, c in enumerate(claims):
+        if c.stated_value == value and c.claim.status is not ClaimStatus.UNVERIFIABLE and i in repaired:
+            if best is None or c.position >= claims[best].position:
+                best = i
+    return repaired[best] if best is not None else value
+
+
+def _wrong_message(claim: Claim) -> str:
+    if claim.kind in ("rewrite", "continuation"):
+        return f"rewrites the line above with {claim.stated} where {claim.actual} keeps it equivalent"
+    return f"states {claim.stated} but the value is {claim.actual}"
+
+
+def _steps(spans: list[tuple[int, int]], claims: list[Checked]) -> tuple[Step, ...]:
+    by_step: dict[int, list[Claim]] = {}
+    for c in claims:
+        by_step.setdefault(c.claim.step, []).append(c.claim)
+    return tuple(Step(i, span, tuple(by_step.get(i, ()))) for i, span in enumerate(spans))
+
+
+def verify_chains(
+    chains: Iterable[ChainInput], rules: RuleSet | None = None, workers: int = 1, chunksize: int = 64
+) -> Iterator[ChainResult]:
+    """Verify a stream of chains, in input order; ``workers > 1`` uses that many processes."""
+    rules = rules or default_rules()
+    if workers <= 1:
+        for chain in chains:
+            yield verify_chain(chain, rules)
+        return
+    import multiprocessing as mp
+    from functools import partial
+
+    ctx = mp.get_context("fork") if hasattr(mp, "get_context") else mp
+    with ctx.Pool(workers) as pool:
+        yield from pool.imap(partial(verify_chain, rules=rules), chains, chunksize=chunksize)

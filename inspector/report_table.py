@@ -1,0 +1,66 @@
+"""The ``--format table`` summary of a verify run, drawn with rich on stdout."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from .model import ChainResult, Verdict
+
+VERDICT_STYLES = {
+    Verdict.VALID: "green",
+    Verdict.CANCELING_ERRORS: "yellow",
+    Verdict.LUCKY_GUESS: "bold red",
+    Verdict.ARITHMETIC_SLIP: "magenta",
+    Verdict.WRONG_REASONING: "red",
+    Verdict.NO_ANSWER: "dim",
+    Verdict.UNREFERENCED: "cyan",
+}
+
+
+def print_summary(
+    counts: Counter[str],
+    models: dict[str, Counter[str]],
+    rule_counts: Counter[str],
+    worst: list[ChainResult],
+    db_path: str | None,
+    console: Console | None = None,
+) -> None:
+    console = console or Console()
+    total = sum(counts.values())
+    table = Table(title=f"Verdicts ({total} chains)")
+    table.add_column("model")
+    for v in Verdict:
+        table.add_column(v.value, justify="right", style=VERDICT_STYLES[v])
+    for model, c in sorted(models.items()):
+        table.add_row(model, *(str(c.get(v.value, 0)) for v in Verdict))
+    if len(models) > 1:
+        table.add_row("all", *(str(counts.get(v.value, 0)) for v in Verdict), style="bold")
+    console.print(table)
+    if worst:
+        wt = Table(title="Most suspicious chains")
+        wt.add_column("chain")
+        wt.add_column("model")
+        wt.add_column("verdict")
+        wt.add_column("answer")
+        wt.add_column("repaired")
+        wt.add_column("first error")
+        for r in worst:
+            err = r.errors[0]
+            wt.add_row(
+                r.chain.chain_id, r.chain.model or "", f"[{VERDICT_STYLES[r.verdict]}]{r.verdict.value}[/]",
+                r.final_answer.text if r.final_answer else "", r.repaired_answer or "",
+                f"step {err.step}: {err.stated} (true {err.actual})",
+            )
+        console.print(wt)
+    if rule_counts:
+        rt = Table(title="Findings by rule")
+        rt.add_column("rule")
+        rt.add_column("count", justify="right")
+        for rule, n in rule_counts.most_common():
+            rt.add_row(rule, str(n))
+        console.print(rt)
+    if db_path:
+        console.print(f"[dim]results written to {db_path}[/dim]")

@@ -1,0 +1,152 @@
+"""Rule sets as data: load a TOML file from ``rules/``, validate it strictly, and hash it."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import RulesError
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+DEFAULT_RULES_PATH = RULES_DIR / "default.toml"
+
+CHECK_IDS = (
+    "inline_arithmetic",
+    "annotation",
+    "annotation_result",
+    "continuation",
+    "rewrite",
+    "contradiction",
+    "unverifiable",
+)
+SEVERITIES = ("error", "warning", "info")
+SEGMENTATION_MODES = ("auto", "lines", "paragraphs", "markers")
+ANSWER_METHODS = ("boxed", "hash", "answer_is", "answer_colon", "bold", "last_number")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    enabled: bool = True
+    severity: str = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """A validated rule set. Frozen and picklable: it travels to worker processes."""
+
+    name: str = "default"
+    description: str = ""
+    segmentation: str = "auto"
+    max_line_chars: int = 10_000
+    checks: dict[str, Check] = field(default_factory=dict)
+    float_noise_digits: int = 12
+    float_noise_relative: float = 1e-9
+    allow_truncation: bool = False
+    approximate_words: tuple[str, ...] = ()
+    answer_methods: tuple[str, ...] = ANSWER_METHODS
+    max_symbolic_chars: int = 200
+    hash: str = ""
+    path: str = ""
+
+    def check(self, rule: str) -> Check:
+        return self.checks.get(rule, Check())
+
+
+def _expect(table: dict[str, Any], allowed: dict[str, type | tuple[type, ...]], where: str) -> None:
+    for key, value in table.items():
+        if key not in allowed:
+            raise RulesError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(allowed))})")
+        kinds = allowed[key]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
+            raise RulesError(f"{where}.{key}: expected {_names(kinds)}, got {type(value).__name__}")
+
+
+def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _names(kinds: type | tuple[type, ...]) -> str:
+    return " or ".join(k.__name__ for k in _as_tuple(kinds))
+
+
+def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
+    """Validate a rule set's TOML text; every unknown key or bad value is a ``RulesError``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{path}: not valid TOML: {exc}") from None
+    _expect(
+        data,
+        {"name": str, "description": str, "segmentation": dict, "checks": dict, "tolerance": dict, "answer": dict},
+        path,
+    )
+    seg = data.get("segmentation", {})
+    _expect(seg, {"mode": str, "max_line_chars": int}, f"{path}: segmentation")
+    mode = seg.get("mode", "auto")
+    if mode not in SEGMENTATION_MODES:
+        raise RulesError(f"{path}: segmentation.mode must be one of {', '.join(SEGMENTATION_MODES)}")
+    checks: dict[str, Check] = {}
+    for rule, table in data.get("checks", {}).items():
+        if rule not in CHECK_IDS:
+            raise RulesError(f"{path}: unknown check {rule!r} (known: {', '.join(CHECK_IDS)})")
+        if not isinstance(table, dict):
+            raise RulesError(f"{path}: checks.{rule} must be a table")
+        _expect(table, {"enabled": bool, "severity": str}, f"{path}: checks.{rule}")
+        severity = table.get("severity", "error")
+        if severity not in SEVERITIES:
+            raise RulesError(f"{path}: checks.{rule}.severity must be one of {', '.join(SEVERITIES)}")
+        checks[rule] = Check(enabled=table.get("enabled", True), severity=severity)
+    tol = data.get("tolerance", {})
+    _expect(
+        tol,
+        {"float_noise_digits": int, "float_noise_relative": (float, int), "allow_truncation": bool,
+         "approximate_words": list},
+        f"{path}: tolerance",
+    )
+    words = tol.get("approximate_words", [])
+    if not all(isinstance(w, str) for w in words):
+        raise RulesError(f"{path}: tolerance.approximate_words must be a list of strings")
+    ans = data.get("answer", {})
+    _expect(ans, {"methods": list, "max_symbolic_chars": int}, f"{path}: answer")
+    methods = ans.get("methods", list(ANSWER_METHODS))
+    for m in methods:
+        if m not in ANSWER_METHODS:
+            raise RulesError(f"{path}: answer.methods: unknown method {m!r} (known: {', '.join(ANSWER_METHODS)})")
+    return RuleSet(
+        name=data.get("name", Path(path).stem),
+        description=data.get("description", ""),
+        segmentation=mode,
+        max_line_chars=seg.get("max_line_chars", 10_000),
+        checks=checks,
+        float_noise_digits=tol.get("float_noise_digits", 12),
+        float_noise_relative=float(tol.get("float_noise_relative", 1e-9)),
+        allow_truncation=tol.get("allow_truncation", False),
+        approximate_words=tuple(w.lower() for w in words),
+        answer_methods=tuple(methods),
+        max_symbolic_chars=ans.get("max_symbolic_chars", 200),
+        hash=hashlib.sha256(text.encode()).hexdigest()[:16],
+        path=path,
+    )
+
+
+def load_rules(path: str | Path | None = None) -> RuleSet:
+    """Load a rule set file; ``None`` loads the default set."""
+    p = Path(path) if path is not None else DEFAULT_RULES_PATH
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError(f"{p}: cannot read rule set: {exc.strerror}") from None
+    return parse_rules(text, str(p))
+
+
+_default: RuleSet | None = None
+
+
+def default_rules() -> RuleSet:
+    global _default
+    if _default is None:
+        _default = load_rules()
+    return _default

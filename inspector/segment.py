@@ -1,0 +1,100 @@
+"""Segment a chain of thought into steps, each with its character span in the original text."""
+
+from __future__ import annotations
+
+import re
+
+from .model import Span
+
+_MARKER_RE = re.compile(r"(?im)^[ \t]*(?:#+[ \t]*)?(?:\*\*)?step[ \t]*\d+\b")
+_BLANK_RE = re.compile(r"\n[ \t]*\n")
+_DISPLAY_OPEN_RE = re.compile(r"\\\[|\$\$|\\begin\{(?:align|equation|gather|eqnarray|multline)\*?\}")
+_DISPLAY_CLOSE = {"\\[": "\\]", "$$": "$$"}
+
+
+def segment(text: str, mode: str = "auto", given: tuple[str, ...] | None = None) -> list[Span]:
+    """Split ``text`` into step spans.
+
+    ``mode`` is ``auto`` (``Step k`` markers when there are two or more, else lines), ``lines``
+    (each non-blank line; a display-math block spread over lines stays one step), ``paragraphs``
+    (blank-line separated) or ``markers``. ``given`` are steps the input already had (ProcessBench):
+    their spans are found in the text, which is their join.
+    """
+    if given is not None:
+        return _given_spans(text, given)
+    if mode == "auto":
+        mode = "markers" if len(_MARKER_RE.findall(text, 0, 200_000)) >= 2 else "lines"
+    if mode == "markers":
+        starts = [m.start() for m in _MARKER_RE.finditer(text)]
+        if not starts:
+            return _trim([(0, len(text))], text)
+        bounds = ([0] if starts[0] > 0 else []) + starts + [len(text)]
+        return _trim(list(zip(bounds, bounds[1:])), text)
+    if mode == "paragraphs":
+        spans, pos = [], 0
+        for m in _BLANK_RE.finditer(text):
+            spans.append((pos, m.start()))
+            pos = m.end()
+        spans.append((pos, len(text)))
+        return _trim(spans, text)
+    return _lines(text)
+
+
+def line_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Non-blank lines of ``text[start:end]`` as spans (no newline included)."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        stop = end if nl < 0 else nl
+        if text[pos:stop].strip():
+            spans.append((pos, stop))
+        pos = stop + 1
+    return spans
+
+
+def _lines(text: str) -> list[Span]:
+    spans = line_spans(text)
+    if "\\[" not in text and "$$" not in text and "\\begin" not in text:
+        return _trim(spans, text)
+    merged: list[Span] = []
+    closing: str | None = None
+    for s, e in spans:
+        line = text[s:e]
+        if closing is not None:
+            merged[-1] = (merged[-1][0], e)
+            if closing in line:
+                closing = None
+            continue
+        merged.append((s, e))
+        m = _DISPLAY_OPEN_RE.search(line)
+        if m:
+            opener = m.group()
+            close = _DISPLAY_CLOSE.get(opener) or opener.replace("begin", "end")
+            if close not in line[m.end():]:
+                closing = close
+    return _trim(merged, text)
+
+
+def _trim(spans: list[Span], text: str) -> list[Span]:
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def _given_spans(text: str, given: tuple[str, ...]) -> list[Span]:
+    spans, pos = [], 0
+    for step in given:
+        at = text.find(step, pos)
+        if at < 0:
+            at = pos
+        spans.append((at, at + len(step)))
+        pos = at + len(step)
+    return spans

@@ -1,0 +1,117 @@
+"""Follow values through a chain and repair it.
+
+Each number a claim uses is linked to the latest earlier claim that stated that value (else it
+came from the problem or from nowhere we know). A wrong claim's true value then flows into every
+later use, so recomputing each claim in order, with wrong values replaced by true ones, gives what
+the chain would have concluded with a calculator at hand: the repaired answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .arith import NotRational, PolyValue, Unverifiable, evaluate, literals
+from .check import Checked
+from .derive import Link, solve_linear, subtract
+from .model import ClaimStatus, ValueFlow
+
+
+@dataclass(slots=True)
+class Repair:
+    repaired: dict[int, Fraction]
+    """Claim index (in ``claims``) → its repaired value."""
+    flows: list[ValueFlow]
+
+
+def _origin(stated_index: dict[Fraction, list[int]], claims: list[Checked], value: Fraction, before: int) -> int | None:
+    best = None
+    for ci in stated_index.get(value, ()):
+        if claims[ci].position < before:
+            best = ci
+        else:
+            break
+    return best
+
+
+def repair(claims: list[Checked], links: list[Link]) -> Repair:
+    """Recompute every claim in reading order with wrong values replaced by their true values."""
+    order = sorted(range(len(claims)), key=lambda i: claims[i].position)
+    claims = [claims[i] for i in order]
+    stated_index: dict[Fraction, list[int]] = {}
+    for i, c in enumerate(claims):
+        if c.stated_value is not None and c.claim.status is not ClaimStatus.UNVERIFIABLE:
+            stated_index.setdefault(c.stated_value, []).append(i)
+    repaired: dict[int, Fraction] = {}
+    tainted: set[int] = set()
+    flows: list[ValueFlow] = []
+    link_of = {id(c): link for link in links for c in link.checked}
+    start_poly: dict[int, PolyValue | None] = {}
+
+    def overrides_for(node_literals: list, position_limit: int, step: int) -> dict[int, Fraction]:  # type: ignore[type-arg]
+        out: dict[int, Fraction] = {}
+        for tok in node_literals:
+            ci = _origin(stated_index, claims, tok.value, tok.start)
+            if ci is None or ci not in repaired:
+                continue
+            new = repaired[ci]
+            if new != tok.value or ci in tainted:
+                out[tok.start] = new
+                flows.append(
+                    ValueFlow(step, (tok.start, tok.end), tok.text, claims[ci].claim.step, True)
+                )
+        return out
+
+    for i, c in enumerate(claims):
+        link = link_of.get(id(c))
+        if link is not None:
+            value = _repair_derived(c, link, start_poly, overrides_for)
+        elif c.computation is not None and c.computation.node is not None:
+            node = c.computation.node
+            ov = overrides_for(literals(node), c.position, c.claim.step)
+            try:
+                v = evaluate(node, ov)
+                value = v if isinstance(v, Fraction) else None
+            except (NotRational, Unverifiable):
+                value = None
+            if ov and value is not None:
+                tainted.add(i)
+        else:
+            value = None
+        if value is None:
+            value = c.actual_value if c.actual_value is not None else c.stated_value
+        if value is not None:
+            repaired[i] = value
+            if c.claim.status is ClaimStatus.WRONG:
+                tainted.add(i)
+    # map back to the caller's indexing
+    return Repair({order[i]: v for i, v in repaired.items()}, flows)
+
+
+def _repair_derived(c: Checked, link: Link, start_poly: dict[int, PolyValue | None], overrides_for) -> Fraction | None:  # type: ignore[no-untyped-def]
+    """A line of a derivation: solve the repaired first line of its derivation for the stated letter."""
+    start = link.start or link
+    key = id(start)
+    if key not in start_poly:
+        f = start.formula
+        poly: PolyValue | None = None
+        if len(f.sides) == 2 and all(s.node is not None for s in f.sides):
+            try:
+                lits = literals(f.sides[0].node) + literals(f.sides[1].node)  # type: ignore[arg-type]
+                ov = overrides_for(lits, f.start, f.step)
+                left = evaluate(f.sides[0].node, ov)  # type: ignore[arg-type]
+                right = evaluate(f.sides[1].node, ov)  # type: ignore[arg-type]
+                poly = subtract(left, right)
+            except (NotRational, Unverifiable):
+                poly = None
+        start_poly[key] = poly
+    poly = start_poly[key]
+    f = link.formula
+    if poly is not None and len(f.sides) == 2:
+        for side, other in ((f.sides[0], f.sides[1]), (f.sides[1], f.sides[0])):
+            node = side.node
+            if node is not None and node[0] == "sym" and other.is_literal:
+                return solve_linear(poly, node[1])
+    if c.claim.status is ClaimStatus.WRONG:
+        return c.actual_value
+    return None

@@ -1,0 +1,232 @@
+"""The engine on real-looking chains, one table per phenomenon.
+
+Every wrong flag an annotator reports becomes a row here.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from inspector import ChainInput, ClaimStatus, Verdict, verify_chain, verify_text
+from inspector.arith import Unverifiable, evaluate, format_value, parse
+
+
+def claims(text: str) -> list[tuple[str, str | None, str]]:
+    r = verify_text(text)
+    return [(c.stated, c.actual, c.status.value) for s in r.steps for c in s.claims]
+
+
+def errors(text: str) -> list[tuple[str | None, str | None]]:
+    return [(f.stated, f.actual) for f in verify_text(text).errors]
+
+
+# --- exact evaluation of what people write --------------------------------------------------
+@pytest.mark.parametrize(
+    "written, value",
+    [
+        # operators, plain and Unicode
+        ("3 + 4 * 2", "11"),
+        ("7 − 2", "5"),
+        ("6 × 7", "42"),
+        ("6 · 7", "42"),
+        ("84 ÷ 2", "42"),
+        ("2 x 3", "6"),
+        ("2^10", "1024"),
+        ("2**3", "8"),
+        # thousands separators and decimals
+        ("1,234 + 1", "1235"),
+        ("1{,}234", "1234"),
+        ("18 000", "18000"),
+        (".5 * 4", "2"),
+        ("0.1 + 0.2", "0.3"),
+        # percentages
+        ("20%", "0.2"),
+        ("20% of 50", "10"),
+        # mixed numbers as grade-school text writes them
+        ("5 and 2/3", "17/3"),
+        ("1 1/2 + 1", "2.5"),
+        # LaTeX
+        ("\\frac{1}{3} + \\frac12", "5/6"),
+        ("\\dfrac{3}{4} \\cdot 8", "6"),
+        ("2^{10}", "1024"),
+        ("\\left( 3 \\right)^2", "9"),
+        ("\\sqrt{49}", "7"),
+        ("\\sqrt[3]{27}", "3"),
+        ("2\\frac{1}{2}", "2.5"),
+        ("5!", "120"),
+        # letters stay symbols
+        ("3X + 2 - X", "2*X + 2"),
+        ("(195 + 367 + 562 + 900) − 437 − 2 × 234 − 3 × 𝑋", "-3*X + 1119"),
+    ],
+)
+def test_exact_values(written: str, value: str) -> None:
+    assert format_value(evaluate(parse(written))) == value
+
+
+@pytest.mark.parametrize("hostile", ["9^9^9^9", "10^10^10", "100000!", "2^(10^8)", "(" * 5000 + "1" + ")" * 5000])
+def test_unbounded_work_is_refused(hostile: str) -> None:
+    with pytest.raises(Unverifiable):
+        evaluate(parse(hostile))
+
+
+# --- within-line claims ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "chain, expected",
+    [
+        # right
+        ("She has 16 - 3 - 4 = 9 eggs left.", [("9", "9", "correct")]),
+        ("So 3 + 4 = 7 = 7.", [("7", "7", "correct"), ("7", "7", "correct")]),
+        ("Each costs $12 + $3 = $15.", [("15", "15", "correct")]),
+        ("\\( 3 \\times 4 = 12 \\)", [("12", "12", "correct")]),
+        # wrong
+        ("He pays 17 * 6 = 112 dollars.", [("112", "102", "wrong")]),
+        ("So 2 + 3 = 6 = 6.", [("6", "5", "wrong"), ("6", "6", "correct")]),
+        # rounding: a decimal is right when it is the true value rounded to its digits
+        ("Each gets 10/3 = 3.33 cups.", [("3.33", "10/3", "correct")]),
+        ("Each gets 10/3 = 3.34 cups.", [("3.34", "10/3", "wrong")]),
+        ("Each gets 10/3 = 3 cups.", [("3", "10/3", "wrong")]),
+        ("Each gets about 10/3 = 3 cups.", [("3", "10/3", "correct")]),
+        ("10/3 ≈ 3.3", [("3.3", "10/3", "correct")]),
+        # reversed: a bare number, then the computation
+        ("900 = 1019 + 437 + 468", [("900", "1924", "wrong")]),
+    ],
+)
+def test_inline_claims(chain: str, expected: list[tuple[str, str, str]]) -> None:
+    assert claims(chain) == expected
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        # readings grade-school text intends
+        "He can buy 25 / 1/3 = 75 bags.",  # divide by a fraction written inline
+        "She saves $1 / 2 = 50 cents.",  # unit change
+        "Each takes 17/3 = 5 and 2/3 laps.",  # mixed number in words
+        "It fits 13 / 6 = 2 full cycles.",  # "full": a whole number of them
+        "They sum to 45 + 21 + 28 = 94%.",  # percentages added as numbers
+        "Remaining 10 = 62,300/10 = 6230",  # a label before the computation
+        "He ran 3/2 = 1.50 + 3.00 = 4.50 miles.",  # a running total
+        # not arithmetic at all
+        "Mckenna works 11:00-8:00 = 3 hours.",  # clock times
+        "He left at 0900-0130 = 0730 hours.",  # military time
+        "48 = 100% + 20% = 120% of the actual number",  # a correspondence, not an equality
+        "She has 16 eggs - 3 = 13 left.",  # the left side ran into words
+        "- 3 + 4 = 7 is the bullet's sum",  # a markdown bullet, not a minus
+    ],
+)
+def test_no_false_alarm(chain: str) -> None:
+    assert errors(chain) == []
+
+
+# --- GSM8K calculator annotations -----------------------------------------------------------
+def test_annotation_float_noise_is_its_value_but_the_written_result_is_checked() -> None:
+    r = verify_text("The total is $4.20 + $9.45 + $1.35 = $<<4.20+9.45+1.35=14.999999999999998>>14.99.")
+    kinds = {c.kind: c.status for s in r.steps for c in s.claims}
+    assert kinds == {"annotation": ClaimStatus.CORRECT, "annotation_result": ClaimStatus.WRONG}
+    assert [(f.rule, f.stated, f.actual) for f in r.errors] == [("annotation_result", "14.99", "15")]
+
+
+def test_wrong_annotation_is_one_error_not_two() -> None:
+    r = verify_text("She makes 13 * 2 = $<<13*2=25>>25 a day.\n#### 25")
+    assert [(f.rule, f.stated, f.actual) for f in r.errors] == [("annotation", "25", "26")]
+
+
+def test_annotation_with_fraction_result() -> None:
+    assert errors("Half of it is <<3/4=3/4>>3/4 of the tank.") == []
+
+
+# --- cross-line derivations -----------------------------------------------------------------
+DERIVATION = """900 = 195 + 367 + 562 + 900 − 437 − 2 × 234 − 3 × X
+900 = 195 + 367 + 562 + 900 − 437 − 468 − 3 × X
+900 = 1717 − 905 − 3 × X
+900 = 812 − 3 × X
+3 × X = 812 − 900
+3 × X = −88"""
+
+
+def test_a_rewrite_slip_is_pinned_to_the_number() -> None:
+    r = verify_text(DERIVATION)
+    assert [(f.rule, f.step, f.stated, f.actual) for f in r.errors] == [("rewrite", 2, "1717", "2024")]
+    start, end = r.errors[0].span
+    assert DERIVATION[start:end] == "1717"
+
+
+def test_equivalent_rearrangements_are_not_slips() -> None:
+    assert errors("3X = 1119 - 900\n3X = 219\nX = 73") == []
+    assert errors("2x + 4 = 10\n2x = 6\nx = 3") == []
+
+
+def test_continuation_lines_are_checked_against_the_line_above() -> None:
+    chain = "Total = 195 + 367 + 562\n= 1124\n= 1125"
+    assert [(f.rule, f.stated, f.actual) for f in verify_text(chain).errors] == [("continuation", "1125", "1124")]
+
+
+def test_a_substitution_is_a_new_equation_not_a_slip() -> None:
+    assert errors("Y = 1019 − 3 × X\n900 = Y + 437 + 2 × 234 + 3 × X") == []
+
+
+# --- answers and verdicts -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "chain, reference, verdict",
+    [
+        ("3 + 4 = 7\nThe answer is 7.", "7", Verdict.VALID),
+        ("3 + 4 = 8\nThe answer is 8.", "7", Verdict.ARITHMETIC_SLIP),
+        ("3 + 4 = 7\nThe answer is 9.", "7", Verdict.WRONG_REASONING),
+        ("2 + 2 = 5\n3 + 4 = 7\nThe answer is 7.", "7", Verdict.CANCELING_ERRORS),
+        ("3 + 3 = 7\nThe answer is 7.", "7", Verdict.LUCKY_GUESS),
+        ("I am not sure how to start.", "7", Verdict.NO_ANSWER),
+        ("3 + 4 = 8\nThe answer is 8.", None, Verdict.UNREFERENCED),
+        ("so \\(\\frac{1}{2} + \\frac{1}{4} = \\frac{3}{4}\\), giving \\boxed{\\frac34}", "0.75", Verdict.VALID),
+    ],
+)
+def test_verdicts(chain: str, reference: str | None, verdict: Verdict) -> None:
+    assert verify_text(chain, reference).verdict is verdict
+
+
+def test_value_flow_carries_a_wrong_value_to_the_answer() -> None:
+    chain = "He buys 17 * 6 = 112 pens.\nHe gives away 12, so 112 - 12 = 100 remain.\nThe answer is 100."
+    r = verify_text(chain, "90")
+    assert r.verdict is Verdict.ARITHMETIC_SLIP
+    assert r.repaired_answer == "90"
+    assert [(fl.value, fl.from_step) for fl in r.flows] == [("112", 0)]
+
+
+@pytest.mark.parametrize(
+    "chain, method, answer",
+    [
+        ("so \\boxed{42}.", "boxed", "42"),
+        ("Janet makes $18.\n#### 18", "hash", "18"),
+        ("The answer is 18 dollars.", "answer_is", "18"),
+        ("A: 26", "answer_colon", "26"),
+        ("So she has **12** apples.", "bold", "12"),
+        ("So she has 12 apples left", "last_number", "12"),
+    ],
+)
+def test_final_answer_methods(chain: str, method: str, answer: str) -> None:
+    fa = verify_text(chain).final_answer
+    assert fa is not None and (fa.method, fa.text) == (method, answer)
+
+
+@pytest.mark.parametrize(
+    "answer, reference, same",
+    [("1,000", "1000", True), ("\\frac{1}{2}", "0.5", True), ("$18.00", "18", True), ("x = 5", "5", True),
+     ("17", "18", False), ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}{2}", True), ("(1, 2)", "(1,2)", True)],
+)
+def test_answer_equivalence(answer: str, reference: str, same: bool) -> None:
+    from inspector.answer import answers_match
+
+    assert answers_match(answer, reference) is same
+
+
+def test_results_are_picklable_for_worker_processes() -> None:
+    r = verify_chain(ChainInput(chain_id="a", cot=DERIVATION, reference="73"))
+    assert pickle.loads(pickle.dumps(r)) == r
+
+
+def test_a_hostile_chain_is_only_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "pwned"
+    r = verify_text(f"__import__('os').system('touch {target}') = 0\neval('1+1') = 2")
+    assert not target.exists()
+    assert r.errors == ()
