@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from .arith import NotRational, PolyValue, Unverifiable, evaluate, format_value, parse
+from .arith import NotRational, PolyValue, Unverifiable, evaluate, format_value, parse, parse_number
 from .model import FinalAnswer
 
+_PLAIN_NUMBER_RE = re.compile(r"\s*(-?)((?:\d{1,3}(?:,\d{3})+|\d{1,50})(?:\.\d{1,50})?)\s*$")
 _HASH_RE = re.compile(r"(?m)^[ \t]*####[ \t]*(.+?)[ \t]*$")
 _ANSWER_IS_RE = re.compile(
     r"(?i)\b(?:the\s+)?(?:final\s+)?answer\s+is\s*[:\-]?\s*(?:\*\*)?\s*(.{1,200}?)(?:\*\*)?\s*(?:\.(?:\s|$)|$|\n)"
@@ -97,8 +98,16 @@ def _clean(answer: str) -> str:
     return s.strip()
 
 
+def parse_number_text(sign: str, digits: str) -> Fraction:
+    value = parse_number(digits)[0]
+    return -value if sign else value
+
+
 def numeric_value(answer: str) -> Fraction | None:
     """The exact number an answer denotes, or None when it is not a plain number."""
+    plain = _PLAIN_NUMBER_RE.match(answer)
+    if plain:
+        return parse_number_text(plain.group(1), plain.group(2))
     s = _clean(answer)
     if not s or len(s) > 200:
         return None

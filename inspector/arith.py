@@ -11,6 +11,7 @@ polynomial) are rebuilt as sympy objects, node by node, never from a string.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -90,10 +91,18 @@ _OP_MAP = {
     "\\cdot": "*", "\\times": "*", "\\ast": "*", "/": "/", "÷": "/", "\\div": "/", "^": "^", "**": "^",
 }
 _GREEK = {"π": "pi"}
+_SIMPLE_KINDS = {
+    "eq": EQ, "approx": APPROX, "lp": LP, "rp": RP, "lb": LB, "rb": RB, "frac": FRAC, "sqrt": SQRT,
+    "pct": PCT, "bang": BANG,
+}
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_number(text: str) -> tuple[Fraction, int, int]:
-    """Read a numeric literal exactly: value, digits after the point, significant digits."""
+    """Read a numeric literal exactly: value, digits after the point, significant digits.
+
+    Memoised: the same literals (2, 10, 100, 0.5) recur in every chain, and the result is immutable.
+    """
     clean = text.replace("{,}", "").replace(",", "")
     if not clean.isascii() or " " in clean:
         clean = "".join(ch for ch in clean if ch.isdigit() or ch == ".")
@@ -124,14 +133,26 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     """
     tokens: list[Token] = []
     append = tokens.append
+    simple = _SIMPLE_KINDS
+    count = 0
     for m in _TOKEN_RE.finditer(text):
         kind = m.lastgroup
-        s = m.start() + offset
-        e = m.end() + offset
-        t = m.group()
         if kind == "ws":
             continue
-        if kind == "num":
+        s, e = m.span()
+        s += offset
+        e += offset
+        t = m.group()
+        count += 1
+        if count > MAX_TOKENS:
+            append(Token(BREAK, "", s, s, "too many tokens"))
+            break
+        if kind == "word":
+            if t == "of" and tokens and tokens[-1].kind == PCT:
+                append(Token(OF, t, s, e, "*"))
+            else:
+                append(Token(BREAK, t, s, e, "word"))
+        elif kind == "num":
             if len(t) > 1 and t[0] == "0" and t[1].isdigit():
                 append(Token(BREAK, t, s, e, "word"))  # 0900: a clock time or a code, not a quantity
                 continue
@@ -141,32 +162,14 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 append(Token(BREAK, t, s, e, "long"))
                 continue
             append(Token(NUM, t, s, e, value, dec, sig))
+        elif kind == "op":
+            append(Token(OP, t, s, e, _OP_MAP[t]))
+        elif kind in simple:
+            append(Token(simple[kind], t, s, e))  # type: ignore[index]
         elif kind in ("time", "badnum") or t == "&":
             append(Token(BREAK, t, s, e, "word"))  # 11:00, 16,0000, 0,2: not numbers we can read
         elif kind == "ratio":
             append(Token(OP, ":", s, e, "/"))
-        elif kind == "op":
-            append(Token(OP, t, s, e, _OP_MAP[t]))
-        elif kind == "eq":
-            append(Token(EQ, t, s, e))
-        elif kind == "approx":
-            append(Token(APPROX, t, s, e))
-        elif kind == "lp":
-            append(Token(LP, t, s, e))
-        elif kind == "rp":
-            append(Token(RP, t, s, e))
-        elif kind == "lb":
-            append(Token(LB, t, s, e))
-        elif kind == "rb":
-            append(Token(RB, t, s, e))
-        elif kind == "frac":
-            append(Token(FRAC, t, s, e))
-        elif kind == "sqrt":
-            append(Token(SQRT, t, s, e))
-        elif kind == "pct":
-            append(Token(PCT, t, s, e))
-        elif kind == "bang":
-            append(Token(BANG, t, s, e))
         elif kind == "greek":
             append(Token(SYM, t, s, e, _GREEK.get(t, t.lstrip("\\"))))
         elif kind == "letter":
@@ -174,24 +177,51 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
         elif kind == "sup":
             append(Token(OP, "^", s, s, "^"))
             append(Token(NUM, t, s, e, Fraction(2 if t == "²" else 3), 0, 1))
-        elif kind == "word":
-            if t == "of" and tokens and tokens[-1].kind == PCT:
-                append(Token(OF, t, s, e, "*"))
-            else:
-                append(Token(BREAK, t, s, e, "word"))
         else:  # other: a math-italic letter, or punctuation that ends a formula
             name = _letter(t)
             if name is not None:
-                # a letter inside a run of letters is part of a word
                 append(Token(SYM, t, s, e, name))
             else:
                 append(Token(BREAK, t, s, e))
-        if len(tokens) > MAX_TOKENS:
-            append(Token(BREAK, "", e, e, "too many tokens"))
-            break
     _fix_times_x(tokens)
     if len(tokens) >= 3:
         _merge_mixed_numbers(tokens)
+    return tokens
+
+
+_CALC_RE = re.compile(r"(\d+(?:\.\d+)?|\.\d+)|(\*\*|[-+*/^])|([()])|(=)|[ ]+")
+_CALC_ONLY_RE = re.compile(r"[0-9.+\-*/^() =]*")
+_CALC_KIND = {"(": LP, ")": RP}
+
+
+def tokenize_calculator(text: str, offset: int = 0) -> list[Token]:
+    """The fast path for calculator text (GSM8K annotations): digits, ``+-*/^``, brackets, ``=``.
+
+    Same tokens as ``tokenize`` gives for such text; anything else goes the general way.
+    """
+    if _CALC_ONLY_RE.fullmatch(text) is None or len(text) > 2000:
+        return tokenize(text, offset)
+    tokens: list[Token] = []
+    append = tokens.append
+    for m in _CALC_RE.finditer(text):
+        num, op, paren, eq = m.groups()
+        s, e = m.span()
+        if num is not None:
+            if len(num) > 1 and num[0] == "0" and num[1].isdigit():
+                append(Token(BREAK, num, s + offset, e + offset, "word"))
+                continue
+            try:
+                value, dec, sig = parse_number(num)
+            except Unverifiable:
+                append(Token(BREAK, num, s + offset, e + offset, "long"))
+                continue
+            append(Token(NUM, num, s + offset, e + offset, value, dec, sig))
+        elif op is not None:
+            append(Token(OP, op, s + offset, e + offset, "^" if op == "**" else op))
+        elif paren is not None:
+            append(Token(_CALC_KIND[paren], paren, s + offset, e + offset))
+        elif eq is not None:
+            append(Token(EQ, eq, s + offset, e + offset))
     return tokens
 
 

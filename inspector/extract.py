@@ -6,16 +6,18 @@ tree (or the reason it could not be parsed), with exact spans. Checking them is 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
-from .arith import APPROX, BREAK, EQ, LP, NUM, OP, PCT, Node, Token, Unverifiable, parse_tokens, tokenize
+from .arith import APPROX, BREAK, EQ, LP, NUM, OP, PCT, Node, Token, Unverifiable, parse_number, parse_tokens, tokenize, tokenize_calculator
 from .model import Span
 
 _ANNOTATION_RE = re.compile(r"<<([^<>\n]{0,400})>>")
 _VISIBLE_RE = re.compile(
     r"[ \t]*\\?\$?[ \t]*(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+(?![.\d]))?|-?\.\d+)(?![\d.]\d)"
 )
+_ECHO_RE = re.compile(r"=[ \t]*\\?\$?[ \t]*(?=[ ]{5})")
 _BULLET_RE = re.compile(r"[ \t]*(?:[-*•][ \t]+|\d{1,2}[.)][ \t]+|&)")
 
 
@@ -102,8 +104,7 @@ def extract_line(
     """Every formula of one line ``text[start:end]``."""
     formulas: list[Formula] = []
     line = text[start:end]
-    lowered = line.lower() if approx_words else ""
-    approx_line = bool(approx_words) and any(_has_word(lowered, w) for w in approx_words)
+    approx_line = bool(approx_words) and _approx_re(approx_words).search(line) is not None
     ann_spans: list[tuple[int, int]] = []
     if "<<" in line:
         for m in _ANNOTATION_RE.finditer(text, start, end):
@@ -111,11 +112,16 @@ def extract_line(
             formulas.append(_annotation(text, m, step, line_no, approx_line))
         if ann_spans:
             # the visible text around an annotation repeats it; check the annotation, not the echo
-            chars = list(line)
+            pieces, pos = [], 0
             for s, e in ann_spans:
-                for i in range(s - start, e - start):
-                    chars[i] = " "
-            line = "".join(chars)
+                pieces.append(line[pos : s - start])
+                pieces.append(" " * (e - s))
+                pos = e - start
+            pieces.append(line[pos:])
+            line = "".join(pieces)
+            # an "=" right before an annotation only echoes it: nothing else on the line to check
+            if "=" not in _ECHO_RE.sub("", line) and "≈" not in line and "\\approx" not in line:
+                return formulas
     if "=" not in line and "≈" not in line and "\\approx" not in line:
         return formulas
     bullet = _BULLET_RE.match(line)
@@ -140,16 +146,11 @@ def extract_line(
     return formulas
 
 
-def _has_word(lowered: str, word: str) -> bool:
-    at = lowered.find(word)
-    while at >= 0:
-        before = lowered[at - 1] if at > 0 else " "
-        after_i = at + len(word)
-        after = lowered[after_i] if after_i < len(lowered) else " "
-        if not before.isalpha() and not after.isalpha():
-            return True
-        at = lowered.find(word, at + 1)
-    return False
+@functools.lru_cache(maxsize=16)
+def _approx_re(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for a rule set's approximate words, matched as whole words."""
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?i)(?<![A-Za-z])(?:{alts})(?![A-Za-z])")
 
 
 def _formula_from_run(
@@ -197,24 +198,32 @@ def _formula_from_run(
     return Formula(step, line_no, kind, sides, relations, start, sides[-1].end, approx_line, cut_left=cut_left)
 
 
+def _visible_number(text: str, start: int) -> Token | None:
+    """The number written right after an annotation: ``24``, ``-3.5``, ``1,200``, ``3/4``."""
+    negative = text.startswith("-")
+    body = text[1:] if negative else text
+    try:
+        if "/" in body:
+            a, b = body.split("/")
+            den = parse_number(b)[0]
+            if den == 0:
+                return None
+            value, decimals, sig = parse_number(a)[0] / den, 0, 0
+        else:
+            value, decimals, sig = parse_number(body)
+    except Unverifiable:
+        return None
+    return Token(NUM, text, start, start + len(text), -value if negative else value, decimals, sig)
+
+
 def _annotation(text: str, m: re.Match[str], step: int, line_no: int, approx_line: bool) -> Formula:
     content_start = m.start(1)
-    tokens = tokenize(m.group(1), content_start)
+    tokens = tokenize_calculator(m.group(1), content_start)
     eq_at = max((i for i, t in enumerate(tokens) if t.kind == EQ), default=-1)
     visible = None
     vm = _VISIBLE_RE.match(text, m.end())
     if vm:
-        num_text = vm.group(1)
-        toks = tokenize(num_text, vm.start(1))
-        nums = [t for t in toks if t.kind == NUM]
-        if len(nums) in (1, 2):
-            visible = nums[0]
-            if len(nums) == 2:  # a fraction written out: 3/4
-                visible = Token(NUM, num_text.lstrip("-"), nums[0].start, nums[1].end,
-                                nums[0].value / nums[1].value if nums[1].value else nums[0].value,  # type: ignore[operator]
-                                0, 0)
-            if num_text.startswith("-"):
-                visible.value = -visible.value  # type: ignore[operator]
+        visible = _visible_number(vm.group(1), vm.start(1))
     if eq_at < 0:
         side = Side(tokens, content_start, m.end(1), error="annotation without '='")
         return Formula(step, line_no, "annotation", [side, side], [EQ], m.start(), m.end(), approx_line, visible)

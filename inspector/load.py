@@ -14,7 +14,7 @@ from typing import IO, Any
 from inspector.errors import InputError
 from inspector.model import ChainInput
 
-__all__ = ["iter_chains", "read_chains"]
+__all__ = ["iter_chains", "iter_jsonl_lines", "read_chains"]
 
 _log = logging.getLogger(__name__)
 
@@ -71,6 +71,13 @@ def read_chains(
 
 
 # --- files -------------------------------------------------------------------------------------------
+
+
+def iter_jsonl_lines(
+    lines: Iterable[bytes], name: str = "<lines>", *, skip_invalid: bool = False, on_skip: OnSkip | None = None
+) -> Iterator[ChainInput]:
+    """Chains from JSONL lines already in hand (a socket, a generator, a benchmark's stream)."""
+    return _iter_jsonl(lines, name, skip_invalid, on_skip)
 
 
 def _iter_file(name: str, skip_invalid: bool, on_skip: OnSkip | None) -> Iterator[ChainInput]:
