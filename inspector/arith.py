@@ -148,8 +148,10 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             append(Token(BREAK, "", s, s, "too many tokens"))
             break
         if kind == "word":
-            if t == "of" and tokens and tokens[-1].kind == PCT:
+            if t == "of" and tokens and (tokens[-1].kind == PCT or _ends_fraction(tokens)):
                 append(Token(OF, t, s, e, "*"))
+            elif t == "half" and m.end() < len(text) and text.startswith(" of", m.end()):
+                append(Token(NUM, t, s, e, Fraction(1, 2), 0, 0))
             else:
                 append(Token(BREAK, t, s, e, "word"))
         elif kind == "num":
@@ -225,6 +227,14 @@ def tokenize_calculator(text: str, offset: int = 0) -> list[Token]:
     return tokens
 
 
+def _ends_fraction(tokens: list[Token]) -> bool:
+    """``3/4 of``, ``1/2 of``: the tokens so far end with a written fraction."""
+    return (
+        len(tokens) >= 3 and tokens[-1].kind == NUM and tokens[-2].kind == OP and tokens[-2].value == "/"
+        and tokens[-3].kind == NUM
+    ) or (tokens[-1].kind == NUM and tokens[-1].text == "half")
+
+
 def _is_int(t: Token) -> bool:
     return t.kind == NUM and t.decimals == 0 and "," not in t.text
 
@@ -276,7 +286,8 @@ def _fix_times_x(tokens: list[Token]) -> None:
             before, after = tokens[i - 1], tokens[i + 1]
             if before.kind in (NUM, RP) and after.kind in (NUM, LP) and after.start > t.end - 1:
                 spaced = before.end < t.start and t.end < after.start
-                tight = before.end == t.start and t.end == after.start
+                # 2x3 is a product; 3x(1/3) is three x times a third
+                tight = before.end == t.start and t.end == after.start and after.kind == NUM
                 if spaced or tight:
                     tokens[i] = Token(OP, "x", t.start, t.end, "*")
 

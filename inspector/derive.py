@@ -85,8 +85,8 @@ def link_lines(formulas: list[Formula]) -> list[Link]:
         if not usable or f.cut_left:
             prev = None
             continue
-        if f.kind == "continuation":
-            link = Link(f, None, prev=prev)
+        if f.kind in ("continuation", "expression"):
+            link = Link(f, None, prev=prev if f.kind == "continuation" else None)
         elif len(f.sides) == 2:
             left, right = _value(f.sides[0]), _value(f.sides[1])
             if left is None or right is None:
@@ -119,8 +119,9 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
     for link in links:
         prev = link.prev
         f = link.formula
-        if prev is None:
+        if prev is None or f.kind == "expression":
             link.start = link
+            link.prev = None
             continue
         if f.kind == "continuation":
             _check_continuation(link, prev, text, cont_rule)
@@ -207,8 +208,13 @@ def _record_equation(link: Link, prev: Link, delta: Fraction, k: Fraction, text:
     substitutes, it does not rewrite), and ``False`` says the link should be cut.
     """
     f, pf = link.formula, prev.formula
+    old_values = {t.value for side in pf.sides if side.node is not None for t in literals(side.node)}
+    fresh = [t for side in f.sides if side.node is not None for t in literals(side.node) if t.value not in old_values]
+    lone = fresh[0] if len(fresh) == 1 else None
     for old, new, sign in ((pf.sides[1], f.sides[1], -1), (pf.sides[0], f.sides[0], 1)):
-        pinned = _pin(old, new, delta * sign, explained_only=True) if _norm(old) != _norm(new) else None
+        # a slip when the corrected number is explained by the line above, or when it is the one
+        # number this line computed (2x − 12 = 20 → 2x = 28: 28 is new, and 32 makes it right)
+        pinned = _pin(old, new, delta * sign, explained_only=True, lone=lone) if _norm(old) != _norm(new) else None
         if pinned is not None:
             link.start = prev.start or prev
             link.equation_mode = prev.equation_mode or _has_letters(pf)
@@ -263,7 +269,9 @@ def _lone_number(f: Formula) -> Fraction | None:
     return None
 
 
-def _pin(old: Side, new: Side, delta: Fraction, explained_only: bool = False) -> tuple[Token, Fraction] | None:
+def _pin(
+    old: Side, new: Side, delta: Fraction, explained_only: bool = False, lone: Token | None = None
+) -> tuple[Token, Fraction] | None:
     """The number in ``new`` which, corrected, makes ``new`` equal ``old`` again.
 
     ``delta`` is ``value(new) − value(old)``. Among several candidates prefer a number that is not
@@ -291,6 +299,9 @@ def _pin(old: Side, new: Side, delta: Fraction, explained_only: bool = False) ->
     candidates.sort(key=lambda c: (c[0], c[1]))
     score, _, tok, true_value = candidates[0]
     if explained_only and score != 0:
+        for _, _, cand, value in candidates:
+            if cand is lone:
+                return cand, value
         return None
     return tok, true_value
 

@@ -99,9 +99,14 @@ def annotations(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def extract_line(
-    text: str, step: int, line_no: int, start: int, end: int, approx_words: tuple[str, ...]
+    text: str, step: int, line_no: int, start: int, end: int, approx_words: tuple[str, ...],
+    continued: bool = False,
 ) -> list[Formula]:
-    """Every formula of one line ``text[start:end]``."""
+    """Every formula of one line ``text[start:end]``.
+
+    ``continued`` says the next line starts with ``=``: then a bare expression here (``4 \\times 25 +
+    3 \\times 12``) is the start of a derivation and is kept as a one-sided formula.
+    """
     formulas: list[Formula] = []
     line = text[start:end]
     approx_line = bool(approx_words) and _approx_re(approx_words).search(line) is not None
@@ -123,6 +128,10 @@ def extract_line(
             if "=" not in _ECHO_RE.sub("", line) and "≈" not in line and "\\approx" not in line:
                 return formulas
     if "=" not in line and "≈" not in line and "\\approx" not in line:
+        if continued and not ann_spans:
+            expression = _bare_expression(line, start, step, line_no)
+            if expression is not None:
+                formulas.append(expression)
         return formulas
     bullet = _BULLET_RE.match(line)
     body_start = bullet.end() if bullet else 0
@@ -151,6 +160,18 @@ def _approx_re(words: tuple[str, ...]) -> re.Pattern[str]:
     """One pattern for a rule set's approximate words, matched as whole words."""
     alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?i)(?<![A-Za-z])(?:{alts})(?![A-Za-z])")
+
+
+def _bare_expression(line: str, start: int, step: int, line_no: int) -> Formula | None:
+    """A line that is one expression and nothing else, kept so the next line can continue it."""
+    tokens = tokenize(line, start)
+    if not tokens or any(t.kind == BREAK for t in tokens) or not any(t.kind == OP for t in tokens):
+        return None
+    side = Side(tokens, tokens[0].start, tokens[-1].end)
+    _parse_side(side)
+    if side.node is None:
+        return None
+    return Formula(step, line_no, "expression", [side], [], side.start, side.end)
 
 
 def _formula_from_run(

@@ -6,6 +6,7 @@ none re-implements a stage.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 
@@ -19,6 +20,22 @@ from .model import ChainInput, ChainResult, Claim, ClaimStatus, Finding, Severit
 from .rules import RuleSet, default_rules
 from .segment import line_spans, segment
 from .trace import repair
+
+
+_CONTINUES_RE = re.compile(r"[ \t]*(?:\\\[|\$\$?|&)?[ \t]*=")
+"""A line that starts with ``=`` (after ``&``, ``$`` or ``\\[``) continues the one above it."""
+
+
+_DELIMITER_LINE_RE = re.compile(r"[ \t]*(?:\\\[|\\\]|\$\$|\\begin\{[a-z*]+\}|\\end\{[a-z*]+\})?[ \t]*$")
+
+
+def _next_line_continues(text: str, lines: list[tuple[int, int, int]], i: int) -> bool:
+    """Does the next line with content (past display-math delimiters) start with ``=``?"""
+    for _, ls, le in lines[i + 1 : i + 4]:
+        if _DELIMITER_LINE_RE.match(text, ls, le):
+            continue
+        return _CONTINUES_RE.match(text, ls) is not None
+    return False
 
 
 def verify_text(cot: str, reference: str | None = None, rules: RuleSet | None = None) -> ChainResult:
@@ -36,17 +53,18 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     line_no = 0
     approx_words = rules.approximate_words
     unverifiable = rules.check("unverifiable")
-    for step_index, (s, e) in enumerate(step_spans):
-        for ls, le in line_spans(text, s, e):
-            line_no += 1
-            if le - ls > rules.max_line_chars:
-                if unverifiable.enabled:
-                    findings.append(
-                        Finding("unverifiable", Severity(unverifiable.severity), step_index, (ls, le),
-                                f"line of {le - ls} characters not parsed (limit {rules.max_line_chars})")
-                    )
-                continue
-            formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words))
+    lines = [(step_index, ls, le) for step_index, (s, e) in enumerate(step_spans) for ls, le in line_spans(text, s, e)]
+    for i, (step_index, ls, le) in enumerate(lines):
+        line_no += 1
+        if le - ls > rules.max_line_chars:
+            if unverifiable.enabled:
+                findings.append(
+                    Finding("unverifiable", Severity(unverifiable.severity), step_index, (ls, le),
+                            f"line of {le - ls} characters not parsed (limit {rules.max_line_chars})")
+                )
+            continue
+        continued = _next_line_continues(text, lines, i)
+        formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words, continued))
 
     checked: list[Checked] = []
     for f in formulas:

@@ -76,6 +76,8 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
                 value = None
             if ov and value is not None:
                 tainted.add(i)
+            elif not ov and c.claim.status is ClaimStatus.CORRECT and c.stated_value is not None:
+                value = c.stated_value  # right as written (3.33 for 10/3): the repair changes nothing
         else:
             value = None
         if value is None:
@@ -91,6 +93,16 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
 def _repair_derived(c: Checked, link: Link, start_poly: dict[int, PolyValue | None], overrides_for) -> Fraction | None:  # type: ignore[no-untyped-def]
     """A line of a derivation: solve the repaired first line of its derivation for the stated letter."""
     start = link.start or link
+    if link.formula.kind == "continuation":
+        # "= 100 + 46" / "= 146" under an expression: every line is the first one's value, repaired
+        first = start.formula.sides[-1]
+        if first.node is not None:
+            try:
+                v = evaluate(first.node, overrides_for(literals(first.node), first.start, start.formula.step))
+                if isinstance(v, Fraction):
+                    return v
+            except (NotRational, Unverifiable):
+                pass
     key = id(start)
     if key not in start_poly:
         f = start.formula

@@ -163,6 +163,42 @@ def test_continuation_lines_are_checked_against_the_line_above() -> None:
     assert [(f.rule, f.stated, f.actual) for f in verify_text(chain).errors] == [("continuation", "1125", "1124")]
 
 
+@pytest.mark.parametrize(
+    "chain, reference, slip",
+    [
+        # a number moved to the other side: the one new number is the slip
+        ("2x - 12 = 20\n2x = 28\nx = 14\n#### 14", "16", ("28", "32")),
+        ("\\[x + 7 = 19\\]\n\\[x = 11\\]\n\\boxed{11}", "12", ("11", "12")),
+        # a bare expression continued on the next lines, inside display math
+        ("\\[\n4 \\times 25 + 3 \\times 12\n\\]\n\\[\n= 100 + 46\n\\]\n\\[\n= 146\n\\]\n\\boxed{146}", "136",
+         ("46", "36")),
+    ],
+)
+def test_derivation_slips_repair_to_the_reference(chain: str, reference: str, slip: tuple[str, str]) -> None:
+    r = verify_text(chain, reference)
+    assert [(f.stated, f.actual) for f in r.errors] == [slip]
+    assert r.verdict is Verdict.ARITHMETIC_SLIP
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        "Ann gets 1/2 of 10 = 5 apples.",
+        "half of 10 = 5",
+        "3/4 of 20 = 15",
+        "Let x be the third score\nBowler 1:3x(1/3)=x\nTotal:x+3x+x=810\n5x=810",  # 3x(1/3) is not 3 times (1/3)
+    ],
+)
+def test_no_false_alarm_in_fractions_of_things(chain: str) -> None:
+    assert errors(chain) == []
+
+
+def test_a_rounded_answer_stays_rounded_in_the_repair() -> None:
+    chain = "He runs 4 * 3 = 13 km on weekdays, and 10 / 3 = 3.33 km per day on the weekend.\n#### 3.33"
+    r = verify_text(chain, "3.33")
+    assert (r.verdict, r.repaired_answer) == (Verdict.CANCELING_ERRORS, "3.33")
+
+
 def test_a_substitution_is_a_new_equation_not_a_slip() -> None:
     assert errors("Y = 1019 − 3 × X\n900 = Y + 437 + 2 × 234 + 3 × X") == []
 
