@@ -55,14 +55,20 @@ class Token:
     """For NUM: digits written after the point (how precise the writer claims to be)."""
     sig: int = 0
     """For NUM: significant digits written (float noise has 15 or more)."""
+    unit: str | None = None
+    """For NUM: a unit written right after it (``1000 \\text{ m}``); for NUM also ``"..."`` when the
+    digits trail off (``3.333\\ldots``), a value written only approximately."""
 
 
 _TOKEN_RE = re.compile(
     r"""
     (?P<ratio>(?<=\d)[ \t]+:[ \t]+(?=\$?\d))
     |(?P<ws>[ \t\r\u00a0\u2009\u202f]+|\\[,;:!> ]|\\q?quad(?![A-Za-z])|\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![A-Za-z])
-        |\\displaystyle(?![A-Za-z])|\\[\(\)\[\]]|\\\$|\$|&(?=[ \t]*[=\\])|\\boxed(?![A-Za-z])|\\(?:text|mathrm|textbf|mbox|mathbf|textrm)\s*\{[^{}\n]{0,80}\}
+        |\\displaystyle(?![A-Za-z])|\\[\(\)\[\]]|\\\$|\$|&(?=[ \t]*[=\\])|\\boxed(?![A-Za-z])
         |\^\s*\{?\s*\\circ\s*\}?|°|\\!|\\limits)
+    |(?P<text>\\(?:text|mathrm|textbf|mbox|mathbf|textrm|operatorname)\s*\{([^{}\n]{0,80})\})
+    |(?P<ellipsis>\\[lc]?dots(?![A-Za-z])|\.\.\.|…)
+    |(?P<subsym>[A-Za-z](?:_\{[A-Za-z0-9,]{1,12}\}|_[A-Za-z0-9]))
     |(?P<time>(?<![\d.])\d{1,2}:[0-5]\d(?::[0-5]\d)?(?![\d]))
     |(?P<num>\d{1,3}(?:(?:,|\{,\}|[ \u00a0\u202f\u2009](?=\d{3}(?!\d|[.,]\d)))\d{3})+(?:\.\d+)?(?!\d|,\d)|\d+(?:\.\d+)?(?!,\d)|\.\d+)
     |(?P<badnum>\d+(?:,\d+)+)
@@ -174,6 +180,20 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             append(Token(OP, ":", s, e, "/"))
         elif kind == "greek":
             append(Token(SYM, t, s, e, _GREEK.get(t, t.lstrip("\\"))))
+        elif kind == "text":
+            # a unit after a number (1000 \text{ m}) rides on it; a label (\text{Area} =) is words
+            content = (m.group(m.lastindex + 1) if m.lastindex else "") or ""
+            if tokens and tokens[-1].kind == NUM and tokens[-1].end <= s and content.strip():
+                tokens[-1].unit = content.strip()
+            elif any(ch.isalpha() for ch in content):
+                append(Token(BREAK, t, s, e, "word"))
+        elif kind == "ellipsis":
+            if tokens and tokens[-1].kind == NUM:
+                tokens[-1].unit = "..."
+            else:
+                append(Token(BREAK, t, s, e))
+        elif kind == "subsym":
+            append(Token(SYM, t, s, e, t.replace("{", "").replace("}", "")))
         elif kind == "letter":
             append(Token(SYM, t, s, e, t))
         elif kind == "sup":
@@ -786,7 +806,8 @@ def symbols_of(node: Node) -> set[str]:
     def go(n: Node) -> None:
         tag = n[0]
         if tag == "sym":
-            out.add(n[1])
+            if n[1] != "pi":  # a constant, not an unknown
+                out.add(n[1])
         elif tag == "num":
             return
         elif tag == "add":

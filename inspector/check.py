@@ -130,7 +130,17 @@ def check_pair(
         return ClaimStatus.UNVERIFIABLE, stated_text, None, "has letters", computed, None, None, stated
     if actual is None or claimed is None:
         return _irrational_pair(computed, stated, approx, rules, stated_text)
-    ok = literal_matches(actual, stated, approx, rules) if stated.is_literal else actual == claimed
+    if approx and not stated.is_literal and actual != claimed:
+        status = _loosely(actual, claimed)
+        return status, stated_text, format_value(actual), None, computed, claimed, actual, stated
+    trailing = _trails_off(stated)
+    ok = literal_matches(actual, stated, approx or trailing, rules) if stated.is_literal else actual == claimed
+    if not ok and (trailing or _trails_off(computed)):
+        return (ClaimStatus.UNVERIFIABLE, stated_text, format_value(actual),
+                "a number written with trailing dots is only approximate", computed, claimed, actual, stated)
+    if not ok and _units(computed) != _units(stated):
+        return (ClaimStatus.UNVERIFIABLE, stated_text, format_value(actual),
+                "different units on the two sides: a conversion, not checked", computed, claimed, actual, stated)
     if not ok and _percent_on_one_side(computed, stated):
         # "45 + 21 + 28 = 94%" sums percentages; "48 = 120%" says what 48 corresponds to
         if actual * 100 == claimed or actual == claimed * 100:
@@ -205,6 +215,25 @@ def _regroup_divisions(node: Node) -> Node:
     return (tag,) + tuple(_regroup_divisions(c) if isinstance(c, tuple) else c for c in node[1:])
 
 
+def _loosely(actual: Fraction, stated: Fraction) -> ClaimStatus:
+    """``≈`` between two expressions (``\\sqrt{50/9} ≈ \\sqrt{5.5556}``): close is right, far is wrong."""
+    scale = max(abs(actual), abs(stated), Fraction(1, 10**12))
+    rel = abs(actual - stated) / scale
+    if rel <= Fraction(1, 1000):
+        return ClaimStatus.CORRECT
+    if rel > Fraction(1, 10):
+        return ClaimStatus.WRONG
+    return ClaimStatus.UNVERIFIABLE
+
+
+def _trails_off(side: Side) -> bool:
+    return any(t.unit == "..." for t in side.tokens)
+
+
+def _units(side: Side) -> frozenset[str]:
+    return frozenset(t.unit for t in side.tokens if t.unit and t.unit != "...")
+
+
 def _percent_on_one_side(a: Side, b: Side) -> bool:
     pa = any(t.kind == PCT for t in a.tokens)
     pb = any(t.kind == PCT for t in b.tokens)
@@ -236,6 +265,11 @@ def _irrational_pair(
         claimed = side_value(stated)
         return (ClaimStatus.CORRECT if ok else ClaimStatus.WRONG, stated_text, actual_text, None, computed,
                 claimed if isinstance(claimed, Fraction) else None, None, stated)
+    if approx:
+        b = _approx_value(stated)
+        if b is None:
+            return ClaimStatus.UNVERIFIABLE, stated_text, actual_text, "could not evaluate", computed, None, None, stated
+        return (_loosely(a, b), stated_text, actual_text, None, computed, None, None, stated)
     try:
         assert computed.node is not None and stated.node is not None
         diff = (to_sympy(computed.node) - to_sympy(stated.node)).simplify()
@@ -272,6 +306,13 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
         status, stated_text, actual_text, reason, computed, claimed, actual, stated_side = check_pair(
             formula, left, right, formula.relations[i], rules
         )
+        if status is ClaimStatus.WRONG and i >= 1 and APPROX in formula.relations:
+            # 18π ≈ 18 × 3.14159 ≈ 56.54866: an approximation is of the first side, not of the last one
+            for earlier in sides[:i]:
+                first = check_pair(formula, earlier, right, APPROX, rules)
+                if first[0] is ClaimStatus.CORRECT:
+                    status, stated_text, actual_text, reason, computed, claimed, actual, stated_side = first
+                    break
         if status is ClaimStatus.UNVERIFIABLE and reason == "has letters":
             continue
         if status is ClaimStatus.UNVERIFIABLE and (left.node is None) and (right.node is None):

@@ -81,7 +81,11 @@ def link_lines(formulas: list[Formula]) -> list[Link]:
     for line in sorted(by_line):
         fs = by_line[line]
         f = fs[0]
-        usable = len(fs) == 1 and all(s.node is not None for s in f.sides[1 if f.kind == "continuation" else 0 :])
+        usable = (
+            len(fs) == 1
+            and all(s.node is not None for s in f.sides[1 if f.kind == "continuation" else 0 :])
+            and not any(t.unit == "..." for s in f.sides for t in s.tokens)  # 3.333...: not exact
+        )
         if not usable or f.cut_left:
             prev = None
             continue
@@ -133,6 +137,11 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
             continue
         same_left = _norm(pf.sides[0]) == _norm(f.sides[0])
         letters = _has_letters(pf) or prev.equation_mode
+        if same_left and pf.sides[1].is_literal and f.sides[1].is_literal:
+            # "a = 3" then "a = 4": cases of an enumeration, not a rewrite of one equation
+            link.start = link
+            link.prev = None
+            continue
         if same_left:
             r1, r2 = _value(pf.sides[1]), _value(f.sides[1])
             assert r1 is not None and r2 is not None

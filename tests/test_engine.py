@@ -193,6 +193,24 @@ def test_no_false_alarm_in_fractions_of_things(chain: str) -> None:
     assert errors(chain) == []
 
 
+@pytest.mark.parametrize(
+    "chain",
+    [
+        # LaTeX seen in real Qwen2.5-Math chains
+        "\\(d_1 + d_2 = 9\\). If \\(d_1 = 3\\), then \\(d_2 = 6\\).",  # subscripts are names
+        "\\[\n\\text{Total shaded area} = 6 \\times \\frac{s^2}{16} = \\frac{3s^2}{8}\n\\]",  # a label
+        "\\[\n\\text{Area} = \\frac{1}{2} \\times 4 \\times 3 = 6\n\\]",
+        "\\[ \\frac{1 \\text{ km}}{2.5 \\text{ hours}} = \\frac{1000 \\text{ meters}}{2.5 \\times 3600 \\text{ seconds}} \\]",
+        "\\[10y = 33.3333\\ldots\\]\n\\[10y - y = 33.3333\\ldots - 3.3333\\ldots\\]\n\\[9y = 30\\]",  # trailing dots
+        "- If \\(a = 3\\), then \\(b = 6\\)\n- If \\(a = 4\\), then \\(b = 5\\)",  # cases, not rewrites
+        "\\[ C = 2\\pi \\times 9 = 18\\pi \\approx 18 \\times 3.14159 \\approx 56.54866 \\]",  # ≈ of 18π
+        "\\[ \\sqrt{\\frac{50}{9}} \\approx \\sqrt{5.5556} \\approx 2.357 \\]",
+    ],
+)
+def test_no_false_alarm_in_latex(chain: str) -> None:
+    assert errors(chain) == []
+
+
 def test_a_rounded_answer_stays_rounded_in_the_repair() -> None:
     chain = "He runs 4 * 3 = 13 km on weekdays, and 10 / 3 = 3.33 km per day on the weekend.\n#### 3.33"
     r = verify_text(chain, "3.33")
