@@ -2,7 +2,18 @@
 
 from .errors import InputError, InspectorError, RulesError, StoreError
 from .load import iter_chains, read_chains
-from .model import ChainInput, ChainResult, Claim, ClaimStatus, FinalAnswer, Finding, Severity, Step, ValueFlow, Verdict
+from .model import (
+    ChainInput,
+    ChainResult,
+    Claim,
+    ClaimStatus,
+    FinalAnswer,
+    Finding,
+    Severity,
+    Step,
+    ValueFlow,
+    Verdict,
+)
 from .pipeline import verify_chain, verify_chains, verify_text
 from .rules import RuleSet, default_rules, load_rules
 

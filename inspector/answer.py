@@ -143,16 +143,17 @@ def answers_match(answer: str, reference: str, max_symbolic_chars: int = 200) ->
 
 def _math_verify(answer: str, reference: str) -> bool | None:
     try:
-        from math_verify import LatexExtractionConfig, parse as mv_parse, verify
+        from math_verify import LatexExtractionConfig, verify
+        from math_verify import parse as mv_parse
     except ImportError:  # pragma: no cover - a dependency, but keep working without it
         return None
     try:
         # LaTeX extraction only: math-verify's plain-expression path calls sympy's parse_expr (eval)
         config = [LatexExtractionConfig(boxed_match_priority=0)]
-        gold = mv_parse(f"${reference}$", extraction_config=config, parsing_timeout=None)  # type: ignore[arg-type]
-        pred = mv_parse(f"${answer}$", extraction_config=config, parsing_timeout=None)  # type: ignore[arg-type]
+        gold = mv_parse(f"${reference}$", extraction_config=config, parsing_timeout=None)
+        pred = mv_parse(f"${answer}$", extraction_config=config, parsing_timeout=None)
         if not gold or not pred:
             return None
-        return bool(verify(gold, pred, timeout_seconds=None))  # type: ignore[arg-type]
+        return bool(verify(gold, pred, timeout_seconds=None))
     except Exception:  # noqa: BLE001 - a third-party checker's failure means "could not decide"
         return None

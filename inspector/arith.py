@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Union
+from typing import Any, Union
 
 # ---------------------------------------------------------------------------------------------
 # Limits: each one turns a hostile input into an "unverifiable" result within milliseconds.
@@ -40,7 +40,7 @@ class NotRational(Exception):
 # Tokens
 
 NUM, OP, LP, RP, EQ, APPROX, SYM, FRAC, SQRT, LB, RB, BANG, PCT, BREAK, OF = range(15)
-KIND_NAMES = "NUM OP LP RP EQ APPROX SYM FRAC SQRT LB RB BANG PCT BREAK OF".split()
+KIND_NAMES = ["NUM", "OP", "LP", "RP", "EQ", "APPROX", "SYM", "FRAC", "SQRT", "LB", "RB", "BANG", "PCT", "BREAK", "OF"]
 
 
 @dataclass(slots=True)
@@ -49,7 +49,7 @@ class Token:
     text: str
     start: int
     end: int
-    value: object = None
+    value: Any = None
     """For NUM: a ``Fraction``; for OP: one of ``+ - * / ^``; for SYM: the letter's name."""
     decimals: int = 0
     """For NUM: digits written after the point (how precise the writer claims to be)."""
@@ -173,7 +173,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
         elif kind == "op":
             append(Token(OP, t, s, e, _OP_MAP[t]))
         elif kind in simple:
-            append(Token(simple[kind], t, s, e))  # type: ignore[index]
+            append(Token(simple[kind], t, s, e))
         elif kind in ("time", "badnum") or t == "&":
             append(Token(BREAK, t, s, e, "word"))  # 11:00, 16,0000, 0,2: not numbers we can read
         elif kind == "ratio":
@@ -284,7 +284,7 @@ def _merge_mixed_numbers(tokens: list[Token]) -> None:
             end_i += 1
         ok = (
             _is_int(num) and slash.kind == OP and slash.text == "/" and _is_int(den)
-            and num.value < den.value  # type: ignore[operator]
+            and num.value < den.value
             and slash.start == num.end and den.start == slash.end
             and (j > i + 1 or (not paren and num.start > t.end
                                and (i == 0 or tokens[i - 1].kind != OP or tokens[i - 1].value in "+-")))
@@ -292,7 +292,7 @@ def _merge_mixed_numbers(tokens: list[Token]) -> None:
         if not ok or den.value == 0:
             i += 1
             continue
-        value = t.value + num.value / den.value  # type: ignore[operator]
+        value = t.value + num.value / den.value
         merged = Token(NUM, f"{t.text} {num.text}/{den.text}", t.start, tokens[end_i - 1].end, value, 0, 0)
         tokens[i:end_i] = [merged]
         i += 1
@@ -316,11 +316,12 @@ def _fix_times_x(tokens: list[Token]) -> None:
 # Trees: tuples, cheap to build.  ("num", Fraction, Token) ("sym", name) ("add", [(sign, node)])
 # ("mul", a, b) ("div", a, b) ("pow", a, b) ("neg", a) ("fact", a) ("sqrt", a, n|None) ("pct", a)
 
-Node = tuple  # type: ignore[type-arg]
+Node = tuple[Any, ...]
+"""A parse tree: ``(tag, ...)`` tuples, cheap to build and to pickle."""
 
 
 class _Parser:
-    __slots__ = ("toks", "i", "n", "depth")
+    __slots__ = ("depth", "i", "n", "toks")
 
     def __init__(self, toks: list[Token]) -> None:
         self.toks = toks
@@ -687,9 +688,9 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
     """
     tag = node[0]
     if tag == "num":
-        if overrides:
-            return overrides.get(node[2].start, node[1])
         v: Fraction = node[1]
+        if overrides and node[2].start in overrides:
+            v = overrides[node[2].start]
         return v
     if tag == "add":
         acc: Value = Fraction(0)
@@ -734,17 +735,19 @@ def count_nodes(node: Node) -> int:
     return 1 + sum(count_nodes(c) for c in node[1:] if isinstance(c, tuple))
 
 
-def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None):  # type: ignore[no-untyped-def]
+def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
     """Rebuild a tree as a sympy expression object by object (never from a string)."""
     import sympy
 
     if count_nodes(node) > 200:
         raise Unverifiable("expression too large for symbolic checking")
 
-    def go(n: Node):  # type: ignore[no-untyped-def]
+    def go(n: Node) -> Any:
         tag = n[0]
         if tag == "num":
-            v = overrides.get(n[2].start, n[1]) if overrides else n[1]
+            v: Fraction = n[1]
+            if overrides and n[2].start in overrides:
+                v = overrides[n[2].start]
             return sympy.Rational(v.numerator, v.denominator)
         if tag == "sym":
             return sympy.pi if n[1] == "pi" else sympy.Symbol(n[1])

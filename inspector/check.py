@@ -14,15 +14,15 @@ from fractions import Fraction
 from .arith import (
     APPROX,
     OF,
-    Node,
-    parse_tokens,
     PCT,
+    Node,
     NotRational,
     PolyValue,
     Unverifiable,
     Value,
     evaluate,
     format_value,
+    parse_tokens,
     symbols_of,
     to_sympy,
 )
@@ -349,7 +349,7 @@ def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checke
     visible = formula.visible
     stated_value = claimed
     if visible is not None:
-        stated_value = visible.value  # type: ignore[assignment]
+        stated_value = visible.value
     out.append(
         Checked(
             Claim(formula.step, span, inner, text[rhs.start : rhs.end] or stated_text, actual_text, status,
@@ -367,7 +367,7 @@ def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checke
                 Claim(formula.step, (visible.start, visible.end), visible.text, visible.text,
                       format_value(actual), ClaimStatus.CORRECT if ok else ClaimStatus.WRONG,
                       "annotation_result", "annotation_result", None, (visible.start, visible.end)),
-                formula, lhs, visible.value, actual, visible.start,  # type: ignore[arg-type]
+                formula, lhs, visible.value, actual, visible.start,
             )
         )
     return out

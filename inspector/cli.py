@@ -78,7 +78,8 @@ def verify(
     `reference`, `model`, `sample_index`), a problem with many samples (`code` / `completions` /
     `responses` / `samples` lists), or a GSM8K `{"question", "answer"}` record.
     """
-    from . import load, pipeline, rules as rules_mod
+    from . import load, pipeline
+    from . import rules as rules_mod
 
     failing = _parse_fail_on(fail_on)
     try:
@@ -116,7 +117,7 @@ def verify(
     rule_counts: Counter[str] = Counter()
     worst: list[ChainResult] = []
     any_failing = False
-    stdout = click.get_text_stream("stdout")
+    stdout = sys.stdout
     show_progress = sys.stderr.isatty() if progress is None else progress
 
     def observed(results: Iterator[ChainResult]) -> Iterator[ChainResult]:
@@ -152,17 +153,14 @@ def verify(
         else:
             for _ in stream:
                 pass
-    except InputError as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.BAD_INPUT)
-    except (StoreError, InspectorError) as exc:
+    except InspectorError as exc:  # InputError, StoreError: FILE:LINE messages, never a traceback
         _err(str(exc))
         sys.exit(ExitCode.BAD_INPUT)
 
     if skipped:
         _err(f"skipped {len(skipped)} unreadable line(s):")
-        for exc in skipped[:20]:
-            click.echo(f"  {exc}", err=True)
+        for skip in skipped[:20]:
+            click.echo(f"  {skip}", err=True)
         if len(skipped) > 20:
             click.echo(f"  ... and {len(skipped) - 20} more", err=True)
     if fmt == "table":

@@ -240,7 +240,7 @@ def _add(
     if tok is not None:
         span = (tok.start, tok.end)
         stated = text[tok.start : tok.end]
-        stated_value: Fraction | None = tok.value  # type: ignore[assignment]
+        stated_value: Fraction | None = tok.value
     else:
         span = (new.start, new.end)
         stated = text[new.start : new.end]
@@ -294,13 +294,13 @@ def _pin(
     for tok in literals(new.node):
         try:
             base = evaluate(new.node)
-            bumped = evaluate(new.node, {tok.start: tok.value + 1})  # type: ignore[operator]
+            bumped = evaluate(new.node, {tok.start: tok.value + 1})
         except (NotRational, Unverifiable):
             continue
         slope = subtract(bumped, base)
         if not slope.is_constant or slope.constant() == 0:
             continue
-        true_value: Fraction = tok.value - delta / slope.constant()  # type: ignore[operator]
+        true_value: Fraction = tok.value - delta / slope.constant()
         score = (0 if abs(true_value) in explained else 1) + (0 if tok.value not in old_literals else 2)
         candidates.append((score, tok.start, tok, true_value))
     if not candidates:

@@ -10,7 +10,22 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from .arith import APPROX, BREAK, EQ, LP, NUM, OP, PCT, Node, Token, Unverifiable, parse_number, parse_tokens, tokenize, tokenize_calculator
+from .arith import (
+    APPROX,
+    BREAK,
+    EQ,
+    LP,
+    NUM,
+    OP,
+    PCT,
+    Node,
+    Token,
+    Unverifiable,
+    parse_number,
+    parse_tokens,
+    tokenize,
+    tokenize_calculator,
+)
 from .model import Span
 
 _ANNOTATION_RE = re.compile(r"<<([^<>\n]{0,400})>>")
@@ -93,7 +108,7 @@ def split_sides(tokens: list[Token]) -> tuple[list[list[Token]], list[int]]:
     return sides, relations
 
 
-def annotations(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def annotation_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Spans of GSM8K ``<<...>>`` annotations in ``text[start:end]``."""
     return [(m.start(), m.end()) for m in _ANNOTATION_RE.finditer(text, start, end)]
 

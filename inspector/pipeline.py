@@ -21,7 +21,6 @@ from .rules import RuleSet, default_rules
 from .segment import line_spans, segment
 from .trace import repair
 
-
 _CONTINUES_RE = re.compile(r"[ \t]*(?:\\\[|\$\$?|&)?[ \t]*=")
 """A line that starts with ``=`` (after ``&``, ``$`` or ``\\[``) continues the one above it."""
 

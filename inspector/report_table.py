@@ -31,13 +31,17 @@ def print_summary(
     console = console or Console()
     total = sum(counts.values())
     table = Table(title=f"Verdicts ({total} chains)")
-    table.add_column("model")
+    table.add_column("verdict")
+    names = sorted(models)
+    for model in names:
+        table.add_column(model, justify="right")
+    if len(names) > 1:
+        table.add_column("all", justify="right", style="bold")
     for v in Verdict:
-        table.add_column(v.value, justify="right", style=VERDICT_STYLES[v])
-    for model, c in sorted(models.items()):
-        table.add_row(model, *(str(c.get(v.value, 0)) for v in Verdict))
-    if len(models) > 1:
-        table.add_row("all", *(str(counts.get(v.value, 0)) for v in Verdict), style="bold")
+        row = [str(models[m].get(v.value, 0)) for m in names]
+        if len(names) > 1:
+            row.append(str(counts.get(v.value, 0)))
+        table.add_row(f"[{VERDICT_STYLES[v]}]{v.value}[/]", *row)
     console.print(table)
     if worst:
         wt = Table(title="Most suspicious chains")
