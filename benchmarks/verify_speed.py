@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inspector import pipeline, store  # noqa: E402
-from inspector.load import iter_jsonl_lines  # noqa: E402
-from inspector.rules import default_rules  # noqa: E402
+from inspector import pipeline, store
+from inspector.load import iter_jsonl_lines
+from inspector.rules import default_rules
 
 GSM8K = ROOT.parent / "shared" / "data" / "gsm8k" / "test.jsonl"
 
