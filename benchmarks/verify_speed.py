@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inspector import pipeline, store
+from inspector import batch, store
 from inspector.load import iter_jsonl_lines
 from inspector.rules import default_rules
 
@@ -77,23 +77,32 @@ def measure(label: str, n: int, run) -> dict[str, float]:  # type: ignore[no-unt
     return out
 
 
+def works(lines: list[bytes], n: int) -> Iterator[batch.Work]:
+    """The stream in the chunks `inspect verify` hands to workers: numbered raw lines."""
+    numbered = enumerate(repeated(lines, n), 1)
+    while chunk := list(itertools.islice(numbered, batch.CHUNK)):
+        yield ("bench.jsonl", chunk)
+
+
 def engine_only(lines: list[bytes], n: int, workers: int = 1):  # type: ignore[no-untyped-def]
+    """What `inspect verify --no-db` does: parse, verify, summarise (no output written)."""
+    job = batch.Job(default_rules(), want_json=False, want_rows=False)
+
     def run(counted):  # type: ignore[no-untyped-def]
-        count = 0
-        chains = iter_jsonl_lines(repeated(lines, n))
-        for _ in counted(pipeline.verify_chains(chains, default_rules(), workers=workers, chunksize=256)):
-            count += 1
-        return count
+        return sum(1 for _ in counted(batch.run(works(lines, n), job, workers=workers)))
 
     return run
 
 
 def with_db(lines: list[bytes], n: int, db_path: Path):  # type: ignore[no-untyped-def]
+    """What `inspect verify --db FILE` does: the same, plus every row written to SQLite."""
+    job = batch.Job(default_rules(), want_json=False, want_rows=True)
+
     def run(counted):  # type: ignore[no-untyped-def]
         db = store.open_db(db_path)
         run_id = store.start_run(db, rules_name="default", rules_hash="", source="bench", argv=[])
-        chains = iter_jsonl_lines(repeated(lines, n))
-        return store.write_results(db, run_id, counted(pipeline.verify_chains(chains, default_rules())))
+        outcomes = counted(batch.run(works(lines, n), job))
+        return store.write_rows(db, run_id, (o.rows for o in outcomes))
 
     return run
 

@@ -11,11 +11,17 @@ from collections import Counter
 from collections.abc import Iterator
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from .errors import InputError, InspectorError, RulesError, StoreError
-from .model import ChainInput, ChainResult, Verdict
+from .model import Verdict
+
+if TYPE_CHECKING:
+    from .batch import Outcome
+
+T = TypeVar("T")
 
 DEFAULT_DB = "inspector.db"
 
@@ -78,7 +84,7 @@ def verify(
     `reference`, `model`, `sample_index`), a problem with many samples (`code` / `completions` /
     `responses` / `samples` lists), or a GSM8K `{"question", "answer"}` record.
     """
-    from . import load, pipeline
+    from . import batch, load
     from . import rules as rules_mod
 
     failing = _parse_fail_on(fail_on)
@@ -90,14 +96,18 @@ def verify(
 
     skipped: list[InputError] = []
 
-    def chains() -> Iterator[ChainInput]:
+    def works() -> Iterator[batch.Work]:
         for path in inputs:
             if path.endswith((".db", ".sqlite", ".sqlite3")) and Path(path).exists():
                 from . import store
 
-                yield from store.iter_chain_inputs(store.open_db(path))
+                yield from batch.chunks_of_chains(store.iter_chain_inputs(store.open_db(path)))
+            elif path.endswith(".json"):  # maybe a JSON list (ProcessBench): not splittable by lines
+                yield from batch.chunks_of_chains(
+                    load.iter_chains(path, skip_invalid=skip_invalid, on_skip=skipped.append)
+                )
             else:
-                yield from load.iter_chains(path, skip_invalid=skip_invalid, on_skip=skipped.append)
+                yield from batch.chunks_of_file(path)
 
     db = None
     run_id = 0
@@ -115,40 +125,43 @@ def verify(
     counts: Counter[str] = Counter()
     models: dict[str, Counter[str]] = {}
     rule_counts: Counter[str] = Counter()
-    worst: list[ChainResult] = []
+    worst: list[batch.Outcome] = []
     any_failing = False
     stdout = sys.stdout
     show_progress = sys.stderr.isatty() if progress is None else progress
+    job = batch.Job(rules, want_json=fmt == "jsonl", want_rows=db is not None)
 
-    def observed(results: Iterator[ChainResult]) -> Iterator[ChainResult]:
+    def observed(items: Iterator[batch.Outcome | InputError]) -> Iterator[batch.Outcome]:
         nonlocal any_failing
-        import json
-
-        for r in results:
-            counts[r.verdict.value] += 1
-            models.setdefault(r.chain.model or "(none)", Counter())[r.verdict.value] += 1
-            for f in r.findings:
-                rule_counts[f"{f.rule} ({f.severity.value})"] += 1
-            if r.verdict in failing:
+        for o in items:
+            if isinstance(o, InputError):
+                if not skip_invalid:
+                    raise o
+                skipped.append(o)
+                continue
+            counts[o.verdict.value] += 1
+            models.setdefault(o.model or "(none)", Counter())[o.verdict.value] += 1
+            rule_counts.update(o.finding_labels)
+            if o.verdict in failing:
                 any_failing = True
-            if fmt == "jsonl":
-                stdout.write(json.dumps(r.to_json(), ensure_ascii=False) + "\n")
-            elif r.errors:
-                worst.append(r)
+            if o.json is not None:
+                stdout.write(o.json + "\n")
+            elif o.error_count:
+                worst.append(o)
                 if len(worst) > 200:
                     worst.sort(key=_badness)
                     del worst[20:]
-            yield r
+            yield o
 
     try:
-        results = pipeline.verify_chains(chains(), rules, workers=workers)
+        outcomes = batch.run(works(), job, workers=workers)
         if show_progress:
-            results = _with_progress(results)
-        stream = observed(results)
+            outcomes = _with_progress(outcomes)
+        stream = observed(outcomes)
         if db is not None:
             from . import store
 
-            written = store.write_results(db, run_id, stream)
+            written = store.write_rows(db, run_id, (o.rows for o in stream if o.rows is not None))
             store.finish_run(db, run_id, chains=written, counts=dict(counts))
         else:
             for _ in stream:
@@ -177,12 +190,12 @@ _SUSPICION = {
 }
 
 
-def _badness(r: ChainResult) -> tuple[int, int]:
+def _badness(o: Outcome) -> tuple[int, int]:
     """Suspicious first: right answers from wrong arithmetic, then by number of errors."""
-    return (_SUSPICION[r.verdict], -len(r.errors))
+    return (_SUSPICION[o.verdict], -o.error_count)
 
 
-def _with_progress(results: Iterator[ChainResult]) -> Iterator[ChainResult]:
+def _with_progress(results: Iterator[T]) -> Iterator[T]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -14,7 +14,7 @@ from typing import IO, Any
 from inspector.errors import InputError
 from inspector.model import ChainInput
 
-__all__ = ["iter_chains", "iter_jsonl_lines", "read_chains"]
+__all__ = ["iter_chains", "iter_jsonl_lines", "parse_line", "read_chains"]
 
 _log = logging.getLogger(__name__)
 
@@ -126,24 +126,33 @@ def _reject(err: InputError, skip_invalid: bool, on_skip: OnSkip | None, cause: 
         _log.warning("skipped: %s", err)
 
 
+def parse_line(raw: bytes, name: str, lineno: int) -> list[ChainInput]:
+    """The chains of one JSONL line (none for a blank line); ``InputError`` names FILE:LINE.
+
+    Split out so worker processes can parse their own share of a file.
+    """
+    try:
+        record = _DECODER.decode(raw.decode("utf-8-sig" if lineno == 1 else "utf-8"))
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        if not raw.strip():
+            return []  # a blank line
+        raise InputError(name, lineno, _json_message(exc)) from exc
+    try:
+        if type(record) is not dict:
+            raise _RecordError(f"expected a JSON object, got {_type_name(record)}")
+        return _chains(record, f"{name}:{lineno}")
+    except _RecordError as exc:
+        raise InputError(name, lineno, str(exc)) from exc
+
+
 def _iter_jsonl(
     lines: Iterable[bytes], display: str, skip_invalid: bool, on_skip: OnSkip | None
 ) -> Iterator[ChainInput]:
-    decode = _DECODER.decode
     for lineno, raw in enumerate(lines, 1):
         try:
-            record = decode(raw.decode("utf-8-sig" if lineno == 1 else "utf-8"))
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-            if not raw.strip():
-                continue  # a blank line
-            _reject(InputError(display, lineno, _json_message(exc)), skip_invalid, on_skip, exc)
-            continue
-        try:
-            if type(record) is not dict:
-                raise _RecordError(f"expected a JSON object, got {_type_name(record)}")
-            chains = _chains(record, f"{display}:{lineno}")
-        except _RecordError as exc:
-            _reject(InputError(display, lineno, str(exc)), skip_invalid, on_skip, exc)
+            chains = parse_line(raw, display, lineno)
+        except InputError as exc:
+            _reject(exc, skip_invalid, on_skip, exc.__cause__ or exc)
             continue
         yield from chains
 

@@ -7,7 +7,8 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from .model import ChainResult, Verdict
+from .batch import Outcome
+from .model import Verdict
 
 VERDICT_STYLES = {
     Verdict.VALID: "green",
@@ -24,7 +25,7 @@ def print_summary(
     counts: Counter[str],
     models: dict[str, Counter[str]],
     rule_counts: Counter[str],
-    worst: list[ChainResult],
+    worst: list[Outcome],
     db_path: str | None,
     console: Console | None = None,
 ) -> None:
@@ -51,12 +52,10 @@ def print_summary(
         wt.add_column("answer")
         wt.add_column("repaired")
         wt.add_column("first error")
-        for r in worst:
-            err = r.errors[0]
+        for o in worst:
             wt.add_row(
-                r.chain.chain_id, r.chain.model or "", f"[{VERDICT_STYLES[r.verdict]}]{r.verdict.value}[/]",
-                r.final_answer.text if r.final_answer else "", r.repaired_answer or "",
-                f"step {err.step}: {err.stated} (true {err.actual})",
+                o.chain_id, o.model or "", f"[{VERDICT_STYLES[o.verdict]}]{o.verdict.value}[/]",
+                o.final_answer or "", o.repaired_answer or "", o.first_error or "",
             )
         console.print(wt)
     if rule_counts:

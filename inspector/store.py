@@ -9,7 +9,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import NamedTuple, Any, TypeVar
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -359,6 +359,56 @@ _INSERT_FLOW = (
 )
 
 
+class ChainRows(NamedTuple):
+    """One result as the rows the store writes: built anywhere (a worker process), written here."""
+
+    chain_id: str
+    problem: tuple[Any, ...] | None
+    chain: tuple[Any, ...]
+    """The chain row without ``run_id`` and ``updated_at``, which the writer adds."""
+    steps: list[tuple[Any, ...]]
+    claims: list[tuple[Any, ...]]
+    findings: list[tuple[Any, ...]]
+    flows: list[tuple[Any, ...]]
+
+
+def result_rows(result: ChainResult) -> ChainRows:
+    """The rows of one result. Pure: no database needed, so worker processes can build them."""
+    chain = result.chain
+    cid = chain.chain_id
+    final = result.final_answer
+    row = (
+        cid, chain.problem_id, chain.model, chain.sample_index, chain.cot, chain.reference,
+        final.text if final else None, final.method if final else None,
+        final.span[0] if final else None, final.span[1] if final else None,
+        result.answer_correct, result.verdict.value, result.explanation, result.repaired_answer,
+        result.repaired_correct, result.rules_name, result.rules_hash, chain.source,
+        json.dumps(list(chain.steps)) if chain.steps is not None else None,
+    )  # fmt: skip
+    steps: list[tuple[Any, ...]] = []
+    claims: list[tuple[Any, ...]] = []
+    n = 0
+    for step in result.steps:
+        steps.append((cid, step.index, step.span[0], step.span[1]))
+        for c in step.claims:
+            ss = c.stated_span
+            claims.append((
+                cid, c.step, n, c.span[0], c.span[1], c.text, c.stated, c.actual, c.status.value,
+                c.kind, c.rule, c.reason, ss[0] if ss else None, ss[1] if ss else None,
+            ))  # fmt: skip
+            n += 1
+    findings = [
+        (cid, i, f.step, f.span[0], f.span[1], f.rule, f.severity.value, f.message, f.stated, f.actual)
+        for i, f in enumerate(result.findings)
+    ]
+    flows = [
+        (cid, i, fl.step, fl.span[0], fl.span[1], fl.value, fl.from_step, fl.tainted)
+        for i, fl in enumerate(result.flows)
+    ]
+    problem = (chain.problem_id, chain.problem, chain.reference) if chain.problem_id is not None else None
+    return ChainRows(cid, problem, row, steps, claims, findings, flows)
+
+
 def write_results(db: Database, run_id: int, results: Iterable[ChainResult], *, batch_size: int = 500) -> int:
     """Store results and return how many chains were written.
 
@@ -367,9 +417,14 @@ def write_results(db: Database, run_id: int, results: Iterable[ChainResult], *, 
     ``updated_at``). Human labels and notes are never touched. ``results`` is consumed lazily, one
     transaction per ``batch_size`` chains.
     """
+    return write_rows(db, run_id, map(result_rows, results), batch_size=batch_size)
+
+
+def write_rows(db: Database, run_id: int, rows: Iterable[ChainRows], *, batch_size: int = 500) -> int:
+    """``write_results`` for rows built elsewhere (``result_rows``, in worker processes)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    iterator = iter(results)
+    iterator = iter(rows)
     written = 0
     while batch := list(itertools.islice(iterator, batch_size)):
         _write_batch(db, run_id, batch)
@@ -377,57 +432,21 @@ def write_results(db: Database, run_id: int, results: Iterable[ChainResult], *, 
     return written
 
 
-def _write_batch(db: Database, run_id: int, batch: Sequence[ChainResult]) -> None:
+def _write_batch(db: Database, run_id: int, batch: Sequence[ChainRows]) -> None:
     now = _now()
-    problems: list[tuple[Any, ...]] = []
-    chains: list[tuple[Any, ...]] = []
-    ids: list[tuple[str]] = []
-    steps: list[tuple[Any, ...]] = []
-    claims: list[tuple[Any, ...]] = []
-    findings: list[tuple[Any, ...]] = []
-    flows: list[tuple[Any, ...]] = []
-    for result in batch:
-        chain = result.chain
-        cid = chain.chain_id
-        ids.append((cid,))
-        if chain.problem_id is not None:
-            problems.append((chain.problem_id, chain.problem, chain.reference))
-        final = result.final_answer
-        chains.append((
-            cid, chain.problem_id, chain.model, chain.sample_index, chain.cot, chain.reference,
-            final.text if final else None, final.method if final else None,
-            final.span[0] if final else None, final.span[1] if final else None,
-            result.answer_correct, result.verdict.value, result.explanation, result.repaired_answer,
-            result.repaired_correct, run_id, result.rules_name, result.rules_hash, chain.source,
-            json.dumps(list(chain.steps)) if chain.steps is not None else None, now,
-        ))  # fmt: skip
-        n = 0
-        for step in result.steps:
-            steps.append((cid, step.index, step.span[0], step.span[1]))
-            for c in step.claims:
-                ss = c.stated_span
-                claims.append((
-                    cid, c.step, n, c.span[0], c.span[1], c.text, c.stated, c.actual, c.status.value,
-                    c.kind, c.rule, c.reason, ss[0] if ss else None, ss[1] if ss else None,
-                ))  # fmt: skip
-                n += 1
-        for i, f in enumerate(result.findings):
-            sev = f.severity.value
-            findings.append(
-                (cid, i, f.step, f.span[0], f.span[1], f.rule, sev, f.message, f.stated, f.actual)
-            )
-        for i, fl in enumerate(result.flows):
-            flows.append((cid, i, fl.step, fl.span[0], fl.span[1], fl.value, fl.from_step, fl.tainted))
+    problems = [r.problem for r in batch if r.problem is not None]
+    chains = [(*r.chain[:15], run_id, *r.chain[15:], now) for r in batch]
+    ids = [(r.chain_id,) for r in batch]
     conn = db.conn
     with _immediate(db):
         conn.executemany(_UPSERT_PROBLEM, problems)
         conn.executemany(_UPSERT_CHAIN, chains)
         for table in _CHILD_TABLES:
             conn.executemany(_DELETE_CHILDREN[table], ids)
-        conn.executemany(_INSERT_STEP, steps)
-        conn.executemany(_INSERT_CLAIM, claims)
-        conn.executemany(_INSERT_FINDING, findings)
-        conn.executemany(_INSERT_FLOW, flows)
+        conn.executemany(_INSERT_STEP, [s for r in batch for s in r.steps])
+        conn.executemany(_INSERT_CLAIM, [c for r in batch for c in r.claims])
+        conn.executemany(_INSERT_FINDING, [f for r in batch for f in r.findings])
+        conn.executemany(_INSERT_FLOW, [f for r in batch for f in r.flows])
 
 
 # --------------------------------------------------------------------------------------------------
