@@ -64,13 +64,16 @@ _TOKEN_RE = re.compile(
     r"""
     (?P<ratio>(?<=\d)[ \t]+:[ \t]+(?=\$?\d))
     |(?P<ws>[ \t\r\u00a0\u2009\u202f]+|\\[,;:!> ]|\\q?quad(?![A-Za-z])|\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![A-Za-z])
-        |\\displaystyle(?![A-Za-z])|\\[\(\)\[\]]|\\\$|\$|&(?=[ \t]*[=\\])|\\boxed(?![A-Za-z])
+        |\\displaystyle(?![A-Za-z])|\\\$|\$|&(?=[ \t]*[=\\])|\\boxed(?![A-Za-z])
         |\^\s*\{?\s*\\circ\s*\}?|°|\\!|\\limits)
-    |(?P<text>\\(?:text|mathrm|textbf|mbox|mathbf|textrm|operatorname)\s*\{([^{}\n]{0,80})\})
-    |(?P<ellipsis>\\[lc]?dots(?![A-Za-z])|\.\.\.|…)
+    |(?P<delim>\\[\(\)\[\]])
+    |(?P<text>\\(?:text|mathrm|textbf|mbox|mathbf|textrm|operatorname)\s*\{([^{}\n]{0,80})\}(?:\s*\^\s*\{?\d\}?)?)
+    |(?P<ellipsis>\\[lc]?dots[bc]?(?![A-Za-z])|\.\.\.|…|\.?\\overline\s*(?:\{\d+\}|\d))
+    |(?P<numsub>(?<=\d)_(?:\{[^{}\n]{0,12}\}|[A-Za-z0-9]))
+    |(?P<func>(?<![A-Za-z\\])[fghFGHPQ](?=\())
     |(?P<subsym>[A-Za-z](?:_\{[A-Za-z0-9,]{1,12}\}|_[A-Za-z0-9]))
     |(?P<time>(?<![\d.])\d{1,2}:[0-5]\d(?::[0-5]\d)?(?![\d]))
-    |(?P<num>\d{1,3}(?:(?:,|\{,\}|[ \u00a0\u202f\u2009](?=\d{3}(?!\d|[.,]\d)))\d{3})+(?:\.\d+)?(?!\d|,\d)|\d+(?:\.\d+)?(?!,\d)|\.\d+)
+    |(?P<num>\d{1,3}(?:(?:,|\{,\}|,\\!|[ \u00a0\u202f\u2009](?=\d{3}(?!\d|[.,]\d)))\d{3})+(?:\.\d+)?(?!\d|,\d)|\d+(?:\.\d+)?(?!,\d)|\.\d+)
     |(?P<badnum>\d+(?:,\d+)+)
     |(?P<pct>\\?%)
     |(?P<approx>≈|\\approx(?![A-Za-z])|≃|\\simeq(?![A-Za-z])|\\sim(?![A-Za-z])|~=)
@@ -84,7 +87,8 @@ _TOKEN_RE = re.compile(
     |(?P<sqrt>\\sqrt(?![A-Za-z])|√)
     |(?P<bang>!)
     |(?P<greek>\\(?:pi|alpha|beta|gamma|theta|lambda|mu|sigma|phi|omega)(?![A-Za-z])|π)
-    |(?P<word>[A-Za-z]{2,}|\\[A-Za-z]+)
+    |(?P<command>\\[A-Za-z]+)
+    |(?P<word>[A-Za-z]{2,})
     |(?P<letter>[A-Za-z])
     |(?P<sup>[²³])
     |(?P<other>.)
@@ -97,6 +101,11 @@ _OP_MAP = {
     "\\cdot": "*", "\\times": "*", "\\ast": "*", "/": "/", "÷": "/", "\\div": "/", "^": "^", "**": "^",
 }
 _GREEK = {"π": "pi"}
+_CONNECTIVES = frozenset(
+    "\\implies \\Rightarrow \\rightarrow \\Longrightarrow \\longrightarrow \\iff \\Leftrightarrow \\to "
+    "\\le \\ge \\leq \\geq \\neq \\ne \\lt \\gt \\quad \\qquad \\hspace \\and \\text \\therefore "
+    "\\because \\end \\begin \\label \\tag \\nonumber \\hline".split()
+)
 _SIMPLE_KINDS = {
     "eq": EQ, "approx": APPROX, "lp": LP, "rp": RP, "lb": LB, "rb": RB, "frac": FRAC, "sqrt": SQRT,
     "pct": PCT, "bang": BANG,
@@ -109,9 +118,9 @@ def parse_number(text: str) -> tuple[Fraction, int, int]:
 
     Memoised: the same literals (2, 10, 100, 0.5) recur in every chain, and the result is immutable.
     """
-    clean = text.replace("{,}", "").replace(",", "")
-    if not clean.isascii() or " " in clean:
-        clean = "".join(ch for ch in clean if ch.isdigit() or ch == ".")
+    clean = text if text.isdigit() else "".join(ch for ch in text if ch in "0123456789.")
+    if not clean or clean.count(".") > 1:
+        raise Unverifiable(f"not a number: {text!r}")
     if len(clean) > MAX_LITERAL_DIGITS + 1:
         raise Unverifiable(f"number with more than {MAX_LITERAL_DIGITS} digits")
     if "." in clean:
@@ -189,9 +198,18 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 append(Token(BREAK, t, s, e, "word"))
         elif kind == "ellipsis":
             if tokens and tokens[-1].kind == NUM:
-                tokens[-1].unit = "..."
+                tokens[-1].unit = "..."  # 3.333..., 0.\overline{27}: only approximately that number
             else:
-                append(Token(BREAK, t, s, e))
+                append(Token(BREAK, t, s, e, "word"))  # "+ \dots +": what stands around it is not all there
+        elif kind == "delim":
+            append(Token(BREAK, t, s, e))  # \( \) \[ \]: one formula ends, another may begin
+        elif kind in ("numsub", "func"):
+            # 52_8, 42_{10}: a number in another base; f(3): a function, not f times 3
+            append(Token(BREAK, t, s, e, "word"))
+        elif kind == "command":
+            # \sin, \log, \sum, \binom ...: what follows is an argument, not a standalone quantity;
+            # \implies, \le ...: a relation or a connective, which only ends a formula
+            append(Token(BREAK, t, s, e, None if t in _CONNECTIVES else "command"))
         elif kind == "subsym":
             append(Token(SYM, t, s, e, t.replace("{", "").replace("}", "")))
         elif kind == "letter":
@@ -204,7 +222,8 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             if name is not None:
                 append(Token(SYM, t, s, e, name))
             else:
-                append(Token(BREAK, t, s, e))
+                # @ # | ' " are custom operators, norms, primes, quotes: the formula goes on beyond us
+                append(Token(BREAK, t, s, e, "word" if t in "@#|'\"_" else None))
     _fix_times_x(tokens)
     if len(tokens) >= 3:
         _merge_mixed_numbers(tokens)
@@ -568,15 +587,25 @@ def _padd(a: Value, b: Value, sign: int) -> Value:
     return simplify(PolyValue(terms))
 
 
-def _mono_mul(a: Monomial, b: Monomial) -> Monomial:
+def _mono_mul(a: Monomial, b: Monomial) -> tuple[Monomial, int]:
+    """The product of two monomials, and the sign it picks up from ``i^2 = -1``.
+
+    ``i`` is taken as the imaginary unit: an identity true for a free symbol stays true, and
+    expansions like ``(z + i)^4 = z^4 + 4iz^3 - 6z^2 - ...`` become checkable.
+    """
     if not a:
-        return b
+        return b, 1
     if not b:
-        return a
+        return a, 1
     d = dict(a)
     for s, e in b:
         d[s] = d.get(s, 0) + e
-    return tuple(sorted((s, e) for s, e in d.items() if e != 0))
+    sign = 1
+    if d.get("i", 0) >= 2:
+        e = d["i"]
+        sign = -1 if (e // 2) % 2 else 1
+        d["i"] = e % 2
+    return tuple(sorted((s, e) for s, e in d.items() if e != 0)), sign
 
 
 def _pmul(a: Value, b: Value) -> Value:
@@ -590,8 +619,8 @@ def _pmul(a: Value, b: Value) -> Value:
     terms: Poly = {}
     for ma, ca in pa.terms.items():
         for mb, cb in pb.terms.items():
-            m = _mono_mul(ma, mb)
-            terms[m] = terms.get(m, Fraction(0)) + ca * cb
+            m, sign = _mono_mul(ma, mb)
+            terms[m] = terms.get(m, Fraction(0)) + (ca * cb if sign > 0 else -(ca * cb))
     return simplify(PolyValue(terms))
 
 

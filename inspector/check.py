@@ -215,6 +215,15 @@ def _regroup_divisions(node: Node) -> Node:
     return (tag,) + tuple(_regroup_divisions(c) if isinstance(c, tuple) else c for c in node[1:])
 
 
+def _symbolically_equal(a: Side, b: Side) -> bool:
+    """Exact equality through sympy: (6768 + 1144√35) + (6768 − 1144√35) = 13536."""
+    try:
+        assert a.node is not None and b.node is not None
+        return bool((to_sympy(a.node) - to_sympy(b.node)).simplify() == 0)
+    except (Unverifiable, TypeError, ValueError, AssertionError):
+        return False
+
+
 def _loosely(actual: Fraction, stated: Fraction) -> ClaimStatus:
     """``≈`` between two expressions (``\\sqrt{50/9} ≈ \\sqrt{5.5556}``): close is right, far is wrong."""
     scale = max(abs(actual), abs(stated), Fraction(1, 10**12))
@@ -261,7 +270,7 @@ def _irrational_pair(
         return ClaimStatus.UNVERIFIABLE, stated_text, None, "could not evaluate", computed, None, None, stated
     actual_text = f"≈{float(a):.10g}"
     if stated.is_literal:
-        ok = literal_matches(a, stated, approx, rules, exact_known=False)
+        ok = literal_matches(a, stated, approx, rules, exact_known=False) or _symbolically_equal(computed, stated)
         claimed = side_value(stated)
         return (ClaimStatus.CORRECT if ok else ClaimStatus.WRONG, stated_text, actual_text, None, computed,
                 claimed if isinstance(claimed, Fraction) else None, None, stated)

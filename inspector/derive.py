@@ -90,7 +90,9 @@ def link_lines(formulas: list[Formula]) -> list[Link]:
             prev = None
             continue
         if f.kind in ("continuation", "expression"):
-            link = Link(f, None, prev=prev if f.kind == "continuation" else None)
+            # "= …" continues the row right above it, never an older one
+            above = prev if prev is not None and prev.formula.line == f.line - 1 else None
+            link = Link(f, None, prev=above if f.kind == "continuation" else None)
         elif len(f.sides) == 2:
             left, right = _value(f.sides[0]), _value(f.sides[1])
             if left is None or right is None:
@@ -185,8 +187,10 @@ def _check_continuation(link: Link, prev: Link, text: str, rule: str) -> None:
         return
     diff = subtract(b, a)
     if not diff.is_constant:
-        status = ClaimStatus.WRONG
-        _add(link, new_side, old_side, text, status, format_value(a), rule, None, None)
+        # not equal as polynomials: either a slip or a step that uses a relation we don't see
+        # (alpha^3 = 3 alpha - 1, say); only a constant difference is surely arithmetic
+        _add(link, new_side, old_side, text, ClaimStatus.UNVERIFIABLE, format_value(a), rule, None, None,
+             reason="not equal as written; the step may use a relation stated elsewhere")
         return
     _record(link, prev, old_side, new_side, diff.constant(), text, rule, Fraction(1))
 
@@ -235,7 +239,7 @@ def _record_equation(link: Link, prev: Link, delta: Fraction, k: Fraction, text:
 
 def _add(
     link: Link, new: Side, old: Side, text: str, status: ClaimStatus, actual: str | None, rule: str,
-    tok: Token | None, true_value: Fraction | None,
+    tok: Token | None, true_value: Fraction | None, reason: str | None = None,
 ) -> None:
     if tok is not None:
         span = (tok.start, tok.end)
@@ -260,8 +264,8 @@ def _add(
         actual=actual,
         status=status,
         kind="continuation" if f.kind == "continuation" else "rewrite",
-        rule=rule,
-        reason=None,
+        rule=rule if status is not ClaimStatus.UNVERIFIABLE else "unverifiable",
+        reason=reason,
         stated_span=span,
     )
     link.checked.append(Checked(claim, f, None, stated_value, true_value, span[0]))

@@ -159,7 +159,7 @@ def extract_line(
             run.append(tok)
             continue
         if run:
-            f = _formula_from_run(run, prev_break, first_run, step, line_no, approx_line)
+            f = _formula_from_run(run, prev_break, tok, first_run, step, line_no, approx_line)
             if f is not None and tok.value == "word" and f.sides[-1].end == run[-1].end:
                 f.sides[-1].unit = tok.text.lower()
             if f is not None and not any(s < f.end and f.start < e for s, e in ann_spans):
@@ -190,7 +190,8 @@ def _bare_expression(line: str, start: int, step: int, line_no: int) -> Formula 
 
 
 def _formula_from_run(
-    run: list[Token], prev_break: Token | None, first_run: bool, step: int, line_no: int, approx_line: bool
+    run: list[Token], prev_break: Token | None, next_break: Token, first_run: bool, step: int, line_no: int,
+    approx_line: bool,
 ) -> Formula | None:
     if not any(t.kind in (EQ, APPROX) for t in run):
         return None
@@ -206,13 +207,20 @@ def _formula_from_run(
             cut_left = True
     elif (first[0].kind == OP and (
         first[0].value in "*/^" or (prev_break is not None and prev_break.value in ("word", "long"))
-    )) or (prev_break is not None and prev_break.value in ("word", "long") and prev_break.end == first[0].start):
+    )) or (prev_break is not None and (
+        prev_break.value == "command"
+        or (prev_break.value in ("word", "long") and prev_break.end == first[0].start)
+    )):
         # "5 apples - 3 = 2", "Day 2:50(2)": the left side began among words; we don't have all of it
         raw_sides, relations = raw_sides[1:], relations[1:]
         cut_left = True
     last = raw_sides[-1] if raw_sides else []
-    if last and last[-1].kind in (OP, LP):
-        # "= 7 - 2 apples", "= 900 (since ...": the right side ran into words; drop it
+    cut_right = next_break.value == "command" or (
+        next_break.value == "word" and bool(last) and next_break.start == last[-1].end
+    )
+    if last and (last[-1].kind in (OP, LP) or cut_right):
+        # "= 7 - 2 apples", "= 900 (since ...", "= 2 \cos 50", "= 52_8": the right side ran into
+        # words or a function; what we have of it is not all of it, so drop it
         raw_sides, relations = raw_sides[:-1], relations[:-1]
     elif not last and raw_sides:
         raw_sides, relations = raw_sides[:-1], relations[:-1]

@@ -28,6 +28,21 @@ _CONTINUES_RE = re.compile(r"[ \t]*(?:\\\[|\$\$?|&)?[ \t]*=")
 _DELIMITER_LINE_RE = re.compile(r"[ \t]*(?:\\\[|\\\]|\$\$|\\begin\{[a-z*]+\}|\\end\{[a-z*]+\})?[ \t]*$")
 
 
+_ROW_BREAK_RE = re.compile(r"\\\\(?:\[[^\]]{0,10}\])?")
+
+
+def _rows(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A line split at LaTeX row breaks (``\\\\`` in ``align``): each row is a line of a derivation."""
+    if "\\\\" not in text[start:end]:
+        return [(start, end)]
+    rows, pos = [], start
+    for m in _ROW_BREAK_RE.finditer(text, start, end):
+        rows.append((pos, m.start()))
+        pos = m.end()
+    rows.append((pos, end))
+    return [(a, b) for a, b in rows if text[a:b].strip()]
+
+
 def _next_line_continues(text: str, lines: list[tuple[int, int, int]], i: int) -> bool:
     """Does the next line with content (past display-math delimiters) start with ``=``?"""
     for _, ls, le in lines[i + 1 : i + 4]:
@@ -52,8 +67,15 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     line_no = 0
     approx_words = rules.approximate_words
     unverifiable = rules.check("unverifiable")
-    lines = [(step_index, ls, le) for step_index, (s, e) in enumerate(step_spans) for ls, le in line_spans(text, s, e)]
+    lines = [
+        (step_index, rs, re_)
+        for step_index, (s, e) in enumerate(step_spans)
+        for ls, le in line_spans(text, s, e)
+        for rs, re_ in _rows(text, ls, le)
+    ]
     for i, (step_index, ls, le) in enumerate(lines):
+        if _DELIMITER_LINE_RE.match(text, ls, le):
+            continue  # "\\[" alone on a line: rows on either side of it are still adjacent
         line_no += 1
         if le - ls > rules.max_line_chars:
             if unverifiable.enabled:

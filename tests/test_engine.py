@@ -211,6 +211,28 @@ def test_no_false_alarm_in_latex(chain: str) -> None:
     assert errors(chain) == []
 
 
+@pytest.mark.parametrize(
+    "chain",
+    [
+        # seen in MATH-500 gold solutions
+        "$\\sin 120^\\circ = \\frac{\\sqrt{3}}{2}$",  # a function's argument is not a quantity
+        "$\\cos 25^\\circ + \\cos 85^\\circ = 2 \\cos 55^\\circ \\cos 30^\\circ$",
+        "$6_8 \\cdot 7_8 = 42_{10} = 52_8$",  # numbers in other bases
+        "$(1-2)+(3-4)+ \\dots +(97-98)+(99-100) = 50(-1) = -50$",  # elided terms
+        "$f(3) - f(2) = 2 + 2$\n$f(4) - f(3) = 3 + 2$",  # functions, not products
+        "\\[(-4)^2=16\\] \\[(-1)^2=1\\] \\[\\left(\\frac{5+\\sqrt{5}}{2}\\right)^2=\\frac{15+5\\sqrt{5}}{2}\\]",
+        "$(6768 + 1144 \\sqrt{35}) + (6768 - 1144 \\sqrt{35}) = 13536$",  # exact through the roots
+        "$(5\\text{ cm})(3\\text{ cm})=15\\text{ cm}^2$",  # the square is the unit's
+        "$90^3=729,\\!000$",
+        "\\begin{align*} \\angle ADB &= 180^\\circ - \\angle ADC \\\\ &= 180^\\circ - 100^\\circ \\\\ &= 80^\\circ \\end{align*}",
+        "\\begin{align*} (z + i)^2 &= z^2 + 2zi + i^2 \\\\ &= z^2 + 2iz - 1 \\end{align*}",  # i squared is -1
+        "$\\frac{279}{99999} = 0.\\overline{00279}$",  # a repeating decimal
+    ],
+)
+def test_no_false_alarm_in_competition_latex(chain: str) -> None:
+    assert errors(chain) == []
+
+
 def test_a_rounded_answer_stays_rounded_in_the_repair() -> None:
     chain = "He runs 4 * 3 = 13 km on weekdays, and 10 / 3 = 3.33 km per day on the weekend.\n#### 3.33"
     r = verify_text(chain, "3.33")

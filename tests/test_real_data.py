@@ -172,3 +172,25 @@ def test_gpt3_solutions_every_wrong_annotation_flagged() -> None:
                     false_flags += 1
     assert wrong > 0
     assert (flagged, false_flags) == (wrong, 0)
+
+
+# --- MATH-500 gold solutions: LaTeX-heavy, nearly all right ------------------------------------
+MATH500_FALSE_STATEMENTS = {
+    # the solution tries x = 1 and writes the false equation it gets ("1 = sqrt(9) + 4"), then rejects it
+    "test/algebra/2193.json": "1",
+    # a deliberate contradiction: "if b = 2, then ... => 0 = -12", so b is not 2
+    "test/algebra/686.json": "-12",
+    # a real sign slip: (-4)^2 + 4*1*(-1) is 12; the discriminant meant is (-4)^2 - 4*1*(-1) = 20
+    "test/algebra/351.json": "20",
+}
+
+
+@pytest.mark.slow
+def test_math500_gold_solutions() -> None:
+    flagged = {}
+    for line in data("math/math500_test.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        r = verify_chain(ChainInput(chain_id=record["unique_id"], cot=record["solution"], reference=record["answer"]))
+        if r.errors:
+            flagged[record["unique_id"]] = r.errors[0].stated
+    assert flagged == MATH500_FALSE_STATEMENTS
