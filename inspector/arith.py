@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
+from collections.abc import Iterator
 from typing import Any, Union
 
 # ---------------------------------------------------------------------------------------------
@@ -810,48 +811,28 @@ def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
     return go(node)
 
 
+def leaves(node: Node) -> Iterator[Node]:
+    """The ``num`` and ``sym`` leaves of a tree, in reading order."""
+    tag = node[0]
+    if tag in ("num", "sym"):
+        yield node
+    elif tag == "add":
+        for _, sub in node[1]:
+            yield from leaves(sub)
+    else:
+        for child in node[1:]:
+            if isinstance(child, tuple):
+                yield from leaves(child)
+
+
 def literals(node: Node) -> list[Token]:
     """The numeric literals of a tree, in reading order."""
-    out: list[Token] = []
-
-    def go(n: Node) -> None:
-        tag = n[0]
-        if tag == "num":
-            out.append(n[2])
-        elif tag == "sym":
-            return
-        elif tag == "add":
-            for _, s in n[1]:
-                go(s)
-        else:
-            for c in n[1:]:
-                if isinstance(c, tuple):
-                    go(c)
-
-    go(node)
-    return out
+    return [leaf[2] for leaf in leaves(node) if leaf[0] == "num"]
 
 
 def symbols_of(node: Node) -> set[str]:
-    out: set[str] = set()
-
-    def go(n: Node) -> None:
-        tag = n[0]
-        if tag == "sym":
-            if n[1] != "pi":  # a constant, not an unknown
-                out.add(n[1])
-        elif tag == "num":
-            return
-        elif tag == "add":
-            for _, s in n[1]:
-                go(s)
-        else:
-            for c in n[1:]:
-                if isinstance(c, tuple):
-                    go(c)
-
-    go(node)
-    return out
+    """The unknowns of a tree (pi is a constant, not an unknown)."""
+    return {leaf[1] for leaf in leaves(node) if leaf[0] == "sym" and leaf[1] != "pi"}
 
 
 def format_value(v: Value) -> str:

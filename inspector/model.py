@@ -152,27 +152,9 @@ class ChainResult:
             "explanation": self.explanation,
             "repaired_answer": self.repaired_answer,
             "repaired_correct": self.repaired_correct,
-            "errors": [
-                {
-                    "step": f.step,
-                    "span": list(f.span),
-                    "stated": f.stated,
-                    "actual": f.actual,
-                    "rule": f.rule,
-                    "message": f.message,
-                }
-                for f in self.errors
-            ],
+            "errors": [_finding_json(f) for f in self.errors],
             "findings": [
-                {
-                    "step": f.step,
-                    "span": list(f.span),
-                    "stated": f.stated,
-                    "actual": f.actual,
-                    "rule": f.rule,
-                    "severity": f.severity.value,
-                    "message": f.message,
-                }
+                {**_finding_json(f), "severity": f.severity.value}
                 for f in self.findings
                 if f.severity is not Severity.ERROR
             ],
@@ -203,6 +185,11 @@ class ChainResult:
             ],
             "rules": {"name": self.rules_name, "hash": self.rules_hash},
         }
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {"step": f.step, "span": list(f.span), "stated": f.stated, "actual": f.actual, "rule": f.rule,
+            "message": f.message}
 
 
 @dataclass(frozen=True, slots=True)
