@@ -16,7 +16,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
-from collections.abc import Iterator
 from typing import Any, Union
 
 # ---------------------------------------------------------------------------------------------
@@ -811,18 +810,20 @@ def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
     return go(node)
 
 
-def leaves(node: Node) -> Iterator[Node]:
-    """The ``num`` and ``sym`` leaves of a tree, in reading order."""
-    tag = node[0]
-    if tag in ("num", "sym"):
-        yield node
-    elif tag == "add":
-        for _, sub in node[1]:
-            yield from leaves(sub)
-    else:
-        for child in node[1:]:
-            if isinstance(child, tuple):
-                yield from leaves(child)
+def leaves(node: Node) -> list[Node]:
+    """The ``num`` and ``sym`` leaves of a tree, in reading order (a loop, not recursion: it is hot)."""
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        tag = n[0]
+        if tag == "num" or tag == "sym":
+            out.append(n)
+        elif tag == "add":
+            stack.extend(sub for _, sub in reversed(n[1]))
+        else:
+            stack.extend(c for c in reversed(n[1:]) if isinstance(c, tuple))
+    return out
 
 
 def literals(node: Node) -> list[Token]:

@@ -120,7 +120,7 @@ def check_pair(
                     None, None, stated)
     if (computed.node is not None and symbols_of(computed.node)) or (stated.node is not None and symbols_of(stated.node)):
         return ClaimStatus.UNVERIFIABLE, stated_text, None, "has letters", computed, None, None, stated
-    approx = relation == APPROX or formula.approx_line
+    approx = relation == APPROX
     try:
         actual = side_value(computed)
         claimed = side_value(stated)
@@ -129,12 +129,15 @@ def check_pair(
     if isinstance(actual, PolyValue) or isinstance(claimed, PolyValue):
         return ClaimStatus.UNVERIFIABLE, stated_text, None, "has letters", computed, None, None, stated
     if actual is None or claimed is None:
-        return _irrational_pair(computed, stated, approx, rules, stated_text)
+        return _irrational_pair(computed, stated, approx or formula.approx_line, rules, stated_text)
     if approx and not stated.is_literal and actual != claimed:
         status = _loosely(actual, claimed)
         return status, stated_text, format_value(actual), None, computed, claimed, actual, stated
     trailing = _trails_off(stated)
     ok = literal_matches(actual, stated, approx or trailing, rules) if stated.is_literal else actual == claimed
+    if not ok and not approx and stated.is_literal and formula.approx_line:
+        approx = True  # "about 10/3 = 3 cups": looked up only now, since most claims never need it
+        ok = literal_matches(actual, stated, True, rules)
     if not ok and (trailing or _trails_off(computed)):
         return (ClaimStatus.UNVERIFIABLE, stated_text, format_value(actual),
                 "a number written with trailing dots is only approximate", computed, claimed, actual, stated)

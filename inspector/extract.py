@@ -76,7 +76,7 @@ class Formula:
     relations: list[int]
     start: int
     end: int
-    approx_line: bool = False
+    context: LineContext | None = None
     visible: Token | None = None
     """For annotations: the number written right after ``>>``."""
     cut_left: bool = False
@@ -85,6 +85,29 @@ class Formula:
     @property
     def span(self) -> Span:
         return (self.start, self.end)
+
+    @property
+    def approx_line(self) -> bool:
+        """Does the line mark its numbers approximate ("about", "rounded", ...)?"""
+        return self.context is not None and self.context.approximate
+
+
+class LineContext:
+    """The line a formula sits in. Whether it says "about" is looked up only when a check needs it:
+    most claims are exact, and a word search on every line cost a tenth of the run."""
+
+    __slots__ = ("_approximate", "line", "words")
+
+    def __init__(self, line: str, words: tuple[str, ...]) -> None:
+        self.line = line
+        self.words = words
+        self._approximate: bool | None = None
+
+    @property
+    def approximate(self) -> bool:
+        if self._approximate is None:
+            self._approximate = bool(self.words) and _approx_re(self.words).search(self.line) is not None
+        return self._approximate
 
 
 def _parse_side(side: Side) -> None:
@@ -124,7 +147,7 @@ def extract_line(
     """
     formulas: list[Formula] = []
     line = text[start:end]
-    approx_line = bool(approx_words) and _approx_re(approx_words).search(line) is not None
+    approx_line = LineContext(line, approx_words)
     ann_spans: list[tuple[int, int]] = []
     if "<<" in line:
         for m in _ANNOTATION_RE.finditer(text, start, end):
@@ -191,7 +214,7 @@ def _bare_expression(line: str, start: int, step: int, line_no: int) -> Formula 
 
 def _formula_from_run(
     run: list[Token], prev_break: Token | None, next_break: Token, first_run: bool, step: int, line_no: int,
-    approx_line: bool,
+    approx_line: LineContext,
 ) -> Formula | None:
     if not any(t.kind in (EQ, APPROX) for t in run):
         return None
@@ -260,7 +283,7 @@ def _visible_number(text: str, start: int) -> Token | None:
     return Token(NUM, text, start, start + len(text), -value if negative else value, decimals, sig)
 
 
-def _annotation(text: str, m: re.Match[str], step: int, line_no: int, approx_line: bool) -> Formula:
+def _annotation(text: str, m: re.Match[str], step: int, line_no: int, approx_line: LineContext) -> Formula:
     content_start = m.start(1)
     tokens = tokenize_calculator(m.group(1), content_start)
     eq_at = max((i for i, t in enumerate(tokens) if t.kind == EQ), default=-1)
