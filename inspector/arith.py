@@ -26,6 +26,10 @@ MAX_FACTORIAL = 300
 MAX_DEPTH = 60
 MAX_POLY_TERMS = 64
 MAX_TOKENS = 4_000
+TRUNCATED = "\u2026truncated"
+"""The text of the BREAK that ends a line cut at ``MAX_TOKENS``."""
+MAX_SIDE_TOKENS = 300
+"""Longer sides are not arithmetic anyone checks by hand; the bound also bounds every tree walk."""
 
 
 class Unverifiable(Exception):
@@ -160,7 +164,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
         t = m.group()
         count += 1
         if count > MAX_TOKENS:
-            append(Token(BREAK, "", s, s, "too many tokens"))
+            append(Token(BREAK, TRUNCATED, s, s, "command"))  # cut here: what follows is not read
             break
         if kind == "word":
             if t == "of" and tokens and (tokens[-1].kind == PCT or _ends_fraction(tokens)):
@@ -501,7 +505,8 @@ class _Parser:
                 self.i += 1
                 index = self.expr()
                 self._close(RP)
-            return ("sqrt", self.group(), index)
+            # √16 takes the whole number; \sqrt16 (TeX) only its first digit
+            return ("sqrt", self.postfix() if t.text == "√" else self.group(), index)
         raise self.fail(f"unexpected {t.text!r}")
 
 
@@ -509,6 +514,8 @@ def parse_tokens(tokens: list[Token]) -> Node:
     """Parse a whole token slice as one expression, or raise ``Unverifiable``."""
     if not tokens:
         raise Unverifiable("empty expression")
+    if len(tokens) > MAX_SIDE_TOKENS:
+        raise Unverifiable(f"expression of more than {MAX_SIDE_TOKENS} tokens")
     depth = 0
     for t in tokens:
         if t.kind in (LP, LB):

@@ -14,10 +14,15 @@ from .arith import (
     APPROX,
     BREAK,
     EQ,
+    LB,
     LP,
+    MAX_TOKENS,
     NUM,
     OP,
     PCT,
+    RB,
+    RP,
+    TRUNCATED,
     Node,
     Token,
     Unverifiable,
@@ -174,6 +179,9 @@ def extract_line(
     bullet = _BULLET_RE.match(line)
     body_start = bullet.end() if bullet else 0
     tokens = tokenize(line[body_start:], start + body_start)
+    if tokens and tokens[-1].text == TRUNCATED:
+        cut = Side([], tokens[-1].start, end, error=f"line of more than {MAX_TOKENS} tokens: the rest is not read")
+        formulas.append(Formula(step, line_no, "truncated", [cut], [], cut.start, end))
     run: list[Token] = []
     prev_break: Token | None = None
     first_run = True
@@ -247,6 +255,7 @@ def _formula_from_run(
         raw_sides, relations = raw_sides[:-1], relations[:-1]
     elif not last and raw_sides:
         raw_sides, relations = raw_sides[:-1], relations[:-1]
+    _unwrap(raw_sides)
     if kind == "continuation":
         sides = [Side([], run[0].start, run[0].start)]
         body = raw_sides[1:]
@@ -281,6 +290,27 @@ def _visible_number(text: str, start: int) -> Token | None:
     except Unverifiable:
         return None
     return Token(NUM, text, start, start + len(text), -value if negative else value, decimals, sig)
+
+
+def _unwrap(raw_sides: list[list[Token]]) -> None:
+    """``(3 + 4 = 8)``: brackets around the whole formula belong to the sentence, not to a side."""
+    if not raw_sides or not raw_sides[0] or not raw_sides[-1]:
+        return
+    first, last = raw_sides[0], raw_sides[-1]
+    while first and first[0].kind == LP and _balance(first) > 0:
+        del first[0]
+    while last and last[-1].kind == RP and _balance(last) < 0:
+        del last[-1]
+
+
+def _balance(tokens: list[Token]) -> int:
+    depth = 0
+    for t in tokens:
+        if t.kind in (LP, LB):
+            depth += 1
+        elif t.kind in (RP, RB):
+            depth -= 1
+    return depth
 
 
 def _annotation(text: str, m: re.Match[str], step: int, line_no: int, approx_line: LineContext) -> Formula:

@@ -77,6 +77,14 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         if _DELIMITER_LINE_RE.match(text, ls, le):
             continue  # "\\[" alone on a line: rows on either side of it are still adjacent
         line_no += 1
+        if line_no > rules.max_chain_lines:
+            # bounds the work and memory one hostile chain can take; what is skipped is said
+            if unverifiable.enabled:
+                findings.append(
+                    Finding("unverifiable", Severity(unverifiable.severity), step_index, (ls, len(text)),
+                            f"chain longer than {rules.max_chain_lines} lines: the rest is not read")
+                )
+            break
         if le - ls > rules.max_line_chars:
             if unverifiable.enabled:
                 findings.append(
@@ -89,6 +97,11 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
 
     checked: list[Checked] = []
     for f in formulas:
+        if f.kind == "truncated":
+            if unverifiable.enabled:
+                findings.append(Finding("unverifiable", Severity(unverifiable.severity), f.step, f.span,
+                                        f.sides[0].error or "not read"))
+            continue
         if f.kind == "annotation":
             checked.extend(check_annotation(f, text, rules))
         else:

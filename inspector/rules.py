@@ -41,6 +41,7 @@ class RuleSet:
     description: str = ""
     segmentation: str = "auto"
     max_line_chars: int = 10_000
+    max_chain_lines: int = 20_000
     checks: dict[str, Check] = field(default_factory=dict)
     float_noise_digits: int = 12
     float_noise_relative: float = 1e-9
@@ -84,7 +85,7 @@ def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
         path,
     )
     seg = data.get("segmentation", {})
-    _expect(seg, {"mode": str, "max_line_chars": int}, f"{path}: segmentation")
+    _expect(seg, {"mode": str, "max_line_chars": int, "max_chain_lines": int}, f"{path}: segmentation")
     mode = seg.get("mode", "auto")
     if mode not in SEGMENTATION_MODES:
         raise RulesError(f"{path}: segmentation.mode must be one of {', '.join(SEGMENTATION_MODES)}")
@@ -120,6 +121,7 @@ def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
         description=data.get("description", ""),
         segmentation=mode,
         max_line_chars=seg.get("max_line_chars", 10_000),
+        max_chain_lines=seg.get("max_chain_lines", 20_000),
         checks=checks,
         float_noise_digits=tol.get("float_noise_digits", 12),
         float_noise_relative=float(tol.get("float_noise_relative", 1e-9)),
