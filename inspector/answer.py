@@ -9,6 +9,7 @@ the length and content of what we hand it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from fractions import Fraction
 
 from .arith import NotRational, PolyValue, Unverifiable, evaluate, format_value, parse, parse_number
@@ -45,8 +46,14 @@ def _boxed(text: str) -> tuple[str, int, int] | None:
     return None
 
 
-def extract_answer(text: str, methods: tuple[str, ...]) -> FinalAnswer | None:
-    """The final answer, by the first method (in order of trust) that finds one."""
+def extract_answer(
+    text: str, methods: tuple[str, ...], preferred: Sequence[Fraction] = ()
+) -> FinalAnswer | None:
+    """The final answer, by the first method (in order of trust) that finds one.
+
+    ``preferred`` are values the chain computed, latest last: the last-number fallback picks, in the
+    closing sentence, a number the chain computed over trailing prose ("34 hours ... in 4 weeks").
+    """
     for method in methods:
         found: tuple[str, int, int] | None = None
         if method == "boxed":
@@ -69,13 +76,27 @@ def extract_answer(text: str, methods: tuple[str, ...]) -> FinalAnswer | None:
                     found = _numeric_head(m.group(1), m.start(1))
                     break
         elif method == "last_number":
-            ms = list(_NUMBER_RE.finditer(text[-5000:]))
-            if ms:
-                off = max(0, len(text) - 5000)
-                found = (ms[-1].group(), ms[-1].start() + off, ms[-1].end() + off)
+            found = _last_number(text, preferred)
         if found is not None and found[0].strip():
             return FinalAnswer(found[0].strip(), (found[1], found[2]), method)
     return None
+
+
+def _last_number(text: str, preferred: Sequence[Fraction]) -> tuple[str, int, int] | None:
+    off = max(0, len(text) - 5000)
+    ms = list(_NUMBER_RE.finditer(text, off))
+    if not ms:
+        return None
+    if preferred:
+        last_line = text.rfind("\n", 0, ms[-1].start()) + 1
+        wanted = set(preferred[-20:])
+        for m in reversed(ms):
+            if m.start() < last_line:
+                break
+            value = numeric_value(m.group())
+            if value is not None and value in wanted:
+                return m.group(), m.start(), m.end()
+    return ms[-1].group(), ms[-1].start(), ms[-1].end()
 
 
 def _numeric_head(s: str, start: int) -> tuple[str, int, int]:
@@ -94,6 +115,7 @@ def _clean(answer: str) -> str:
     s = s.replace("\\!", "").replace("\\,", "").replace("\\ ", " ")
     s = s.rstrip(".").strip()
     s = re.sub(r"^\\\$\s*", "", s)
+    s = re.sub(r"^\\(?=\d)", "", s)  # \boxed{\15}: a stray backslash
     s = re.sub(r"\s*(?:dollars?|cents?|units?|degrees|\\%|%)\s*$", "", s)
     return s.strip()
 

@@ -3,7 +3,8 @@
     InspectorError
     ├── InputError      a line of an input file that cannot be read (carries FILE and LINE)
     ├── RulesError      a rule set that does not validate (unknown key, bad value)
-    └── StoreError      a database that cannot be opened or is of an unknown schema
+    ├── StoreError      a database that cannot be opened or is of an unknown schema
+    └── BackendError    a model server or local model that failed (after retries, where they apply)
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class InputError(InspectorError):
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, int | None, str]]:
+        # worker processes send these back to the parent: rebuild from the three parts
+        return (InputError, (self.path, self.line, self.message))
+
 
 class RulesError(InspectorError):
     """A rule set file that does not validate."""
@@ -33,3 +38,7 @@ class RulesError(InspectorError):
 
 class StoreError(InspectorError):
     """A database that cannot be used."""
+
+
+class BackendError(InspectorError):
+    """A model backend that failed: a server's refusal or repeated errors, a model that cannot be loaded."""

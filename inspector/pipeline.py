@@ -141,7 +141,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
             )
     findings.sort(key=lambda f: (f.span[0], f.rule))
 
-    answer = extract_answer(text, rules.answer_methods)
+    computed = [c.stated_value for c in enabled if c.stated_value is not None]
+    answer = extract_answer(text, rules.answer_methods, computed)
     reference = chain.reference
     answer_correct: bool | None = None
     if answer is not None and reference is not None:

@@ -131,6 +131,16 @@ def test_workers_give_the_same_results_in_the_same_order(tmp_path: Path) -> None
     assert one == two and len(one.splitlines()) == 80
 
 
+def test_a_bad_line_with_workers_exits_2_and_does_not_hang(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", GOOD * 100, extra='{"question": "q", "x": 1}\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "inspector", "verify", str(src), "--no-db", "--workers", "2"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode == ExitCode.BAD_INPUT and f"{src}:201:" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_table_summary(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "in.jsonl", GOOD)
     code, out, _ = run("verify", str(src), "--no-db")

@@ -285,10 +285,17 @@ def test_final_answer_methods(chain: str, method: str, answer: str) -> None:
     assert fa is not None and (fa.method, fa.text) == (method, answer)
 
 
+def test_the_fallback_answer_prefers_a_number_the_chain_computed() -> None:
+    r = verify_text("14 + 20 = 34\nSo, she spends a total of 34 hours on practice in 4 weeks.", "34")
+    assert r.final_answer is not None and (r.final_answer.text, r.final_answer.method) == ("34", "last_number")
+    assert r.verdict is Verdict.VALID
+
+
 @pytest.mark.parametrize(
     "answer, reference, same",
     [("1,000", "1000", True), ("\\frac{1}{2}", "0.5", True), ("$18.00", "18", True), ("x = 5", "5", True),
-     ("17", "18", False), ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}{2}", True), ("(1, 2)", "(1,2)", True)],
+     ("17", "18", False), ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}{2}", True), ("(1, 2)", "(1,2)", True),
+     ("\\15", "15", True)],
 )
 def test_answer_equivalence(answer: str, reference: str, same: bool) -> None:
     from inspector.answer import answers_match
