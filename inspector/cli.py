@@ -11,15 +11,19 @@ from collections import Counter
 from collections.abc import Iterator
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import click
 
-from .errors import InputError, InspectorError, RulesError, StoreError
+from .errors import BackendError, InputError, InspectorError, RulesError, StoreError
 from .model import Verdict
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from .batch import Outcome
+    from .labelset import Resolution
+    from .rules import RuleSet
 
 T = TypeVar("T")
 
@@ -35,6 +39,12 @@ class ExitCode(IntEnum):
     """Some chain got a verdict named by ``--fail-on``."""
     BAD_INPUT = 2
     """An input line, a rule set or a database could not be read (``FILE:LINE: what`` on stderr)."""
+    MISSING_DEPENDENCY = 3
+    """An optional package the command needs is not installed (stderr says how to install it)."""
+    BACKEND_FAILED = 4
+    """A model or model server failed (after retries); what was finished is stored: run it again to resume."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C; what was finished is stored: run it again to resume."""
 
 
 def _err(message: str) -> None:
@@ -102,6 +112,10 @@ def verify(
                 from . import store
 
                 yield from batch.chunks_of_chains(store.iter_chain_inputs(store.open_db(path)))
+            elif (kind := _import_format(path)) is not None:  # PRM800K, lm-eval samples, TRL, our exports
+                from . import importers
+
+                yield from batch.chunks_of_chains(i.chain for i in importers.iter_imported(path, fmt=kind))
             elif path.endswith(".json"):  # maybe a JSON list (ProcessBench): not splittable by lines
                 yield from batch.chunks_of_chains(
                     load.iter_chains(path, skip_invalid=skip_invalid, on_skip=skipped.append)
@@ -184,6 +198,79 @@ def verify(
     sys.exit(ExitCode.FAILED_ON_VERDICT if any_failing else ExitCode.OK)
 
 
+def _is_sqlite(path: str) -> bool:
+    """A database to label (by its name, or by its first bytes), rather than a JSONL file to verify."""
+    if path.endswith((".db", ".sqlite", ".sqlite3")):
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+@main.command()
+@click.argument("sources", nargs=-1, metavar="[DB | FILE.jsonl ...]", type=click.Path(dir_okay=False))
+@click.option("--db", "db_path", default=None,
+              help=f"Database to verify JSONL files into and label (default: {DEFAULT_DB}).")  # fmt: skip
+@click.option("--annotator", default=None, help="Your name on every label (default: your login name).")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="Rule set for verifying JSONL files.")
+@click.option("--advance/--no-advance", default=True, show_default=True,
+              help="Open the next unlabelled chain once a chain label is saved.")  # fmt: skip
+@click.option("--theme", type=click.Choice(["dark", "light"]), default="dark", show_default=True)
+def label(
+    sources: tuple[str, ...], db_path: str | None, annotator: str | None, rules_path: str | None, advance: bool,
+    theme: str,
+) -> None:
+    """Label chains in a terminal UI: each chain beside its re-verification, single keys, saved at once.
+
+    Opens a database written by `inspect verify` (default: inspector.db). Given JSONL files instead,
+    verifies them into --db first. Press ? in the app for every key.
+    """
+    import getpass
+
+    # sqlite-utils imports pandas and numpy when they are installed, for column types this app never
+    # stores: 0.3 s of a 0.6 s start. A fresh labelling process tells Python they are absent.
+    if "sqlite_utils" not in sys.modules:
+        for unused in ("pandas", "numpy"):
+            sys.modules.setdefault(unused, None)  # type: ignore[arg-type]
+    from . import store
+
+    dbs = [s for s in sources if _is_sqlite(s)]
+    if dbs and (len(sources) > 1 or db_path is not None):
+        raise click.UsageError("give one database, or JSONL files (with --db for where they go), not both")
+    inputs = () if dbs else sources
+    target = dbs[0] if dbs else (db_path or DEFAULT_DB)
+    for path in inputs:
+        if not Path(path).is_file():
+            _err(f"{path}: no such file")
+            sys.exit(ExitCode.BAD_INPUT)
+    if not inputs and not Path(target).is_file():
+        _err(f"{target}: no such database; run `inspect verify FILE.jsonl` first, or give `inspect label` a JSONL file")
+        sys.exit(ExitCode.BAD_INPUT)
+    try:
+        store.open_db(target).close()  # not a database, or a newer schema: say so before the screen opens
+    except StoreError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+    if annotator is None:
+        try:
+            annotator = getpass.getuser()
+        except (KeyError, OSError):
+            annotator = "annotator"
+    if not annotator.strip():
+        raise click.BadParameter("an annotator name cannot be empty", param_hint="--annotator")
+
+    from .tui import make_app  # the only import of Textual, here and nowhere else in the CLI
+
+    app = make_app(target, annotator.strip(), inputs=inputs, rules_path=rules_path, advance=advance, theme=theme)
+    app.run()
+    if app.error:
+        _err(app.error)
+        sys.exit(ExitCode.BAD_INPUT)
+    sys.exit(app.return_code or ExitCode.OK)
+
+
 _SUSPICION = {
     Verdict.LUCKY_GUESS: 0, Verdict.CANCELING_ERRORS: 1, Verdict.ARITHMETIC_SLIP: 2,
     Verdict.WRONG_REASONING: 3, Verdict.UNREFERENCED: 4, Verdict.NO_ANSWER: 5, Verdict.VALID: 6,
@@ -206,6 +293,463 @@ def _with_progress(results: Iterator[T]) -> Iterator[T]:
         for r in results:
             bar.advance(task)
             yield r
+
+
+def _import_format(path: str) -> str | None:
+    """The import format of a ``verify`` input when it is not one ``load`` reads itself (else ``None``)."""
+    if path == "-" or not Path(path).is_file():
+        return None
+    from .importers import detect_format
+
+    kind = detect_format(path)
+    return None if kind == "chains" else kind
+
+
+# --------------------------------------------------------------------------------------------------
+# report, export, import
+
+
+def _open_existing_db(db_path: str) -> Database:
+    """A database that must already exist (reading commands never create an empty one by mistake)."""
+    from . import store
+
+    if not Path(db_path).is_file():
+        _err(f"{db_path}: no such database (run `inspect verify` or `inspect import` first)")
+        sys.exit(ExitCode.BAD_INPUT)
+    try:
+        return store.open_db(db_path)
+    except StoreError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+
+
+def _resolution(value: str) -> Resolution:
+    from .labelset import parse_resolution
+
+    try:
+        return parse_resolution(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--resolve") from None
+
+
+_RESOLVE_HELP = "Choose among annotators: latest, majority, or annotator=NAME."
+
+
+@main.command()
+@click.argument("db_path", default=DEFAULT_DB, required=False, metavar="[DB]")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table: rich tables and a terminal plot; json: one JSON document on stdout.")
+@click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Write the pass@k curves as a PNG.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False),
+              help="Write one self-contained HTML page (tables and curves inline).")
+@click.option("--resolve", "resolve", default="latest", show_default=True, help=_RESOLVE_HELP)
+@click.option("--model", "models", multiple=True, help="Only this model (repeatable).")
+@click.option("--k", "ks", metavar="K[,K...]", help="The k of pass@k (default 1, 2, 4, ... n).")
+def report(
+    db_path: str, fmt: str, png_path: str | None, html_path: str | None, resolve: str,
+    models: tuple[str, ...], ks: str | None,
+) -> None:
+    """Verdicts, pass@k (raw, valid-only, calculator-repaired) and agreement with human labels."""
+    from .extras import MissingDependency
+    from .render_report import plot_png, print_report, to_html, to_json
+    from .report import build_report
+
+    how = _resolution(resolve)
+    grid = None
+    if ks:
+        try:
+            grid = sorted({int(k) for k in ks.split(",") if k.strip()})
+        except ValueError:
+            raise click.BadParameter(f"not a list of integers: {ks!r}", param_hint="--k") from None
+    db = _open_existing_db(db_path)
+    try:
+        rep = build_report(db, resolution=how, models=models, ks=grid, database=db_path)
+    except InspectorError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+    if fmt == "json":
+        click.echo(to_json(rep))
+    else:
+        print_report(rep)
+    try:
+        png = plot_png(rep) if (png_path or html_path) and rep.curves else None
+    except MissingDependency as exc:
+        if png_path:
+            _err(str(exc))
+            sys.exit(ExitCode.MISSING_DEPENDENCY)
+        _err(f"{exc}; the HTML page has tables only")
+        png = None
+    if png_path and png is not None:
+        Path(png_path).write_bytes(png)
+        _err(f"wrote {png_path}")
+    if html_path:
+        Path(html_path).write_text(to_html(rep, png), encoding="utf-8")
+        _err(f"wrote {html_path}")
+
+
+@main.command(name="export")
+@click.argument("db_path", default=DEFAULT_DB, required=False, metavar="[DB]")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "prm800k", "processbench", "trl"]),
+              default="jsonl", show_default=True, help="Our formats (jsonl, csv, parquet) or the field's.")
+@click.option("-o", "--output", "output", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write; - is stdout.")
+@click.option("--resolve", "resolve", default="latest", show_default=True, help=_RESOLVE_HELP)
+@click.option("--labelled-only", is_flag=True, help="Only chains with a human chain or step label.")
+@click.option("--verdict", "verdicts", multiple=True, type=click.Choice([v.value for v in Verdict]),
+              help="Only chains with this machine verdict (repeatable).")
+@click.option("--model", "models", multiple=True, help="Only this model (repeatable).")
+@click.option("--bare", is_flag=True,
+              help="prm800k/processbench/trl: only the format's own fields (no 'inspector' object to re-import from).")
+def export_command(
+    db_path: str, fmt: str, output: str, resolve: str, labelled_only: bool, verdicts: tuple[str, ...],
+    models: tuple[str, ...], bare: bool,
+) -> None:
+    """Export chains with their verdicts and human labels, streaming (one chain at a time)."""
+    from .export import export
+    from .extras import MissingDependency
+
+    how = _resolution(resolve)
+    if fmt == "parquet" and output == "-":
+        raise click.BadParameter("parquet is binary: give a file with -o", param_hint="--output")
+    db = _open_existing_db(db_path)
+    try:
+        if output == "-":
+            summary = export(db, sys.stdout.buffer, fmt, resolution=how, models=models, verdicts=verdicts,
+                             labelled_only=labelled_only, bare=bare)
+        else:
+            with open(output, "wb") as out:
+                summary = export(db, out, fmt, resolution=how, models=models, verdicts=verdicts,
+                                 labelled_only=labelled_only, bare=bare)
+    except MissingDependency as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.MISSING_DEPENDENCY)
+    except InspectorError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+    _err(f"exported {summary.written} of {summary.chains} chain(s) as {fmt}"
+         + (f" to {output}" if output != "-" else ""))
+    if summary.skipped:
+        _err(f"skipped {summary.skipped} chain(s) without the labels {fmt} carries")
+    if summary.conflicts:
+        more = ", ..." if summary.conflicts > len(summary.conflict_ids) else ""
+        _err(f"{summary.conflicts} chain(s) with disagreeing annotators, resolved by {how}: "
+             f"{', '.join(summary.conflict_ids)}{more}")
+
+
+@main.command(name="import")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--format", "fmt", default="auto", show_default=True,
+              type=click.Choice(["auto", "processbench", "prm800k", "lm-eval", "trl", "inspector", "csv",
+                                 "parquet", "chains"]),
+              help="What the file is; auto detects it from its first record.")
+@click.option("--annotator", help="Who made the labels (ProcessBench, TRL; overrides PRM800K's labeler).")
+@click.option("--model", help="The model, where the file does not say (PRM800K, lm-eval, TRL).")
+@click.option("--references", "references_path", type=click.Path(dir_okay=False, exists=True),
+              help="A file with problems and reference answers (e.g. GSM8K test.jsonl) to fill in missing ones.")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="SQLite database to import into.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="Rule set (TOML); default: rules/default.toml.")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes.")
+def import_command(
+    path: str, fmt: str, annotator: str | None, model: str | None, references_path: str | None, db_path: str,
+    rules_path: str | None, workers: int,
+) -> None:
+    """Import chains and their human labels (ProcessBench, PRM800K, lm-eval samples, TRL, our exports).
+
+    The chains are verified as `inspect verify` verifies them; the labels are stored as labels by
+    their annotator, so `inspect report` measures the machine against them. Importing a file twice
+    changes nothing.
+    """
+    from . import store
+    from . import rules as rules_mod
+    from .extras import MissingDependency
+    from .importers import read_references
+    from .ingest import run_import
+
+    try:
+        rules = rules_mod.load_rules(rules_path) if rules_path else rules_mod.default_rules()
+        references = read_references(references_path) if references_path else None
+        db = store.open_db(db_path)
+        summary = run_import(db, path, rules, fmt=fmt, annotator=annotator, model=model, references=references,
+                             workers=workers, argv=sys.argv[1:])
+    except MissingDependency as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.MISSING_DEPENDENCY)
+    except InspectorError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+    verdicts = ", ".join(f"{v} {n}" for v, n in sorted(summary.verdicts.items(), key=lambda x: -x[1]))
+    _err(f"imported {summary.chains} chain(s) into {db_path} (run {summary.run_id}): {verdicts or 'none'}")
+    _err(f"labels: {summary.labels_added} added, {summary.labels_unchanged} already there")
+
+
+# --------------------------------------------------------------------------------------------------
+# sample, score: chains from models, and learned scores of their steps (the `models` extra)
+
+
+class _RateBar:
+    """A progress bar on stderr with the rates that matter for sampling: items/s and tokens/s."""
+
+    def __init__(self, label: str, unit: str, show: bool) -> None:
+        self.label, self.unit, self.show = label, unit, show
+        self._bar: Any = None
+        self._task: Any = None
+        self._started = 0.0
+
+    def __enter__(self) -> Self:
+        import time
+
+        self._started = time.perf_counter()
+        if self.show:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                                 console=Console(stderr=True))
+            self._bar.__enter__()
+            self._task = self._bar.add_task(self.label, total=None, rate="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def update(self, done: int, total: int, tokens: int | None = None) -> None:
+        if self._bar is None:
+            return
+        import time
+
+        elapsed = max(time.perf_counter() - self._started, 1e-9)
+        rate = f"{done / elapsed:.2f} {self.unit}/s"
+        if tokens is not None:
+            rate += f" · {tokens / elapsed:,.0f} tok/s"
+        self._bar.update(self._task, completed=done, total=total, rate=rate)
+
+
+def _load_rules_or_exit(rules_path: str | None) -> RuleSet:
+    from . import rules as rules_mod
+
+    try:
+        return rules_mod.load_rules(rules_path) if rules_path else rules_mod.default_rules()
+    except RulesError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+
+
+_DTYPE_CHOICE = click.Choice(["auto", "float32", "float16", "bfloat16"])
+
+
+@main.command()
+@click.option("--model", "model", required=True,
+              help="hf: a local Hugging Face model directory; openai: the model's name on the server.")
+@click.option("--problems", "problems_path", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="JSONL (or a JSON list) of problems with references: GSM8K, MATH and MATH-500 files work.")
+@click.option("--n", "n", type=click.IntRange(1, 1_000_000), default=1, show_default=True, help="Samples per problem.")
+@click.option("--temperature", type=click.FloatRange(0, 100), default=0.6, show_default=True)
+@click.option("--top-p", "top_p", type=click.FloatRange(0, 1, min_open=True), default=0.95, show_default=True)
+@click.option("--max-new-tokens", type=click.IntRange(1), default=1024, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The run's seed; each sample's own seed comes from it, its problem and its index.")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="SQLite database to store the chains in.")
+@click.option("--model-name", help="Name to store the chains under (default: the directory's name, or --model).")
+@click.option("--template", default="auto", show_default=True,
+              help="auto, chat (the model's chat template), plain, qwen-boxed, or a file with {problem}.")
+@click.option("--backend", type=click.Choice(["hf", "openai"]), default="hf", show_default=True,
+              help="hf: transformers on this machine; openai: an OpenAI-compatible server (vLLM, SGLang, TGI).")
+@click.option("--batch-size", type=click.IntRange(1, 65536), default=None,
+              help="hf: sequences per batch (default: 64 on a GPU, 16 on the CPU).")
+@click.option("--dtype", type=_DTYPE_CHOICE, default="auto", show_default=True,
+              help="hf: weights' precision (auto: bfloat16 on a GPU, float32 on the CPU).")
+@click.option("--device", default="auto", show_default=True, help="hf: auto, cpu, cuda, cuda:1 ...")
+@click.option("--threads", type=click.IntRange(1, 1024), default=None,
+              help="hf: CPU threads torch uses (default: torch's choice; 1 is often fastest on a small machine).")
+@click.option("--base-url", help="openai: the server's API root, e.g. http://localhost:8000/v1.")
+@click.option("--api-key", envvar="OPENAI_API_KEY", help="openai: a bearer token (default: $OPENAI_API_KEY).")
+@click.option("--concurrency", type=click.IntRange(1, 4096), default=16, show_default=True,
+              help="openai: requests in flight at once.")
+@click.option("--retries", type=click.IntRange(0, 100), default=5, show_default=True,
+              help="openai: retries of a request after a connection error, a timeout, HTTP 429 or 5xx.")
+@click.option("--timeout", type=click.FloatRange(1), default=600.0, show_default=True,
+              help="openai: seconds to wait for one completion.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="Rule set to verify with (TOML).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+def sample(
+    model: str, problems_path: str, n: int, temperature: float, top_p: float, max_new_tokens: int, seed: int,
+    db_path: str, model_name: str | None, template: str, backend: str, batch_size: int | None, dtype: str,
+    device: str, threads: int | None, base_url: str | None, api_key: str | None, concurrency: int, retries: int,
+    timeout: float, rules_path: str | None, progress: bool | None,
+) -> None:
+    """Draw N chains per problem from a model, verify each, and store them for `label` and `report`.
+
+    Resumable: a run stopped at any moment and started again draws only what is missing (a sample is
+    keyed by model, problem, sampling parameters and index), and the same seed gives the same text.
+    """
+    from . import store
+    from .extras import MissingDependency
+    from .sample import SamplingParams, load_template, read_problems, run_sampling
+
+    if backend == "openai" and not base_url:
+        raise click.UsageError("--backend openai needs --base-url (e.g. http://localhost:8000/v1)")
+    rules = _load_rules_or_exit(rules_path)
+    try:
+        problems = read_problems(problems_path)
+        db = store.open_db(db_path)
+    except InspectorError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+    try:
+        chat: bool | None = None
+        the_backend: Any
+        if backend == "openai":
+            from .backends.openai import OpenAIBackend
+
+            assert base_url is not None
+            the_backend = OpenAIBackend(base_url, model, model_name=model_name, api_key=api_key,
+                                        concurrency=concurrency, retries=retries, timeout=timeout)
+        else:
+            from .backends.hf import HFBackend, resolve_device
+
+            if batch_size is None:
+                batch_size = 64 if resolve_device(device).type == "cuda" else 16
+            _quiet_transformers()
+            the_backend = HFBackend(model, model_name=model_name, dtype=dtype, device=device, batch_size=batch_size,
+                                    threads=threads)
+            chat = the_backend.has_chat_template
+        made = load_template(template, has_chat_template=chat)
+        params = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed)
+    except MissingDependency as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.MISSING_DEPENDENCY)
+    except InputError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+    except BackendError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BACKEND_FAILED)
+    _err(f"sampling {n} per problem for {len(problems)} problem(s) from {the_backend.model_name} "
+         f"({backend}, {the_backend.location}) into {db_path}")
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        with _RateBar("sampling", "samples", show) as bar:
+            summary = run_sampling(db, the_backend, problems, n=n, params=params, template=made, rules=rules,
+                                   argv=sys.argv[1:], on_progress=bar.update, extra=the_backend.describe())
+    except BackendError as exc:
+        _err(f"{exc}\nwhat finished is stored; run the same command again to go on")
+        sys.exit(ExitCode.BACKEND_FAILED)
+    except KeyboardInterrupt:
+        _err("stopped: what finished is stored; run the same command again to go on")
+        if backend == "openai":  # don't wait at exit for requests still in flight (up to --timeout each)
+            import os
+
+            sys.stderr.flush()
+            os._exit(ExitCode.INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
+    except InspectorError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+    rate = summary.generated / summary.seconds if summary.seconds > 0 else 0.0
+    tok_rate = summary.tokens / summary.seconds if summary.seconds > 0 else 0.0
+    verdicts = ", ".join(f"{v} {k}" for v, k in sorted(summary.verdicts.items(), key=lambda x: -x[1]))
+    _err(f"sampled {summary.generated} new chain(s), {summary.existing} already there, of {summary.requested} "
+         f"(run {summary.run_id}, parameters {summary.params_hash}); {rate:.2f} samples/s, {tok_rate:,.0f} tokens/s")
+    if verdicts:
+        _err(f"verdicts: {verdicts}")
+
+
+def _quiet_transformers() -> None:
+    """No download bars or weight-loading bars of transformers' own: ours is the one progress bar."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    except ImportError:  # pragma: no cover - the caller imported transformers already
+        pass
+
+
+@main.command()
+@click.option("--model", "model_path", required=True, type=click.Path(file_okay=False),
+              help="A local Hugging Face model directory: a causal LM (logprob) or a process reward model (prm).")
+@click.option("--kind", type=click.Choice(["logprob", "prm"]), required=True,
+              help="logprob: teacher-forced token log-probabilities; prm: a Qwen2.5-Math-PRM-style step reward.")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Database whose chains to score.")
+@click.option("--model-name", help="Name to store the scores under (default: the directory's name).")
+@click.option("--of-model", "of_models", multiple=True, help="Only chains of this model (repeatable).")
+@click.option("--verdict", "verdicts", multiple=True, type=click.Choice([v.value for v in Verdict]),
+              help="Only chains with this verdict (repeatable).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Score at most this many chains.")
+@click.option("--rescore", is_flag=True, help="Score chains already scored by this model again (replacing the scores).")
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=4, show_default=True, help="Chains per forward pass.")
+@click.option("--max-length", type=click.IntRange(16), default=8192, show_default=True,
+              help="Tokens per chain, prompt included; steps past it get no score.")
+@click.option("--dtype", type=_DTYPE_CHOICE, default="auto", show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ...")
+@click.option("--threads", type=click.IntRange(1, 1024), default=None, help="CPU threads torch uses (default: torch's).")
+@click.option("--template", default="auto", show_default=True,
+              help="logprob: the prompt for chains not sampled here (auto, chat, plain, qwen-boxed or a file).")
+@click.option("--separator", default="<extra_0>", show_default=True, help="prm: the step separator token.")
+@click.option("--trust-remote-code", is_flag=True,
+              help="prm: run the Python code shipped in the model directory (Qwen2.5-Math-PRM needs it).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+def score(
+    model_path: str, kind: str, db_path: str, model_name: str | None, of_models: tuple[str, ...],
+    verdicts: tuple[str, ...], limit: int | None, rescore: bool, batch_size: int, max_length: int, dtype: str,
+    device: str, threads: int | None, template: str, separator: str, trust_remote_code: bool, progress: bool | None,
+) -> None:
+    """Score the steps and claims of stored chains with a model: a learned signal beside the exact one.
+
+    logprob: each step's mean token log-probability and each claim's probability of its stated result;
+    prm: each step's probability of being correct from a process reward model. Resumable: chains
+    already scored by the same model and kind are skipped (unless --rescore).
+    """
+    from .extras import MissingDependency
+    from .sample import default_model_name
+    from .score import logprob_batch, prm_batch, run_scoring
+
+    db = _open_existing_db(db_path)
+    name = model_name or default_model_name(model_path)
+    try:
+        from .backends import hf
+
+        _quiet_transformers()
+        if kind == "logprob":
+            batch = logprob_batch(hf.LogprobScorer(model_path, dtype=dtype, device=device, max_length=max_length,
+                                                   threads=threads), template)
+        else:
+            batch = prm_batch(hf.PrmScorer(model_path, dtype=dtype, device=device, max_length=max_length,
+                                           separator=separator, trust_remote_code=trust_remote_code, threads=threads))
+    except MissingDependency as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.MISSING_DEPENDENCY)
+    except InputError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+    except BackendError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BACKEND_FAILED)
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        with _RateBar(f"scoring ({kind})", "chains", show) as bar:
+            summary = run_scoring(db, batch, kind=kind, model=name, models=of_models, verdicts=verdicts,
+                                  limit=limit, rescore=rescore, batch_size=batch_size, on_progress=bar.update)
+    except BackendError as exc:
+        _err(f"{exc}\nwhat finished is stored; run the same command again to go on")
+        sys.exit(ExitCode.BACKEND_FAILED)
+    except KeyboardInterrupt:
+        _err("stopped: what finished is stored; run the same command again to go on")
+        sys.exit(ExitCode.INTERRUPTED)
+    except InspectorError as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.BAD_INPUT)
+    _err(f"scored {summary.scored} chain(s) by {kind} with {name} ({summary.skipped} already scored, "
+         f"{summary.selected} selected): {summary.rows} score(s) stored in {db_path} in {summary.seconds:.1f}s")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,210 @@
+"""The labelling app and its factory, ``make_app``, which the CLI and the tests both call."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from sqlite_utils import Database
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from inspector import store
+from inspector.errors import StoreError
+from inspector.labelling import LabelSession
+from inspector.store import QueueFilter, QueueRow
+
+from .messages import LabelsChanged, VerifyFinished
+from .screens.queue import QueueScreen
+from .screens.verify import VerifyScreen
+
+
+class QueueSource:
+    """The queue as worker threads read it: each call opens its own connection (one per thread)."""
+
+    def __init__(self, path: str, annotator: str) -> None:
+        self.path = path
+        self.annotator = annotator
+
+    def page(self, flt: QueueFilter, offset: int, limit: int) -> list[QueueRow]:
+        db = store.open_reader(self.path)
+        try:
+            return store.queue_page(db, flt, self.annotator, offset, limit)
+        finally:
+            db.close()
+
+    def count(self, flt: QueueFilter) -> int:
+        db = store.open_reader(self.path)
+        try:
+            return store.queue_count(db, flt, self.annotator)
+        finally:
+            db.close()
+
+    def position(self, flt: QueueFilter, key: tuple[int, ...]) -> int:
+        db = store.open_reader(self.path)
+        try:
+            return store.queue_position(db, flt, self.annotator, key)
+        finally:
+            db.close()
+
+
+class LabelApp(App[int]):
+    """Read each chain beside its re-verification and record labels; every label is committed at once."""
+
+    TITLE = "cot-inspector"
+    SUB_TITLE = "label"
+
+    CSS = """
+    Screen { background: $surface; }
+    .bar { height: 1; padding: 0 1; background: $panel; }
+    .status { height: 1; padding: 0 1; color: $text-muted; }
+    .status.-error { color: $text-error; text-style: bold; }
+    .status.-saved { color: $text-success; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="Every key, on one screen",
+            key_display="?",
+        ),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit (every label is already saved)"),
+        Binding(
+            "R",
+            "report",
+            "Report",
+            id="app.report",
+            tooltip="The report, as `inspect report` prints it: verdicts per model, pass@k three ways "
+            "(raw, valid-only, calculator-repaired) and its plot, agreement with people's labels",
+        ),
+        Binding(
+            "d",
+            "toggle_theme",
+            "Dark/light",
+            show=False,
+            id="app.theme",
+            tooltip="Switch between the dark and the light theme",
+        ),
+    ]
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str],
+        annotator: str,
+        *,
+        inputs: Sequence[str] = (),
+        rules_path: str | None = None,
+        advance: bool = True,
+        theme: str = "dark",
+    ) -> None:
+        super().__init__()
+        self.db_path = os.fspath(db_path)
+        """The database labels go into (and, with ``inputs``, verified chains first)."""
+        self.annotator = annotator
+        self.inputs = tuple(inputs)
+        """JSONL files to verify into the database before labelling starts."""
+        self.rules_path = rules_path
+        self.advance = advance
+        """Move to the next unlabelled chain once a chain label is saved."""
+        self.theme = "textual-light" if theme == "light" else "textual-dark"
+        self.filter = QueueFilter()
+        """The queue's filters, shared by the queue and the chain view."""
+        self.last_key: tuple[int, ...] | None = None
+        """The queue key of the chain last shown, so the queue comes back to it."""
+        self._db: Database | None = None
+        self._session: LabelSession | None = None
+        self.source = QueueSource(self.db_path, annotator)
+        self.error: str | None = None
+        """Why the app stopped early (shown by the CLI, which then exits 2)."""
+
+    @property
+    def db(self) -> Database:
+        assert self._db is not None, "the database is not open yet"
+        return self._db
+
+    @property
+    def session(self) -> LabelSession:
+        assert self._session is not None, "the database is not open yet"
+        return self._session
+
+    @property
+    def db_name(self) -> str:
+        return Path(self.db_path).name
+
+    def on_mount(self) -> None:
+        if self.inputs:
+            self.push_screen(VerifyScreen(self.inputs, self.db_path, self.rules_path))
+        else:
+            self.open_database()
+
+    def open_database(self) -> None:
+        try:
+            self._db = store.open_db(self.db_path)
+        except StoreError as exc:
+            self.fail(str(exc))
+            return
+        self._session = LabelSession(self._db, self.annotator)
+        self.push_screen(QueueScreen())
+
+    def on_verify_finished(self, message: VerifyFinished) -> None:
+        if message.error is not None:
+            self.error = message.error  # the verify screen shows it; quitting then exits 2
+            return
+        self.pop_screen()
+        self.open_database()
+
+    def fail(self, message: str) -> None:
+        """Stop with an error the CLI prints (exit code 2)."""
+        self.error = message
+        self.exit(return_code=2)
+
+    async def action_quit(self) -> None:
+        self.exit(return_code=2 if self.error else 0)
+
+    def on_labels_changed(self, message: LabelsChanged) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                screen.labels_changed()
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_report(self) -> None:
+        from .screens.chain import ChainScreen
+        from .screens.report import ReportScreen
+
+        # From the queue and the chain view only: not over the help, a note, or before the database opens.
+        if self._db is not None and isinstance(self.screen, (QueueScreen, ChainScreen)):
+            self.push_screen(ReportScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def on_unmount(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+
+def make_app(
+    db_path: str | os.PathLike[str],
+    annotator: str,
+    *,
+    inputs: Sequence[str] = (),
+    rules_path: str | None = None,
+    advance: bool = True,
+    theme: str = "dark",
+) -> LabelApp:
+    """The labelling app for ``db_path``, as ``inspect label`` runs it.
+
+    With ``inputs`` (JSONL files), they are verified into ``db_path`` first, in a worker, with a
+    progress bar. ``advance`` moves to the next unlabelled chain once a chain label is saved.
+    """
+    return LabelApp(db_path, annotator, inputs=inputs, rules_path=rules_path, advance=advance, theme=theme)

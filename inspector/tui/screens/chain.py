@@ -1,0 +1,516 @@
+"""The chain view: the problem, the highlighted steps, the verification panel, and the label keys."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Static
+
+from inspector import store
+from inspector.errors import StoreError
+from inspector.labelling import CHAIN_LABEL_KEYS, Action, StepRating, label_title
+from inspector.latex_text import readable
+from inspector.model import ChainResult
+from inspector.review import steps_with_errors
+from inspector.store import CurrentLabels, QueueRow, StepMachine
+
+from ..messages import LabelsChanged
+from ..palette import badge
+from ..widgets.chain_text import ChainText
+from ..widgets.key_bar import KeyBar, app_keys
+from ..widgets.verification import VerificationPanel
+
+if TYPE_CHECKING:
+    from ..app import LabelApp
+
+NARROW = 100
+"""Below this many columns the panes stack instead of standing side by side."""
+
+_LABEL = Binding.Group("label", compact=True)
+_RATE = Binding.Group("rate step", compact=True)
+
+
+def _label_bindings() -> list[BindingType]:
+    out: list[BindingType] = []
+    for key, label in CHAIN_LABEL_KEYS.items():
+        out.append(
+            Binding(
+                key,
+                f"label('{label}')",
+                label_title(label),
+                id=f"chain.label_{label}",
+                tooltip=f"Label the chain {label_title(label)} (saved at once)",
+                group=_LABEL,
+            )
+        )
+    return out
+
+
+class ChainScreen(Screen[None]):
+    """One chain beside its re-verification; single keys label it and its steps."""
+
+    DEFAULT_CSS = """
+    ChainScreen #problem { height: auto; max-height: 5; padding: 0 1; background: $boost; }
+    ChainScreen #body { height: 1fr; }
+    ChainScreen #cot { width: 3fr; }
+    ChainScreen #panel { width: 2fr; min-width: 36; border-left: vkey $foreground 20%; }
+    ChainScreen.-narrow #problem { max-height: 3; }
+    ChainScreen.-narrow #body { layout: vertical; }
+    ChainScreen.-narrow #cot { width: 1fr; height: auto; max-height: 60%; min-height: 3; }
+    ChainScreen.-narrow #panel { width: 1fr; height: 1fr; min-width: 0; border-left: none;
+                                 border-top: hkey $foreground 20%; }
+    ChainScreen #legend { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *_label_bindings(),
+        Binding(
+            "a",
+            "accept",
+            "Accept",
+            id="chain.accept",
+            tooltip="Label the chain with the machine's verdict as it stands",
+        ),
+        Binding(
+            "g",
+            "rate('GOOD')",
+            "good",
+            id="chain.rate_good",
+            group=_RATE,
+            tooltip="Rate the selected step good (+1, PRM800K) and move to the next",
+        ),
+        Binding(
+            "n",
+            "rate('NEUTRAL')",
+            "neutral",
+            id="chain.rate_neutral",
+            group=_RATE,
+            tooltip="Rate the selected step neutral (0) and move to the next",
+        ),
+        Binding(
+            "b",
+            "rate('BAD')",
+            "bad",
+            id="chain.rate_bad",
+            group=_RATE,
+            tooltip="Rate the selected step bad (-1) and move to the next",
+        ),
+        Binding(
+            "f",
+            "first_error",
+            "1st err",
+            id="chain.first_error",
+            tooltip="The first error is in the selected step (rates it bad; again to unmark)",
+        ),
+        Binding("e", "note", "Note", id="chain.note", tooltip="Write a note on this chain"),
+        Binding(
+            "s",
+            "skip",
+            "Skip",
+            show=False,
+            id="chain.skip",
+            tooltip="Skip this chain for now and open the next unlabelled one",
+        ),
+        Binding(
+            "u,ctrl+z", "undo", "Undo", id="chain.undo", tooltip="Undo your last action (several levels)"
+        ),
+        Binding(
+            "space",
+            "next_unlabelled",
+            "Next",
+            id="chain.next_unlabelled",
+            key_display="␣",
+            tooltip="Open the next chain you have not labelled",
+        ),
+        Binding(
+            "right_square_bracket,right",
+            "move(1)",
+            "Next chain",
+            show=False,
+            id="chain.next",
+            key_display="]",
+            tooltip="The next chain of the queue",
+        ),
+        Binding(
+            "left_square_bracket,left",
+            "move(-1)",
+            "Previous chain",
+            show=False,
+            id="chain.previous",
+            key_display="[",
+            tooltip="The previous chain of the queue",
+        ),
+        Binding(
+            "t",
+            "toggle_latex",
+            "LaTeX as text",
+            show=False,
+            id="chain.latex",
+            tooltip="Show LaTeX as readable text (\\frac{1}{2} as 1/2), or as written",
+        ),
+        Binding(
+            "shift+down,J",
+            "panel(1)",
+            "Scroll panel down",
+            show=False,
+            id="chain.panel_down",
+            key_display="⇧↓",
+            tooltip="Scroll the verification panel down",
+        ),
+        Binding(
+            "shift+up,K",
+            "panel(-1)",
+            "Scroll panel up",
+            show=False,
+            id="chain.panel_up",
+            key_display="⇧↑",
+            tooltip="Scroll the verification panel up",
+        ),
+        Binding(
+            "escape,backspace", "back", "Queue", show=False, id="chain.back", tooltip="Back to the queue"
+        ),
+    ]
+
+    def __init__(self, row: QueueRow, position: int | None) -> None:
+        super().__init__()
+        self.row = row
+        self._pending: tuple[QueueRow, int | None] | None = (row, position)
+        self.position = position
+        """The row's index in the queue, when known (it is not after a jump)."""
+        self.result: ChainResult | None = None
+        self.labels = CurrentLabels(None, None, {}, None)
+        self.scores: list[store.Score] = []
+        """The chain's learned scores (`inspect score`), shown beside each step's arithmetic."""
+        self.readable = False
+
+    @property
+    def label_app(self) -> LabelApp:
+        return cast("LabelApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="chain-header", classes="bar")
+        with VerticalScroll(id="problem"):
+            yield Static(id="problem-text")
+        with Horizontal(id="body"):
+            yield ChainText(on_step=self._step_selected, id="cot")
+            yield VerificationPanel(id="panel")
+        yield Static(id="legend")
+        yield Static(id="status", classes="status")
+        from ..app import LabelApp
+
+        yield KeyBar([*self.BINDINGS, *app_keys(LabelApp.BINDINGS, "help", "quit", "report")])
+
+    def on_mount(self) -> None:
+        self.set_class(self.app.size.width < NARROW, "-narrow")
+        self._legend()
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def open(self, row: QueueRow, position: int | None) -> None:
+        """Show this row next time the screen comes up (the screen is made once and kept)."""
+        self._pending = (row, position)
+
+    def on_screen_resume(self) -> None:
+        if self._pending is not None:
+            row, position = self._pending
+            self._pending = None
+            self.show_row(row, position)
+            self.set_status("1-6 label the chain · a accept the verdict · g/n/b rate the step · ? every key")
+        self.query_one(ChainText).focus()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+
+    def _theme_changed(self) -> None:
+        self.query_one(ChainText).restyle()
+        self._legend()
+        self._refresh_panel()
+
+    # ---------------------------------------------------------------------------------------------
+    # Showing a chain
+
+    def show_row(self, row: QueueRow, position: int | None, step: int = 0) -> None:
+        app = self.label_app
+        result = store.load_result(app.db, row.chain_id)
+        if result is None:
+            self.set_status(f"Chain {row.chain_id} is no longer in the database.", "error")
+            return
+        self.row, self.position, self.result = row, position, result
+        self.scores = store.scores_for_chain(app.db, row.chain_id)
+        app.last_key = row.key
+        self.labels = store.current_labels(app.db, row.chain_id, app.annotator)
+        self._header()
+        self._problem()
+        cot = self.query_one(ChainText)
+        cot.show(result, self.labels.steps, step)
+        self._refresh_panel()
+        if position is None:
+            flt, key = app.filter, row.key
+            self.run_worker(
+                lambda: self._position_worker(flt, key), thread=True, group="chain-position", exclusive=True
+            )
+
+    def _position_worker(self, flt: store.QueueFilter, key: tuple[int, ...]) -> None:
+        position = self.label_app.source.position(flt, key)
+        self.app.call_from_thread(self._positioned, key, position)
+
+    def _positioned(self, key: tuple[int, ...], position: int) -> None:
+        if self.row.key == key and self.position is None:
+            self.position = position
+            self._header()
+
+    def _header(self) -> None:
+        assert self.result is not None
+        r = self.result
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(f" {label_title(r.verdict.value)} ", style=badge(r.verdict.value))
+        t.append(" ")
+        t.append(r.chain.chain_id, style="bold")
+        if r.chain.model:
+            t.append(f"  {r.chain.model}", style="dim")
+        if r.chain.sample_index is not None:
+            t.append(f" #{r.chain.sample_index}", style="dim")
+        t.append("  answer ", style="dim")
+        t.append(r.final_answer.text if r.final_answer else "—", style="bold")
+        if r.answer_correct is True:
+            t.append(" ✓", style="bold green")
+        elif r.answer_correct is False:
+            t.append(f" ✗ (ref {r.chain.reference})", style="bold red")
+        if self.labels.label is not None:
+            t.append("  yours: ", style="dim")
+            t.append(label_title(self.labels.label), style="bold")
+        if self.position is not None:
+            t.append(f"  [{self.position + 1}]", style="dim")
+        self.query_one("#chain-header", Static).update(t, layout=False)
+
+    def _problem(self) -> None:
+        assert self.result is not None
+        problem = self.result.chain.problem or "(no problem text stored)"
+        if self.readable:
+            problem = readable(problem).text
+        self.query_one("#problem-text", Static).update(Text.assemble(("Problem ", "bold"), problem))
+
+    def _legend(self) -> None:
+        from inspector.review import Mark
+
+        from ..palette import mark_style
+
+        dark = self.app.current_theme.dark
+        t = Text(no_wrap=True, overflow="ellipsis")
+        for mark, name in ((Mark.STATED, "wrong number"), (Mark.WRONG, "wrong claim"),
+                           (Mark.UNVERIFIABLE, "unverifiable"), (Mark.CORRECT, "correct"),
+                           (Mark.TAINTED, "uses a wrong value"), (Mark.ANSWER, "answer")):  # fmt: skip
+            t.append(f" {name} ", style=mark_style(frozenset({mark}), dark) or "")
+            t.append(" ")
+        t.append(" t: LaTeX as text" if not self.readable else " t: LaTeX as written", style="dim")
+        self.query_one("#legend", Static).update(t, layout=False)
+
+    def _refresh_panel(self) -> None:
+        if self.result is None:
+            return
+        app = self.label_app
+        panel = self.query_one(VerificationPanel)
+        panel.readable = self.readable
+        others = store.other_labels(app.db, self.result.chain.chain_id, app.annotator)
+        panel.show(self.result, self.query_one(ChainText).selected, self.labels, others, self.scores)
+
+    def _step_selected(self, index: int) -> None:
+        self._refresh_panel()
+
+    def set_status(self, message: str, kind: str = "") -> None:
+        status = self.query_one("#status", Static)
+        status.set_class(kind == "error", "-error")
+        status.set_class(kind == "saved", "-saved")
+        status.update(message, layout=False)
+
+    # ---------------------------------------------------------------------------------------------
+    # Saving: every write is committed before the screen changes
+
+    def _saved(self, action: Action | None, what: str) -> None:
+        app = self.label_app
+        if self.result is None:
+            return
+        if action is None:
+            self.set_status(f"Unchanged: {what} (already so).")
+            return
+        self.labels = store.current_labels(app.db, self.result.chain.chain_id, app.annotator)
+        self.set_status(
+            f"✓ saved {app.session.saved}: {action.describe()} on {self.result.chain.chain_id}", "saved"
+        )
+        self.query_one(ChainText).set_ratings(self.labels.steps)
+        self._header()
+        self._refresh_panel()
+        self.post_message(LabelsChanged(self.result.chain.chain_id))
+
+    def _not_saved(self, exc: StoreError) -> None:
+        self.set_status(f"NOT SAVED: {exc}", "error")
+        self.app.bell()
+
+    def _machine(self) -> StepMachine:
+        """What the machine said of this chain, as shown: recorded with every step label."""
+        assert self.result is not None
+        return StepMachine(
+            self.row.run_id, self.result.verdict.value, frozenset(steps_with_errors(self.result))
+        )
+
+    def action_label(self, label: str) -> None:
+        if self.result is None:
+            return
+        run_id = self.row.run_id
+        try:
+            action = self.label_app.session.label_chain(
+                self.result.chain.chain_id, label, self.result.verdict.value, run_id
+            )
+        except StoreError as exc:
+            self._not_saved(exc)
+            return
+        self._saved(action, f"chain label {label_title(label)}")
+        if self.label_app.advance:
+            self._next_unlabelled(quiet=True)
+
+    def action_accept(self) -> None:
+        if self.result is not None:
+            self.action_label(self.result.verdict.value)
+
+    def action_rate(self, name: str) -> None:
+        if self.result is None:
+            return
+        cot = self.query_one(ChainText)
+        step = cot.selected
+        try:
+            action = self.label_app.session.rate_step(
+                self.result.chain.chain_id, step, StepRating[name], self._machine()
+            )
+        except StoreError as exc:
+            self._not_saved(exc)
+            return
+        self._saved(action, f"step {step + 1} {name.lower()}")
+        if step + 1 < cot.step_count:
+            cot.selected = step + 1
+
+    def action_first_error(self) -> None:
+        if self.result is None:
+            return
+        step = self.query_one(ChainText).selected
+        try:
+            action = self.label_app.session.first_error(self.result.chain.chain_id, step, self._machine())
+        except StoreError as exc:
+            self._not_saved(exc)
+            return
+        self._saved(action, f"first error at step {step + 1}")
+
+    def action_note(self) -> None:
+        if self.result is None:
+            return
+        from .note import NoteScreen
+
+        chain_id = self.result.chain.chain_id
+
+        def done(text: str | None) -> None:
+            if text is None or self.result is None or self.result.chain.chain_id != chain_id:
+                return
+            try:
+                action = self.label_app.session.note(chain_id, text)
+            except StoreError as exc:
+                self._not_saved(exc)
+                return
+            self._saved(action, "note")
+
+        self.app.push_screen(NoteScreen(chain_id, self.labels.note or ""), done)
+
+    def action_skip(self) -> None:
+        if self.result is None:
+            return
+        chain_id = self.result.chain.chain_id
+        self.label_app.session.skip(chain_id)
+        self._next_unlabelled(quiet=True)
+        self.set_status(f"Skipped {chain_id} (u brings it back).")
+
+    def action_undo(self) -> None:
+        app = self.label_app
+        try:
+            action, done = app.session.undo()
+        except StoreError as exc:
+            self._not_saved(exc)
+            return
+        if action is None:
+            self.set_status("Nothing to undo.")
+            return
+        if not done:
+            self.set_status(
+                f"Not undone: the {action.describe()} on {action.chain_id} changed since.", "error"
+            )
+            return
+        # Show what was undone: go back to its chain and step.
+        if self.result is None or action.chain_id != self.result.chain.chain_id:
+            self._goto_chain(action.chain_id, action.step or 0)
+        elif action.step is not None:
+            self.query_one(ChainText).selected = action.step
+        if self.result is not None and self.result.chain.chain_id == action.chain_id:
+            self.labels = store.current_labels(app.db, action.chain_id, app.annotator)
+            self.query_one(ChainText).set_ratings(self.labels.steps)
+            self._header()
+            self._refresh_panel()
+        if action.kind == "skip":
+            self.set_status(f"Undid the skip of {action.chain_id}.")
+        else:
+            self.set_status(
+                f"✓ saved {app.session.saved}: undid {action.describe()} on {action.chain_id}", "saved"
+            )
+            self.post_message(LabelsChanged(action.chain_id))
+
+    def _goto_chain(self, chain_id: str, step: int) -> None:
+        app = self.label_app
+        row = store.queue_row(app.db, chain_id, app.annotator, app.filter.order)
+        if row is not None:  # it may be outside the current filter: shown without a position
+            self.show_row(row, None, step)
+
+    # ---------------------------------------------------------------------------------------------
+    # Moving between chains
+
+    def action_next_unlabelled(self) -> None:
+        self._next_unlabelled(quiet=False)
+
+    def _next_unlabelled(self, quiet: bool) -> None:
+        """Open the next chain not labelled yet (after this one, then from the start of the queue)."""
+        app = self.label_app
+        skipped = app.session.skipped
+        row = store.queue_next(
+            app.db, app.filter, app.annotator, self.row.key, 1, unlabelled=True, exclude=skipped
+        )
+        if row is None:
+            row = store.queue_next(
+                app.db, app.filter, app.annotator, None, 1, unlabelled=True, exclude=skipped
+            )
+        if row is None or row.chain_id == self.row.chain_id:
+            self.notify("No other unlabelled chain in this queue.", title="Queue done", timeout=4)
+            return
+        self.show_row(row, None)
+
+    def action_move(self, direction: int) -> None:
+        app = self.label_app
+        row = store.queue_next(app.db, app.filter, app.annotator, self.row.key, direction)
+        if row is None:
+            self.set_status("End of the queue." if direction > 0 else "Start of the queue.")
+            return
+        position = None if self.position is None else self.position + direction
+        self.show_row(row, position)
+
+    def action_toggle_latex(self) -> None:
+        self.readable = not self.readable
+        self.query_one(ChainText).set_readable(self.readable)
+        self._problem()
+        self._legend()
+        self._refresh_panel()
+
+    def action_panel(self, direction: int) -> None:
+        panel = self.query_one(VerificationPanel)
+        panel.scroll_to(y=panel.scroll_y + direction * 3, animate=False)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

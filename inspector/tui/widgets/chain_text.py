@@ -1,0 +1,313 @@
+"""The chain of thought, its steps numbered in a gutter and every checked claim highlighted at its span.
+
+A Line API widget: the text is wrapped once per width, and moving between steps only restyles the
+lines of two steps, so a long chain stays as quick as a short one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.console import Console
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from inspector.latex_text import readable
+from inspector.model import ChainResult
+from inspector.review import Marked, chain_marks, segments, steps_with_errors
+
+from ..palette import FIRST_ERROR_GLYPH, RATING_GLYPH, RATING_STYLE, SELECTED_STEP, mark_style
+from . import set_virtual_size
+
+GUTTER = 8
+"""``▌ 12 +⚑│``: selection bar, step number, rating, first-error flag, rule."""
+
+
+class ChainText(ScrollView, can_focus=True):
+    """The numbered, highlighted steps of one chain; one step is selected."""
+
+    DEFAULT_CSS = """
+    ChainText {
+        height: 1fr;
+        background: $surface;
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
+    }
+    ChainText > .chain-text--gutter { color: $text-muted; }
+    ChainText > .chain-text--selected-gutter { color: $accent; text-style: bold; }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"chain-text--gutter", "chain-text--selected-gutter"}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "up,k",
+            "step(-1)",
+            "Previous step",
+            show=False,
+            id="chain.step_up",
+            tooltip="Select the step above",
+        ),
+        Binding(
+            "down,j",
+            "step(1)",
+            "Next step",
+            show=False,
+            id="chain.step_down",
+            tooltip="Select the step below",
+        ),
+        Binding("home", "first_step", "First step", show=False, id="chain.first_step"),
+        Binding("end", "last_step", "Last step", show=False, id="chain.last_step"),
+        Binding("pageup", "scroll_page(-1)", "Page up", show=False, id="chain.page_up"),
+        Binding("pagedown", "scroll_page(1)", "Page down", show=False, id="chain.page_down"),
+        Binding(
+            "w",
+            "next_error",
+            "Next error",
+            show=False,
+            id="chain.next_error",
+            tooltip="Select the next step with an arithmetic error",
+        ),
+    ]
+
+    selected: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, *, on_step: Callable[[int], None] | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._on_step = on_step
+        """Called at once when the selected step changes. A callback, not a message: a message is
+        handled a frame later, and the verification panel must change in the same frame as the
+        highlight (one redraw per key, not two)."""
+        self.result: ChainResult | None = None
+        self.readable = False
+        self.ratings: dict[int, tuple[int | None, bool]] = {}
+        self._text = ""
+        self._spans: list[tuple[int, int]] = []
+        self._marks: list[Marked] = []
+        self._lines: list[Strip] = []
+        self._line_step: list[int] = []
+        self._first_line: list[int] = []
+        self._built_for: tuple[int, bool] | None = None
+        self._frame: tuple[int, Style, bool, int] = (0, Style(), True, 0)
+        self._gutter_styles: dict[bool, Style] = {}
+
+    # ---------------------------------------------------------------------------------------------
+    # Content
+
+    def show(
+        self, result: ChainResult, ratings: dict[int, tuple[int | None, bool]], selected: int = 0
+    ) -> None:
+        """Show a chain with the annotator's step labels, selecting ``selected``."""
+        self.result = result
+        self.ratings = ratings
+        self._prepare()
+        self._built_for = None
+        self._rebuild()
+        self.set_reactive(ChainText.selected, max(0, min(selected, len(self._spans) - 1)))
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._scroll_to_selected()
+        self.refresh()
+
+    def set_ratings(self, ratings: dict[int, tuple[int | None, bool]]) -> None:
+        """New step labels: only the gutter changes."""
+        self.ratings = ratings
+        self.refresh()
+
+    def set_readable(self, on: bool) -> None:
+        """Show LaTeX as readable text (``\\frac{1}{2}`` as ``1/2``), or as written."""
+        self.readable = on
+        if self.result is not None:
+            self._prepare()
+            self._built_for = None
+            self._rebuild()
+            self._scroll_to_selected()
+            self.refresh()
+
+    def restyle(self) -> None:
+        """Colours changed (dark/light)."""
+        self._built_for = None
+        self._rebuild()
+        self.refresh()
+
+    def _prepare(self) -> None:
+        assert self.result is not None
+        cot = self.result.chain.cot
+        spans = [s.span for s in self.result.steps] or [(0, len(cot))]
+        marks = chain_marks(self.result)
+        if self.readable:
+            r = readable(cot)
+            self._text = r.text
+            self._spans = [r.span(s, e) for s, e in spans]
+            self._marks = [(*r.span(s, e), m) for s, e, m in marks]
+        else:
+            self._text = cot
+            self._spans = list(spans)
+            self._marks = marks
+
+    @property
+    def step_count(self) -> int:
+        return len(self._spans)
+
+    # ---------------------------------------------------------------------------------------------
+    # Layout
+
+    def _rebuild(self) -> None:
+        width = max(GUTTER + 10, self.scrollable_content_region.width)
+        dark = self.app.current_theme.dark
+        if self._built_for == (width, dark) or self.result is None:
+            return
+        console = self.app.console
+        text_width = width - GUTTER
+        lines: list[Strip] = []
+        line_step: list[int] = []
+        first_line: list[int] = []
+        for k, (s, e) in enumerate(self._spans):
+            first_line.append(len(lines))
+            for strip in _wrap(self._text, s, e, self._marks, dark, console, text_width):
+                lines.append(strip)
+                line_step.append(k)
+        self._lines, self._line_step, self._first_line = lines, line_step, first_line
+        self._built_for = (width, dark)
+        size = Size(width, len(lines))
+        if self.styles.height is not None and self.styles.height.is_auto:
+            self.virtual_size = size  # the pane's height follows its lines: the screen must lay out again
+        else:
+            set_virtual_size(self, size)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._rebuild()
+        self._scroll_to_selected()
+
+    def step_region(self, index: int) -> Region:
+        if not self._first_line:
+            return Region(0, 0, 1, 1)
+        start = self._first_line[index]
+        end = self._first_line[index + 1] if index + 1 < len(self._first_line) else len(self._lines)
+        return Region(0, start, self.virtual_size.width, max(1, end - start))
+
+    def _scroll_to_selected(self) -> None:
+        if not self._lines:
+            return
+        region = self.step_region(self.selected)
+        height = self.scrollable_content_region.height
+        if region.height >= height:
+            self.scroll_to(y=region.y, animate=False, immediate=True)
+        else:
+            self.scroll_to_region(region, animate=False, immediate=True, x_axis=False)
+
+    # ---------------------------------------------------------------------------------------------
+    # Selection
+
+    def validate_selected(self, value: int) -> int:
+        return max(0, min(value, max(0, len(self._spans) - 1)))
+
+    def watch_selected(self, old: int, new: int) -> None:
+        # Only the two steps' lines change (a scroll, if one is needed, redraws the rest itself).
+        for index in (old, new):
+            if 0 <= index < len(self._first_line):
+                region = self.step_region(index)
+                self.refresh_lines(region.y, region.height)
+        self._scroll_to_selected()
+        if self._on_step is not None:
+            self._on_step(new)
+
+    def action_step(self, delta: int) -> None:
+        self.selected = self.selected + delta
+
+    def action_first_step(self) -> None:
+        self.selected = 0
+
+    def action_last_step(self) -> None:
+        self.selected = len(self._spans) - 1
+
+    def action_scroll_page(self, direction: int) -> None:
+        self.scroll_to(
+            y=self.scroll_y + direction * max(1, self.scrollable_content_region.height - 1), animate=False
+        )
+
+    def action_next_error(self) -> None:
+        if self.result is None:
+            return
+        errors = steps_with_errors(self.result)
+        if errors:
+            later = [i for i in errors if i > self.selected]
+            self.selected = later[0] if later else errors[0]
+
+    def on_click(self, event: events.Click) -> None:
+        line = round(self.scroll_y) + event.y
+        if 0 <= line < len(self._line_step):
+            self.selected = self._line_step[line]
+
+    # ---------------------------------------------------------------------------------------------
+    # Drawing
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every line of this frame shares, looked up once (each lookup walks the DOM's styles).
+        self._frame = (
+            self.scrollable_content_region.width,
+            self.rich_style,
+            self.app.current_theme.dark,
+            round(self.scroll_y),
+        )
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width, base, dark, top = self._frame
+        index = top + y
+        if index >= len(self._lines):
+            return Strip.blank(width, base)
+        step = self._line_step[index]
+        first = self._first_line[step] == index
+        selected = step == self.selected
+        gutter = self._gutter(step, first, selected, dark)
+        strip = Strip.join([gutter, self._lines[index]])
+        if selected:
+            strip = strip.apply_style(SELECTED_STEP[dark])
+        return strip.crop_extend(0, width, base).apply_style(base)
+
+    def _gutter(self, step: int, first: bool, selected: bool, dark: bool) -> Strip:
+        style = self.get_component_rich_style(
+            "chain-text--selected-gutter" if selected else "chain-text--gutter"
+        )
+        return self._gutter_strip(step, first, selected, dark, style)
+
+    def _gutter_strip(self, step: int, first: bool, selected: bool, dark: bool, style: Style) -> Strip:
+        t = Text(no_wrap=True, end="")
+        t.append("▌" if selected else " ", style)
+        if first:
+            t.append(f"{step + 1:>3} ", style)
+            rating, first_error = self.ratings.get(step, (None, False))
+            if rating is not None:
+                t.append(RATING_GLYPH[rating], RATING_STYLE[rating][dark])
+            else:
+                t.append(" ")
+            t.append(FIRST_ERROR_GLYPH if first_error else " ", RATING_STYLE[-1][dark])
+        else:
+            t.append("      ")
+        t.append("│", style)
+        return Strip(list(t.render(self.app.console)), GUTTER)
+
+
+def _wrap(
+    text: str, start: int, end: int, marks: list[Marked], dark: bool, console: Console, width: int
+) -> list[Strip]:
+    """The step ``text[start:end]`` with its highlights, wrapped to ``width`` cells."""
+    t = Text(end="", no_wrap=False)
+    for a, b, here in segments(start, end, marks):
+        style: Style | None = mark_style(here, dark)
+        t.append(text[a:b].replace("\t", "    ").replace("\r", ""), style or "")
+    if not t.plain.strip():
+        return [Strip.blank(width)]
+    out = []
+    for line in t.wrap(console, width, overflow="fold"):
+        line.end = ""
+        segs = list(line.render(console))
+        out.append(Strip(segs).adjust_cell_length(width))
+    return out

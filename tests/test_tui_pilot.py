@@ -1,0 +1,263 @@
+"""The labelling TUI driven key by key (Textual's Pilot): what an annotator does, and what ends up stored."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _tui_support import SAMPLES, sample_db, settle
+from click.testing import CliRunner
+from rich.console import Console
+from textual.widgets import Static
+
+from inspector import store
+from inspector.cli import ExitCode, main
+from inspector.tui import LabelApp, make_app
+from inspector.tui.screens.chain import ChainScreen
+from inspector.tui.screens.help import HelpScreen
+from inspector.tui.screens.queue import QueueScreen
+from inspector.tui.widgets.chain_text import ChainText
+from inspector.tui.widgets.queue_list import QueueList
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sample_db(tmp_path, tmp_path_factory.getbasetemp())
+
+
+async def press(pilot: Any, *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+def drive(app: LabelApp, script: Callable[[Any], Awaitable[None]], size: tuple[int, int] = (100, 30)) -> None:
+    async def run() -> None:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await script(pilot)
+
+    asyncio.run(run())
+
+
+def chain_screen(app: LabelApp) -> ChainScreen:
+    assert isinstance(app.screen, ChainScreen), app.screen
+    return app.screen
+
+
+def current_chain(app: LabelApp) -> str:
+    result = chain_screen(app).result
+    assert result is not None
+    return result.chain.chain_id
+
+
+def current_rows(path: Path, table: str, annotator: str = "alice") -> list[dict[str, Any]]:
+    db = store.open_db(path)
+    try:
+        return [dict(r) for r in db.query(f"SELECT * FROM {table} WHERE annotator = ? AND superseded_at IS NULL "
+                                          "ORDER BY id", [annotator])]  # fmt: skip
+    finally:
+        db.close()
+
+
+def test_filter_move_label_undo_note_quit(db_path: Path) -> None:
+    """The acceptance walk: the database then holds exactly the labels given, and not the undone one."""
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        queue = app.screen.query_one(QueueList)
+        assert queue.total == 52
+        await press(pilot, "r")  # answer right but errors found
+        assert queue.total == 6
+        await press(pilot, "v")  # verdict: valid (the first in the cycle) — none among these
+        assert queue.total == 0
+        await press(pilot, "v")  # canceling_errors
+        assert queue.total == 4
+        await press(pilot, "c", "r")  # clear, then right-but-errors again
+        assert queue.total == 6
+        await press(pilot, "down", "enter")
+        assert current_chain(app) == "lucky-math-rectangle"
+        cot = chain_screen(app).query_one(ChainText)
+        await press(pilot, "]")  # next chain of the queue, and back
+        assert current_chain(app) == "cancel-gsm-side-remark"
+        await press(pilot, "[")
+        assert current_chain(app) == "lucky-math-rectangle"
+        await press(pilot, "g")  # step 1 good, selection moves to step 2
+        assert cot.selected == 1
+        await press(pilot, "b", "f")  # step 2 bad; step 3 (index 2) is the first error
+        await press(pilot, "up", "n")  # step 2 (index 1) becomes neutral
+        await press(pilot, "3")  # chain: lucky guess; moves on to the next unlabelled
+        assert current_chain(app) == "cancel-gsm-side-remark"
+        await press(pilot, "1")  # label it valid, by mistake ...
+        assert current_chain(app) == "cancel-math-offsetting"
+        await press(pilot, "u")  # ... and undo: back to it, unlabelled again
+        assert current_chain(app) == "cancel-gsm-side-remark"
+        await press(pilot, "e")
+        await pilot.press(*"side remark slip")
+        await press(pilot, "enter")
+        assert "saved 8" in str(chain_screen(app).query_one("#status").render())
+        await press(pilot, "escape")
+        assert isinstance(app.screen, QueueScreen)
+        assert app.screen.query_one(QueueList).cursor == 2  # back at the chain last shown
+        await press(pilot, "q")
+
+    drive(app, script)
+    assert app.return_code == 0
+    chains = current_rows(db_path, "chain_labels")
+    assert [(r["chain_id"], r["label"], r["machine_verdict"], r["agrees_with_machine"]) for r in chains] == [
+        ("lucky-math-rectangle", "lucky_guess", "lucky_guess", 1)
+    ]
+    assert chains[0]["run_id"] == 1
+    steps = current_rows(db_path, "step_labels")
+    assert {(r["chain_id"], r["step"], r["rating"], r["first_error"]) for r in steps} == {
+        ("lucky-math-rectangle", 0, 1, 0),
+        ("lucky-math-rectangle", 1, 0, 0),
+        ("lucky-math-rectangle", 2, -1, 1),
+    }
+    notes = current_rows(db_path, "notes")
+    assert [(r["chain_id"], r["text"]) for r in notes] == [("cancel-gsm-side-remark", "side remark slip")]
+    db = store.open_db(db_path)
+    undone = list(db.query("SELECT chain_id, label FROM chain_labels WHERE undone_at IS NOT NULL"))
+    db.close()
+    assert undone == [{"chain_id": "cancel-gsm-side-remark", "label": "valid"}]
+
+
+def test_search_order_and_mouse(db_path: Path) -> None:
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        queue = app.screen.query_one(QueueList)
+        await press(pilot, "slash")
+        await pilot.press(*"tomato")
+        await press(pilot, "enter")
+        await pilot.pause(0.4)  # the search waits for a pause in typing
+        await settle(pilot)
+        assert queue.total == 1 and queue.current is not None
+        assert queue.current.chain_id == "lucky-gsm-tomatoes"
+        await press(pilot, "c", "o")  # input order
+        assert queue.current is not None and queue.current.chain_id == "valid-gsm-change"
+        await pilot.click(QueueList, offset=(10, 4))  # the header is line 0: this is row 3
+        await settle(pilot)
+        assert queue.cursor == 3
+        await pilot.click(QueueList, offset=(10, 4), times=2)
+        await settle(pilot)
+        assert current_chain(app) == "valid-math-display-chain"
+        await pilot.click(ChainText, offset=(12, 2))
+        await settle(pilot)
+        assert chain_screen(app).query_one(ChainText).selected > 0
+
+    drive(app, script)
+
+
+def test_help_latex_toggle_and_narrow_layout(db_path: Path) -> None:
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await press(pilot, "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=120, record=True, file=io.StringIO())
+        for static in app.screen.query(Static):
+            console.print(static.content)
+        text = console.export_text()
+        for needed in ("first error", "Undo", "Search", "machine's verdict", "LaTeX"):
+            assert needed in text
+        await press(pilot, "escape")
+        await press(pilot, "slash")
+        await pilot.press(*"slip-math-fraction")
+        await press(pilot, "enter")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        await press(pilot, "enter")
+        screen = chain_screen(app)
+        assert screen.has_class("-narrow")  # 80 columns: the panes stack
+        cot = screen.query_one(ChainText)
+        assert "\\frac{2}{3}" in cot._text
+        await press(pilot, "t")
+        assert "2/3 · 84 = 54" in cot._text
+        await press(pilot, "d")  # light theme
+        assert not app.current_theme.dark
+
+    drive(app, script, size=(80, 24))
+
+
+def test_opening_a_jsonl_file_verifies_it_first(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    app = make_app(db, "alice", inputs=[str(SAMPLES / "verdicts.jsonl")])
+
+    async def script(pilot: Any) -> None:
+        for _ in range(100):
+            await settle(pilot)
+            if isinstance(app.screen, QueueScreen):
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.screen.query_one(QueueList).total == 18
+
+    drive(app, script)
+    assert store.chain_count(store.open_db(db)) == 18
+
+
+def test_an_unreadable_jsonl_file_stops_with_exit_code_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "a", "cot": "1 + 1 = 2"}) + "\n{not json\n")
+    app = make_app(tmp_path / "new.db", "alice", inputs=[str(bad)])
+
+    async def script(pilot: Any) -> None:
+        for _ in range(50):
+            await settle(pilot)
+            if app.error:
+                break
+            await pilot.pause(0.1)
+        assert app.error is not None and f"{bad}:2:" in app.error
+        await press(pilot, "q")
+
+    drive(app, script)
+    assert app.return_code == 2
+
+
+def test_cli_label_errors_and_help(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["label", "--help"])
+    assert result.exit_code == 0 and "--annotator" in result.output
+    result = runner.invoke(main, ["label", str(tmp_path / "missing.db")])
+    assert result.exit_code == ExitCode.BAD_INPUT and "no such database" in result.stderr
+    not_db = tmp_path / "notes.db"
+    not_db.write_text("hello\n")
+    result = runner.invoke(main, ["label", str(not_db)])
+    assert result.exit_code == ExitCode.BAD_INPUT and "not a SQLite database" in result.stderr
+    result = runner.invoke(main, ["label", str(tmp_path / "missing.jsonl")])
+    assert result.exit_code == ExitCode.BAD_INPUT and "no such file" in result.stderr
+
+
+def test_a_label_that_cannot_be_saved_says_so_and_stays(db_path: Path) -> None:
+    """Another process holds the write lock past the wait: the screen says NOT SAVED and does not move on."""
+    import sqlite3
+
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await press(pilot, "space")
+        first = current_chain(app)
+        app.db.execute("PRAGMA busy_timeout = 0")  # give up at once instead of after 5 s
+        blocker = sqlite3.connect(db_path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            await press(pilot, "1")
+            status = str(chain_screen(app).query_one("#status").render())
+            assert status.startswith("NOT SAVED") and "locked" in status
+            assert current_chain(app) == first  # the screen did not move on
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        await press(pilot, "1")  # the lock is gone: saved, and on to the next
+        assert current_chain(app) != first
+
+    drive(app, script)
+    assert [(r["chain_id"], r["label"]) for r in current_rows(db_path, "chain_labels")] == [
+        ("lucky-gsm-tomatoes", "valid")
+    ]
