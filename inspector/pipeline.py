@@ -16,7 +16,7 @@ from .check import Checked, check_annotation, check_formula
 from .classify import classify
 from .derive import check_derivations
 from .extract import Formula, extract_line
-from .model import ChainInput, ChainResult, Claim, ClaimStatus, Finding, Severity, Step
+from .model import ChainInput, ChainResult, Claim, ClaimStatus, Finding, Severity, Step, ValueFlow
 from .rules import RuleSet, default_rules
 from .segment import line_spans, segment
 from .trace import repair
@@ -158,8 +158,12 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         repaired_answer = answer.text
         value = numeric_value(answer.text)
         if value is not None:
-            repaired_value = _repaired_answer(enabled, fixed.repaired, value, answer.span[0])
+            repaired_value, source = _repaired_answer(enabled, fixed.repaired, value, answer.span[0])
             repaired_answer = format_value(repaired_value) if repaired_value != value else answer.text
+            if source is not None and repaired_value != value:
+                # the final answer is itself a use of a wrong value: say where it came from
+                step = next((i for i, (s0, e0) in enumerate(step_spans) if s0 <= answer.span[0] < e0), -1)
+                fixed.flows.append(ValueFlow(step, answer.span, answer.text, source.claim.step, True))
     repaired_correct: bool | None = None
     if repaired_answer is not None and reference is not None:
         repaired_correct = (
@@ -186,14 +190,17 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     )
 
 
-def _repaired_answer(claims: list[Checked], repaired: dict[int, Fraction], value: Fraction, before: int) -> Fraction:
-    """The repaired value of the last claim that stated the final answer (else the answer itself)."""
+def _repaired_answer(
+    claims: list[Checked], repaired: dict[int, Fraction], value: Fraction, before: int
+) -> tuple[Fraction, Checked | None]:
+    """The repaired value of the last claim that stated the final answer (else the answer itself),
+    and that claim."""
     best = None
     for i, c in enumerate(claims):
         if c.stated_value == value and c.claim.status is not ClaimStatus.UNVERIFIABLE and i in repaired:
             if best is None or c.position >= claims[best].position:
                 best = i
-    return repaired[best] if best is not None else value
+    return (repaired[best], claims[best]) if best is not None else (value, None)
 
 
 def _wrong_message(claim: Claim) -> str:
