@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,19 @@ from textual.widgets import Static
 
 from inspector import store
 from inspector.cli import ExitCode, main
+from inspector.errors import StoreError
+from inspector.render_report import rich_tables
+from inspector.report import build_report
+from inspector.score import logprob_rows, prm_rows
 from inspector.tui import LabelApp, make_app
+from inspector.tui.screens import report as report_screen
 from inspector.tui.screens.chain import ChainScreen
 from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.queue import QueueScreen
+from inspector.tui.screens.report import ReportScreen, ReportView
 from inspector.tui.widgets.chain_text import ChainText
 from inspector.tui.widgets.queue_list import QueueList
+from inspector.tui.widgets.verification import VerificationPanel
 
 
 @pytest.fixture
@@ -261,3 +269,160 @@ def test_a_label_that_cannot_be_saved_says_so_and_stays(db_path: Path) -> None:
     assert [(r["chain_id"], r["label"]) for r in current_rows(db_path, "chain_labels")] == [
         ("lucky-gsm-tomatoes", "valid")
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Learned step scores (`inspect score`) beside the exact arithmetic
+
+
+def panel_text(app: LabelApp) -> str:
+    """The verification panel as drawn, its wrapped lines joined again (one space between words)."""
+    panel = chain_screen(app).query_one(VerificationPanel)
+    return " ".join(" ".join("".join(seg.text for seg in line) for line in panel._lines).split())
+
+
+def test_learned_scores_show_under_the_selected_steps_arithmetic(db_path: Path) -> None:
+    """Scored as `inspect score` scores (the same row makers, the same writer): the panel shows each score
+    of the selected step, the claim's quoting its stated result; a chain with none shows no score line."""
+    db = store.open_db(db_path)
+    result = store.load_result(db, "lucky-gsm-tomatoes")
+    assert result is not None
+    cot = result.chain.cot
+    # One token a character; the wrong result "162" (step 2) written with little confidence.
+    tokens = [(i, i + 1) for i, ch in enumerate(cot) if not ch.isspace()]
+    wrong = cot.index("<<180-28=162>>") + len("<<180-28=")
+    logprobs = [-1.5 if wrong <= a < wrong + 3 else -0.1 for a, _ in tokens]
+    store.write_scores(
+        db, "logprob", "tiny-lm", {result.chain.chain_id: logprob_rows(result, logprobs, tokens)}
+    )
+    store.write_scores(
+        db, "prm", "tiny-prm", {result.chain.chain_id: prm_rows(result, [0.93, 0.12, 0.4, 0.5])}
+    )
+    db.close()
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await press(pilot, "space")
+        assert current_chain(app) == "lucky-gsm-tomatoes"
+        text = panel_text(app)  # step 1: 12 * 15 = 180, right
+        assert "≈ PRM tiny-prm: P(step correct) = 0.930" in text
+        assert '≈ tiny-lm: P("180") = 0.741' in text
+        await press(pilot, "down")  # step 2: 180 - 28 = 162, wrong
+        text = panel_text(app)
+        assert "≈ tiny-lm log-prob: mean" in text
+        assert '≈ tiny-lm: P("162") = 0.0111' in text
+        assert "≈ PRM tiny-prm: P(step correct) = 0.120" in text
+        # under the step's claims, above the chain's verdict
+        assert text.index("stated 162") < text.index("≈ tiny-lm") < text.index("Chain")
+        await press(pilot, "]")  # the next chain has no scores: nothing drawn
+        assert current_chain(app) == "lucky-math-rectangle"
+        assert "≈" not in panel_text(app)
+
+    drive(app, script)
+
+
+# --------------------------------------------------------------------------------------------------
+# The report screen: `inspect report`'s tables and plot, from the queue and from the chain view
+
+
+def report_text(app: LabelApp) -> str:
+    console = Console(width=400, record=True, file=io.StringIO())
+    for static in app.screen.query_one(ReportView).query(Static):
+        console.print(static.content)
+    return console.export_text()
+
+
+def test_report_screen_shows_the_reports_tables_and_plot(db_path: Path) -> None:
+    db = store.open_db(db_path)
+    expected = rich_tables(build_report(db, database=str(db_path)))  # what `inspect report` prints
+    db.close()
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await press(pilot, "R")
+        screen = app.screen
+        assert isinstance(screen, ReportScreen)
+        assert screen.report is not None and screen.report.chains == 52
+        view = screen.query_one(ReportView)
+        assert not view.loading and view.has_focus
+        assert len(view.query(Static)) == len(expected)  # every part, each in its own Static
+        text = report_text(app)
+        for needed in (
+            "Verdicts (52 chains)",
+            "Correct final answers",
+            "pass@k (unbiased estimator)",
+            "UPPER: raw, lower: valid-only",
+            "demo-7b",
+            "cancelling_retelling",
+            "calculator-repaired",
+        ):
+            assert needed in text
+        assert "demo-…" not in text  # tables keep their width; the screen scrolls sideways instead
+        assert "52 chains" in str(screen.query_one("#report-header", Static).render())
+        await press(pilot, "right")
+        assert view.scroll_x > 0
+        await press(pilot, "q")  # back, not quit
+        assert isinstance(app.screen, QueueScreen)
+        await press(pilot, "slash", "R")  # typing in the search box: no report
+        assert isinstance(app.screen, QueueScreen)
+        assert "Agreement with people" not in text  # nobody has labelled anything yet
+        await press(pilot, "escape", "enter")  # leave the search; open the first chain
+        await press(pilot, "a")  # label it with the machine's verdict; on to the next chain
+        chain = current_chain(app)
+        await press(pilot, "R")  # built again: the label just saved is in it
+        assert isinstance(app.screen, ReportScreen)
+        assert "Agreement with people — 1 labelled chain(s)" in report_text(app)
+        await press(pilot, "backspace")
+        assert current_chain(app) == chain
+        await press(pilot, "question_mark", "R")  # not over the help screen
+        assert isinstance(app.screen, HelpScreen)
+
+    drive(app, script)
+
+
+def test_report_that_cannot_be_built_says_why(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise StoreError("sample.db: database is locked")
+
+    monkeypatch.setattr(report_screen, "build_report", broken)
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await press(pilot, "R")
+        assert isinstance(app.screen, ReportScreen)
+        assert "could not be built: sample.db: database is locked" in report_text(app)
+        await press(pilot, "escape")
+        assert isinstance(app.screen, QueueScreen)
+
+    drive(app, script)
+
+
+def test_report_is_built_off_the_screen_thread(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the report is being built the screen shows a loading indicator and still answers keys; leaving
+    before it is done is fine (what the worker finishes then goes nowhere)."""
+    gate = threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(10)
+        return build_report(*args, **kwargs)
+
+    monkeypatch.setattr(report_screen, "build_report", slow)
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("R")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, ReportScreen)
+        assert screen.query_one(ReportView).loading  # Textual's loading indicator covers the view
+        assert "reading the whole database" in str(screen.query_one("#report-header", Static).render())
+        await pilot.press("escape")  # the screen thread is free: back at once
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen)
+        gate.set()
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        await press(pilot, "R")  # and a new report, built in full
+        assert isinstance(app.screen, ReportScreen) and app.screen.report is not None
+
+    drive(app, script)

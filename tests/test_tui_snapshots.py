@@ -33,6 +33,7 @@ CASES = {
     "chain_80x24": ((80, 24), "dark", [*OPEN_EXTRA, "f", "down", "n"]),
     "chain_120x36_light": ((120, 36), "light", [*OPEN_CLUB, "w", "f", "t"]),
     "help_100x30": ((100, 30), "dark", ["question_mark"]),
+    "report_100x30": ((100, 30), "dark", ["R"]),
 }
 
 

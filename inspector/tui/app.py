@@ -80,7 +80,7 @@ class LabelApp(App[int]):
             "Report",
             id="app.report",
             tooltip="The report, as `inspect report` prints it: verdicts per model, pass@k three ways "
-            "(raw, valid-only, calculator-repaired) and its plot, agreement with people's labels",
+            "and its plot, agreement with people's labels",
         ),
         Binding(
             "d",

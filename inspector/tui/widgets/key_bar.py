@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.events import Resize
 from textual.widgets import Static
 
 _KEY_NAMES = {
@@ -59,9 +60,17 @@ class KeyBar(Static):
         self._shown = [b for b in bindings if isinstance(b, Binding) and b.show]
 
     def on_mount(self) -> None:
-        self.update(self._content(), layout=False)
+        self._draw()
 
-    def _content(self) -> Content:
+    def on_resize(self, event: Resize) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        self.update(self._content(self.content_region.width), layout=False)
+
+    def _content(self, width: int) -> Content:
+        """As many keys as fit in ``width`` cells (all of them while the width is not known yet): a key
+        that does not fit is left out whole, never cut after its key (an ``R`` with no ``Report``)."""
         parts: list[str] = []
         i = 0
         bindings = self._shown
@@ -78,7 +87,15 @@ class KeyBar(Static):
             description = b.group.description if b.group is not None and len(group) > 1 else b.description
             parts.append(f"{keys} {_escape(description)}")
             i += len(group)
-        return Content.from_markup("  ".join(parts))
+        shown: list[str] = []
+        used = 0
+        for part in parts:
+            cells = Content.from_markup(part).cell_length + (2 if shown else 0)
+            if shown and width > 0 and used + cells > width:
+                break
+            shown.append(part)
+            used += cells
+        return Content.from_markup("  ".join(shown))
 
 
 def _action(binding: Binding) -> str:
