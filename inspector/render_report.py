@@ -12,6 +12,7 @@ import html
 import io
 import json
 import math
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -86,7 +87,8 @@ def rich_tables(report: Report) -> list[RenderableType]:
 
 
 def print_report(report: Report, console: Console | None = None) -> None:
-    console = console or Console()
+    # piped to a file or a pager, tables keep a readable width instead of rich's 80 columns
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
     for part in rich_tables(report):
         console.print(part)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
 from rich.console import Console
@@ -29,7 +30,8 @@ def print_summary(
     db_path: str | None,
     console: Console | None = None,
 ) -> None:
-    console = console or Console()
+    # piped to a file or a pager, tables keep a readable width instead of rich's 80 columns
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
     total = sum(counts.values())
     table = Table(title=f"Verdicts ({total} chains)")
     table.add_column("verdict")
