@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar
 
 import click
 
@@ -49,6 +49,19 @@ class ExitCode(IntEnum):
 
 def _err(message: str) -> None:
     click.echo(f"inspect: {message}", err=True)
+
+
+def _fail(exc: Exception) -> NoReturn:
+    """The one place a library error becomes a message and an exit code."""
+    from .errors import BackendError
+    from .extras import MissingDependency
+
+    _err(str(exc))
+    if isinstance(exc, MissingDependency):
+        sys.exit(ExitCode.MISSING_DEPENDENCY)
+    if isinstance(exc, BackendError):
+        sys.exit(ExitCode.BACKEND_FAILED)
+    sys.exit(ExitCode.BAD_INPUT)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -406,7 +419,6 @@ def export_command(
 ) -> None:
     """Export chains with their verdicts and human labels, streaming (one chain at a time)."""
     from .export import export
-    from .extras import MissingDependency
 
     how = _resolution(resolve)
     if fmt == "parquet" and output == "-":
@@ -420,12 +432,8 @@ def export_command(
             with open(output, "wb") as out:
                 summary = export(db, out, fmt, resolution=how, models=models, verdicts=verdicts,
                                  labelled_only=labelled_only, bare=bare)
-    except MissingDependency as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.MISSING_DEPENDENCY)
     except InspectorError as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.BAD_INPUT)
+        _fail(exc)
     _err(f"exported {summary.written} of {summary.chains} chain(s) as {fmt}"
          + (f" to {output}" if output != "-" else ""))
     if summary.skipped:
@@ -459,9 +467,8 @@ def import_command(
     their annotator, so `inspect report` measures the machine against them. Importing a file twice
     changes nothing.
     """
-    from . import store
     from . import rules as rules_mod
-    from .extras import MissingDependency
+    from . import store
     from .importers import read_references
     from .ingest import run_import
 
@@ -471,12 +478,8 @@ def import_command(
         db = store.open_db(db_path)
         summary = run_import(db, path, rules, fmt=fmt, annotator=annotator, model=model, references=references,
                              workers=workers, argv=sys.argv[1:])
-    except MissingDependency as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.MISSING_DEPENDENCY)
     except InspectorError as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.BAD_INPUT)
+        _fail(exc)
     verdicts = ", ".join(f"{v} {n}" for v, n in sorted(summary.verdicts.items(), key=lambda x: -x[1]))
     _err(f"imported {summary.chains} chain(s) into {db_path} (run {summary.run_id}): {verdicts or 'none'}")
     _err(f"labels: {summary.labels_added} added, {summary.labels_unchanged} already there")
@@ -592,7 +595,6 @@ def sample(
     keyed by model, problem, sampling parameters and index), and the same seed gives the same text.
     """
     from . import store
-    from .extras import MissingDependency
     from .sample import SamplingParams, load_template, read_problems, run_sampling
 
     if backend == "openai" and not base_url:
@@ -624,15 +626,8 @@ def sample(
             chat = the_backend.has_chat_template
         made = load_template(template, has_chat_template=chat)
         params = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed)
-    except MissingDependency as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.MISSING_DEPENDENCY)
-    except InputError as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.BAD_INPUT)
-    except BackendError as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.BACKEND_FAILED)
+    except InspectorError as exc:
+        _fail(exc)
     _err(f"sampling {n} per problem for {len(problems)} problem(s) from {the_backend.model_name} "
          f"({backend}, {the_backend.location}) into {db_path}")
     show = sys.stderr.isatty() if progress is None else progress
@@ -709,7 +704,6 @@ def score(
     prm: each step's probability of being correct from a process reward model. Resumable: chains
     already scored by the same model and kind are skipped (unless --rescore).
     """
-    from .extras import MissingDependency
     from .sample import default_model_name
     from .score import logprob_batch, prm_batch, run_scoring
 
@@ -725,15 +719,8 @@ def score(
         else:
             batch = prm_batch(hf.PrmScorer(model_path, dtype=dtype, device=device, max_length=max_length,
                                            separator=separator, trust_remote_code=trust_remote_code, threads=threads))
-    except MissingDependency as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.MISSING_DEPENDENCY)
-    except InputError as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.BAD_INPUT)
-    except BackendError as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.BACKEND_FAILED)
+    except InspectorError as exc:
+        _fail(exc)
     show = sys.stderr.isatty() if progress is None else progress
     try:
         with _RateBar(f"scoring ({kind})", "chains", show) as bar:
