@@ -1379,10 +1379,15 @@ def _queue_where(flt: QueueFilter, annotator: str) -> tuple[list[str], list[Any]
             where.append("c.model IS NULL")
     if flt.right_but_errors:
         where.append("c.suspicion IN (0, 1)")
-    if flt.labelled is not None:
+    if flt.labelled:  # from the annotator's labels (few), not a scan of every chain for them
         where.append(
-            ("" if flt.labelled else "NOT ")
-            + "EXISTS (SELECT 1 FROM chain_labels l WHERE l.chain_id = c.chain_id AND l.annotator = ? "
+            "c.chain_id IN (SELECT l.chain_id FROM chain_labels l WHERE l.annotator = ? "
+            "AND l.superseded_at IS NULL)"
+        )
+        params.append(annotator)
+    elif flt.labelled is False:  # the queue order finds unlabelled chains at once
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM chain_labels l WHERE l.chain_id = c.chain_id AND l.annotator = ? "
             "AND l.superseded_at IS NULL)"
         )
         params.append(annotator)
@@ -1417,6 +1422,10 @@ def _queue_row(flt: QueueFilter, r: Any) -> QueueRow:
 
 def queue_count(db: Database, flt: QueueFilter, annotator: str) -> int:
     """How many chains the filter lets through."""
+    if flt.labelled is False:  # all less the labelled: two index counts, not a probe per chain
+        return queue_count(db, flt._replace(labelled=None), annotator) - queue_count(
+            db, flt._replace(labelled=True), annotator
+        )
     where, params = _queue_where(flt, annotator)
     sql = "SELECT count(*) FROM chains c" + (" WHERE " + " AND ".join(where) if where else "")
     return int(db.conn.execute(sql, params).fetchone()[0])

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from sqlite_utils import Database
 from textual.app import App
+from textual.actions import ActionParseResult
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 
 from inspector import store
 from inspector.errors import StoreError
@@ -19,6 +23,13 @@ from inspector.store import QueueFilter, QueueRow
 from .messages import LabelsChanged, VerifyFinished
 from .screens.queue import QueueScreen
 from .screens.verify import VerifyScreen
+from .widgets import flush_refreshes
+
+
+_T = TypeVar("_T")
+
+QUICK_S = 0.006
+"""How long a read on the main thread may take before it is left to a worker (see ``LabelApp.quick``)."""
 
 
 class QueueSource:
@@ -150,6 +161,36 @@ class LabelApp(App[int]):
             return
         self._session = LabelSession(self._db, self.annotator)
         self.push_screen(QueueScreen())
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key's action, then its repaints sent at once: the key's changes land in one frame."""
+        handled = await super().run_action(action, default_namespace, namespaces)
+        if self._db is not None:
+            flush_refreshes(self.screen)
+        return handled
+
+    def quick(self, read: Callable[[Database], _T], budget_s: float = QUICK_S) -> _T | None:
+        """``read(db)`` at once, if it takes under ``budget_s``; ``None`` (interrupted) if it would not.
+
+        A cheap read done here lands in the key's own frame; one in a worker lands a frame (16 ms or
+        more) later. The caller falls back to a worker when this returns ``None``.
+        """
+        conn = self.db.conn
+        deadline = time.perf_counter() + budget_s
+        conn.set_progress_handler(lambda: int(time.perf_counter() > deadline), 2000)
+        try:
+            return read(self.db)
+        except sqlite3.OperationalError as exc:
+            if "interrupt" in str(exc):
+                return None
+            raise
+        finally:
+            conn.set_progress_handler(None, 0)
 
     def on_verify_finished(self, message: VerifyFinished) -> None:
         if message.error is not None:

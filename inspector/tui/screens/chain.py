@@ -22,6 +22,7 @@ from inspector.store import CurrentLabels, QueueRow, StepMachine
 
 from ..messages import LabelsChanged
 from ..palette import badge
+from ..widgets import flush_refreshes
 from ..widgets.chain_text import ChainText
 from ..widgets.key_bar import KeyBar, app_keys
 from ..widgets.verification import VerificationPanel
@@ -221,7 +222,11 @@ class ChainScreen(Screen[None]):
             self._pending = None
             self.show_row(row, position)
             self.set_status("1-6 label the chain · a accept the verdict · g/n/b rate the step · ? every key")
-        self.query_one(ChainText).focus()
+        cot = self.query_one(ChainText)
+        if self.focused is not cot:
+            cot.focus()
+        # After Textual's own resume handler too (it restyles every widget): one frame for it all.
+        self.call_next(flush_refreshes, self)
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
@@ -251,6 +256,11 @@ class ChainScreen(Screen[None]):
         self._refresh_panel()
         if position is None:
             flt, key = app.filter, row.key
+            position = app.quick(lambda db: store.queue_position(db, flt, app.annotator, key))
+            if position is not None:  # cheap enough to show in this frame
+                self.position = position
+                self._header()
+                return
             self.run_worker(
                 lambda: self._position_worker(flt, key), thread=True, group="chain-position", exclusive=True
             )
@@ -293,7 +303,15 @@ class ChainScreen(Screen[None]):
         problem = self.result.chain.problem or "(no problem text stored)"
         if self.readable:
             problem = readable(problem).text
-        self.query_one("#problem-text", Static).update(Text.assemble(("Problem ", "bold"), problem))
+        static = self.query_one("#problem-text", Static)
+        static.update(Text.assemble(("Problem ", "bold"), problem), layout=False)
+        width = static.content_region.width
+        if not width or static.get_content_height(self.size, self.size, width) != static.content_region.height:
+            # Its height changes: lay the screen out again, in this frame. The widget would tell the
+            # screen only when it next idles, after the screen has drawn this frame, so the new layout
+            # came a frame (16 ms or more) later; telling it now keeps one redraw per key.
+            static.refresh(layout=True)
+            static._check_refresh()
 
     def _legend(self) -> None:
         from inspector.review import Mark

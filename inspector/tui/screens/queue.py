@@ -19,6 +19,7 @@ from inspector.model import Verdict
 from inspector.store import QueueRow
 
 from ..widgets.key_bar import KeyBar, app_keys
+from ..widgets import flush_refreshes
 from ..widgets.queue_list import QueueList
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ class QueueScreen(Screen[None]):
         super().__init__()
         self._search_timer: Timer | None = None
         self._models: list[str | None] | None = None
+        self._bars: dict[str, tuple[str, tuple[object, ...]]] = {}
 
     @property
     def label_app(self) -> LabelApp:
@@ -110,7 +112,15 @@ class QueueScreen(Screen[None]):
             placeholder="search: chain id, model, problem or chain text, note (Enter: done, Esc: clear)",
             id="search",
         )
-        yield QueueList(app.source.page, app.source.count, id="queue")
+        yield QueueList(
+            app.source.page,
+            app.source.count,
+            fetch_now=lambda flt, offset, limit: app.quick(
+                lambda db: store.queue_page(db, flt, app.annotator, offset, limit)
+            ),
+            count_now=lambda flt: app.quick(lambda db: store.queue_count(db, flt, app.annotator)),
+            id="queue",
+        )
         yield Static(id="status", classes="status")
         from ..app import LabelApp
 
@@ -142,7 +152,7 @@ class QueueScreen(Screen[None]):
         t.append(app.annotator, style="bold")
         t.append("  labelled ", style="dim")
         t.append(f"{done:,}", style="bold")
-        self.query_one("#topbar", Static).update(t, layout=False)
+        self._update_bar("#topbar", t)
 
     def _show_filters(self) -> None:
         flt = self.label_app.filter
@@ -158,7 +168,14 @@ class QueueScreen(Screen[None]):
             t.append("· ", style="dim")
             t.append(f"{name}: ", style="dim")
             t.append(value + " ", style="bold")
-        self.query_one("#filters", Static).update(t, layout=False)
+        self._update_bar("#filters", t)
+
+    def _update_bar(self, selector: str, text: Text) -> None:
+        """Draw a bar again only when its text changed: an unchanged bar costs no extra frame."""
+        drawn = (text.plain, tuple(text.spans))
+        if self._bars.get(selector) != drawn:
+            self._bars[selector] = drawn
+            self.query_one(selector, Static).update(text, layout=False)
 
     def set_status(self, message: str, kind: str = "") -> None:
         status = self.query_one("#status", Static)
@@ -182,17 +199,27 @@ class QueueScreen(Screen[None]):
             qlist.reload()
         else:
             flt = app.filter
-            self.run_worker(
-                lambda: self._position_worker(flt, key), thread=True, group="queue-position", exclusive=True
-            )
-        qlist.focus()
+            position = app.quick(lambda db: store.queue_position(db, flt, app.annotator, key))
+            if position is not None:  # cheap enough to do now, in this frame
+                qlist.load(flt, position, soft=True)
+            else:
+                self.run_worker(
+                    lambda: self._position_worker(flt, key), thread=True, group="queue-position", exclusive=True
+                )
+        if self.focused is not qlist:  # focusing again repaints it all: a second frame for nothing
+            qlist.focus()
+        # After Textual's own resume handler too (it restyles every widget): one frame for it all.
+        self.call_next(flush_refreshes, self)
 
     def _position_worker(self, flt: store.QueueFilter, key: tuple[int, ...]) -> None:
         position = self.label_app.source.position(flt, key)
         self.app.call_from_thread(lambda: self.query_one(QueueList).load(flt, position, soft=True))
 
     def labels_changed(self) -> None:
-        if self.is_current:
+        # Only while the queue is on top: Textual counts the screen just below the top one as
+        # "current" too, and a reload there repaints the chain view over it (twice, a frame apart).
+        # Coming back to the queue reloads it anyway.
+        if self.app.screen is self:
             self._show_topbar()
             self.query_one(QueueList).reload()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from textual.geometry import Size
+from textual.screen import Screen
 from textual.scroll_view import ScrollView
+from textual.widget import Widget
 
 
 def set_virtual_size(view: ScrollView, size: Size) -> None:
@@ -18,3 +20,20 @@ def set_virtual_size(view: ScrollView, size: Size) -> None:
     view.set_reactive(ScrollView.virtual_size, size)
     view._scroll_update(size)
     view.refresh()
+
+
+def flush_refreshes(screen: Screen[object]) -> None:
+    """Tell ``screen`` now of every repaint (and layout) its widgets asked for, so it draws them all in
+    its next frame.
+
+    A widget tells its screen of a refresh only when the widget next idles; by then the screen may
+    have drawn the frame the key asked for, and the rest waits for the next frame, 16 ms or more
+    later (the screen draws at most 60 frames a second). One key, one frame: call this at the end of
+    a handler that changed several widgets.
+    """
+    for node in screen.walk_children(with_self=False):
+        if isinstance(node, Widget):
+            node._check_refresh()
+            for bar in (node._vertical_scrollbar, node._horizontal_scrollbar):  # not in the DOM's children
+                if bar is not None:
+                    bar._check_refresh()

@@ -38,6 +38,9 @@ CACHED_PAGES = 30
 Fetch = Callable[[QueueFilter, int, int], list[QueueRow]]
 """``(filter, offset, limit)`` → rows; runs in a worker thread."""
 Count = Callable[[QueueFilter], int]
+FetchNow = Callable[[QueueFilter, int, int], "list[QueueRow] | None"]
+"""As ``Fetch``, on the UI thread, when it is quick; ``None`` when it would not be (a worker does it)."""
+CountNow = Callable[[QueueFilter], "int | None"]
 
 
 def fit(text: str, width: int, align: str = "left") -> str:
@@ -136,10 +139,21 @@ class QueueList(ScrollView, can_focus=True):
         queue_list: QueueList
         total: int
 
-    def __init__(self, fetch: Fetch, count: Count, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        fetch: Fetch,
+        count: Count,
+        *,
+        fetch_now: FetchNow | None = None,
+        count_now: CountNow | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self._fetch = fetch
         self._count = count
+        self._fetch_now = fetch_now
+        self._count_now = count_now
+        """Quick reads done at once, so a new filter's rows and count land in the key's own frame."""
         self.filter = QueueFilter()
         self.total: int | None = None
         """The number of rows, once counted."""
@@ -171,11 +185,24 @@ class QueueList(ScrollView, can_focus=True):
             self.total = None
             self._set_virtual_height()
         generation = self._generation
-        self.run_worker(
-            lambda: self._count_worker(flt, generation), thread=True, group="queue-count", exclusive=True
-        )
-        self._request(position // PAGE)
-        self.cursor = max(0, position)
+        total = None if self._count_now is None else self._count_now(flt)
+        if total is None:
+            self.run_worker(
+                lambda: self._count_worker(flt, generation), thread=True, group="queue-count", exclusive=True
+            )
+        else:
+            self._counted(generation, total)
+        page = max(0, position) // PAGE
+        rows = None if self._fetch_now is None else self._fetch_now(flt, page * PAGE, PAGE)
+        if rows is None:
+            self._request(page)
+        else:
+            self._stale.add(page)  # as if a worker brought it: redrawn only if it changed
+            self._page_loaded(generation, page, rows)
+        if not soft or self.cursor != max(0, position):
+            self.cursor = max(0, position)
+        else:  # a soft reload in place: the cursor stays, and nothing is drawn again yet
+            self._announce()
 
     def reload(self, position: int | None = None) -> None:
         """Fetch everything again (labels changed), keeping the cursor where it is."""
@@ -194,6 +221,9 @@ class QueueList(ScrollView, can_focus=True):
 
     def _counted(self, generation: int, total: int) -> None:
         if generation != self._generation:
+            return
+        if total == self.total:  # a soft reload that changed nothing: no frame to draw
+            self.post_message(self.Counted(self, total))
             return
         self.total = total
         self._set_virtual_height()
@@ -225,8 +255,13 @@ class QueueList(ScrollView, can_focus=True):
         if generation != self._generation:
             return
         self._pending.discard(page)
+        unchanged = page in self._stale and self._pages.get(page) == rows
         self._stale.discard(page)
         self._pages[page] = rows
+        if unchanged:  # a soft reload brought the same rows back: nothing to redraw
+            if page == self.cursor // PAGE:
+                self._announce()
+            return
         while len(self._pages) > CACHED_PAGES:
             self._pages.popitem(last=False)
         if self.total is None and len(rows) < PAGE:  # the last page tells the length before the count
