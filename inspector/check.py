@@ -165,17 +165,19 @@ def check_pair(
                     "percent on one side only: a correspondence, not an equality", computed, claimed, actual, stated)
     if not ok and stated is right and _running_total(actual, right):
         ok = True
-    if not ok and _other_reading(computed, stated, claimed, actual, approx, rules):
+    if not ok and _other_reading(computed, stated, claimed, actual, approx, rules, _scale_words(formula)):
         ok = True
     status = ClaimStatus.CORRECT if ok else ClaimStatus.WRONG
     return status, stated_text, format_value(actual), None, computed, claimed, actual, stated
 
 
 _CENT_UNITS = ("cents", "cent", "percent")
+_SCALES = {"thousand": 1000, "million": 10**6, "billion": 10**9}
 
 
 def _other_reading(
-    computed: Side, stated: Side, claimed: Fraction, actual: Fraction, approx: bool, rules: RuleSet
+    computed: Side, stated: Side, claimed: Fraction, actual: Fraction, approx: bool, rules: RuleSet,
+    scale_words: str = "",
 ) -> bool:
     """Readings grade-school text intends where the strict one fails.
 
@@ -185,6 +187,11 @@ def _other_reading(
     """
     if stated.unit in _CENT_UNITS and computed.unit not in _CENT_UNITS and actual * 100 == claimed:
         return True
+    if scale_words and actual != 0:
+        # "losing 5 thousand dollars ... 5 * 3 = $15,000": the operands were counted in thousands
+        for word, factor in _SCALES.items():
+            if word in scale_words and claimed == actual * factor:
+                return True
     node = computed.node
     if node is not None and _has_division_chain(node):
         try:
@@ -259,6 +266,12 @@ def _trails_off(side: Side) -> bool:
 
 def _units(side: Side) -> frozenset[str]:
     return frozenset(t.unit for t in side.tokens if t.unit and t.unit != "...")
+
+
+def _scale_words(formula: Formula) -> str:
+    """The line's text, lower-cased, when it names a scale (thousand, million); else nothing."""
+    line = formula.context.line.lower() if formula.context is not None else ""
+    return line if any(w in line for w in _SCALES) else ""
 
 
 def _percent_on_one_side(a: Side, b: Side) -> bool:

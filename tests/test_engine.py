@@ -103,6 +103,7 @@ def test_inline_claims(chain: str, expected: list[tuple[str, str, str]]) -> None
         # readings grade-school text intends
         "He can buy 25 / 1/3 = 75 bags.",  # divide by a fraction written inline
         "She saves $1 / 2 = 50 cents.",  # unit change
+        "It loses 5 thousand dollars a day, so 5 * 3 = $15,000 in three days.",  # counted in thousands
         "Each takes 17/3 = 5 and 2/3 laps.",  # mixed number in words
         "It fits 13 / 6 = 2 full cycles.",  # "full": a whole number of them
         "They sum to 45 + 21 + 28 = 94%.",  # percentages added as numbers
