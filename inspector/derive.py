@@ -295,9 +295,12 @@ def _pin(
     old_literals = {t.value for t in literals(old.node)}
     explained = _explained_values(old.node)
     candidates: list[tuple[int, int, Token, Fraction]] = []
+    try:
+        base = evaluate(new.node)
+    except (NotRational, Unverifiable):
+        return None
     for tok in literals(new.node):
         try:
-            base = evaluate(new.node)
             bumped = evaluate(new.node, {tok.start: tok.value + 1})
         except (NotRational, Unverifiable):
             continue

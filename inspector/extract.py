@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .arith import (
     APPROX,
@@ -85,7 +85,6 @@ class Formula:
     visible: Token | None = None
     """For annotations: the number written right after ``>>``."""
     cut_left: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def span(self) -> Span:
@@ -134,11 +133,6 @@ def split_sides(tokens: list[Token]) -> tuple[list[list[Token]], list[int]]:
         else:
             sides[-1].append(t)
     return sides, relations
-
-
-def annotation_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Spans of GSM8K ``<<...>>`` annotations in ``text[start:end]``."""
-    return [(m.start(), m.end()) for m in _ANNOTATION_RE.finditer(text, start, end)]
 
 
 def extract_line(

@@ -8,10 +8,11 @@ the chain would have concluded with a calculator at hand: the repaired answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .arith import NotRational, PolyValue, Unverifiable, evaluate, literals
+from .arith import NotRational, PolyValue, Token, Unverifiable, evaluate, literals
 from .check import Checked
 from .derive import Link, solve_linear, subtract
 from .model import ClaimStatus, ValueFlow
@@ -48,7 +49,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
     link_of = {id(c): link for link in links for c in link.checked}
     start_poly: dict[int, PolyValue | None] = {}
 
-    def overrides_for(node_literals: list, position_limit: int, step: int) -> dict[int, Fraction]:  # type: ignore[type-arg]
+    def overrides_for(node_literals: list[Token], step: int) -> dict[int, Fraction]:
         out: dict[int, Fraction] = {}
         for tok in node_literals:
             ci = _origin(stated_index, claims, tok.value, tok.start)
@@ -68,7 +69,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             value = _repair_derived(c, link, start_poly, overrides_for)
         elif c.computation is not None and c.computation.node is not None:
             node = c.computation.node
-            ov = overrides_for(literals(node), c.position, c.claim.step)
+            ov = overrides_for(literals(node), c.claim.step)
             try:
                 v = evaluate(node, ov)
                 value = v if isinstance(v, Fraction) else None
@@ -90,7 +91,13 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
     return Repair({order[i]: v for i, v in repaired.items()}, flows)
 
 
-def _repair_derived(c: Checked, link: Link, start_poly: dict[int, PolyValue | None], overrides_for) -> Fraction | None:  # type: ignore[no-untyped-def]
+Overrides = Callable[[list[Token], int], dict[int, Fraction]]
+"""Literal start offset → repaired value, for the literals a computation uses (recording the flows)."""
+
+
+def _repair_derived(
+    c: Checked, link: Link, start_poly: dict[int, PolyValue | None], overrides_for: Overrides
+) -> Fraction | None:
     """A line of a derivation: solve the repaired first line of its derivation for the stated letter."""
     start = link.start or link
     if link.formula.kind == "continuation":
@@ -98,7 +105,7 @@ def _repair_derived(c: Checked, link: Link, start_poly: dict[int, PolyValue | No
         first = start.formula.sides[-1]
         if first.node is not None:
             try:
-                v = evaluate(first.node, overrides_for(literals(first.node), first.start, start.formula.step))
+                v = evaluate(first.node, overrides_for(literals(first.node), start.formula.step))
                 if isinstance(v, Fraction):
                     return v
             except (NotRational, Unverifiable):
@@ -110,7 +117,7 @@ def _repair_derived(c: Checked, link: Link, start_poly: dict[int, PolyValue | No
         if len(f.sides) == 2 and all(s.node is not None for s in f.sides):
             try:
                 lits = literals(f.sides[0].node) + literals(f.sides[1].node)  # type: ignore[arg-type]
-                ov = overrides_for(lits, f.start, f.step)
+                ov = overrides_for(lits, f.step)
                 left = evaluate(f.sides[0].node, ov)  # type: ignore[arg-type]
                 right = evaluate(f.sides[1].node, ov)  # type: ignore[arg-type]
                 poly = subtract(left, right)
