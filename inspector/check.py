@@ -28,6 +28,7 @@ from .arith import (
 )
 from .extract import Formula, Side
 from .model import Claim, ClaimStatus
+from .precision import Noise, interval, loose_literals, meant_overrides, meant_value, overlaps, stated_interval
 from .rules import RuleSet
 
 
@@ -43,6 +44,23 @@ class Checked:
     """The value the text asserts, which later steps may reuse."""
     actual_value: Fraction | None
     position: int
+
+
+@dataclass(frozen=True, slots=True)
+class PairCheck:
+    """What comparing two sides of a formula concluded."""
+
+    status: ClaimStatus
+    stated_text: str
+    actual_text: str | None
+    reason: str | None
+    """Why the claim is unverifiable; or, for a right one, the reading that made it right."""
+    computed: Side | None
+    """The side that was computed (whose literals are the operands)."""
+    stated_value: Fraction | None
+    actual_value: Fraction | None
+    stated: Side
+    """The side that states the result."""
 
 
 def side_value(side: Side) -> Value | None:
@@ -86,7 +104,13 @@ def _approx_text(v: Fraction) -> str:
 def literal_matches(
     actual: Fraction, side: Side, approx: bool, rules: RuleSet, exact_known: bool = True
 ) -> bool:
-    """Is a bare stated number an acceptable writing of ``actual``?"""
+    """Is a bare stated number an acceptable writing of ``actual``?
+
+    A decimal with d digits is right when it is ``actual`` rounded to d digits; calculator noise
+    (``14.999999999999998``) when it is within the rule set's relative distance (never for an integer:
+    ``1111112111111`` is not noise); with ``approx``, within one unit of its last digit, where an
+    integer's trailing zeros say how precise it claims to be (``5508 ≈ 5500``).
+    """
     lit = side.literal
     assert lit is not None
     stated = side_value(side)
@@ -96,15 +120,20 @@ def literal_matches(
         return True
     decimals = lit.decimals
     scale = Fraction(1)
-    if side.tokens[-1].kind == 12:  # PCT: digits count in percent
+    if side.tokens[-1].kind == PCT:  # digits count in percent
         scale = Fraction(1, 100)
     unit = Fraction(1, 10**decimals) * scale
     diff = abs(actual - stated)
-    if lit.sig >= rules.float_noise_digits and actual != 0:
+    if decimals and lit.sig >= rules.float_noise_digits and actual != 0:
         if diff <= abs(actual) * Fraction(rules.float_noise_relative):
             return True
     if approx:
-        return diff < unit if decimals == 0 else diff <= unit
+        if decimals:
+            return diff <= unit
+        if diff < unit:
+            return True
+        zeros = len(lit.text) - len(lit.text.rstrip("0"))
+        return zeros > 0 and diff * 2 <= unit * 10**zeros
     if decimals == 0:
         return False
     if diff * 2 <= unit:
@@ -114,10 +143,15 @@ def literal_matches(
     return False
 
 
+def _unverifiable(computed: Side, stated: Side, stated_text: str, reason: str, actual_text: str | None = None,
+                  claimed: Fraction | None = None, actual: Fraction | None = None) -> PairCheck:
+    return PairCheck(ClaimStatus.UNVERIFIABLE, stated_text, actual_text, reason, computed, claimed, actual, stated)
+
+
 def check_pair(
-    formula: Formula, left: Side, right: Side, relation: int, rules: RuleSet, approx_values: bool = True
-) -> tuple[ClaimStatus, str, str | None, str | None, Side | None, Fraction | None, Fraction | None, Side]:
-    """Compare two sides: (status, stated text, actual text, reason, computation, stated, actual, stated side).
+    formula: Formula, left: Side, right: Side, relation: int, rules: RuleSet
+) -> PairCheck:
+    """Compare two sides.
 
     Normally the left side is computed and the right one stated (``3 + 4 = 7``); when the left is
     a bare number and the right an expression (``900 = 1019 + 437 + 468``) it is the other way round.
@@ -128,47 +162,126 @@ def check_pair(
     stated_text = _text_of(stated)
     for side in (computed, stated):
         if side.node is None:
-            return (ClaimStatus.UNVERIFIABLE, stated_text, None, side.error or "could not parse", computed,
-                    None, None, stated)
-    if (computed.node is not None and symbols_of(computed.node)) or (stated.node is not None and symbols_of(stated.node)):
-        return ClaimStatus.UNVERIFIABLE, stated_text, None, "has letters", computed, None, None, stated
+            return _unverifiable(computed, stated, stated_text, side.error or "could not parse")
+    assert computed.node is not None and stated.node is not None
+    if symbols_of(computed.node) or symbols_of(stated.node):
+        return _unverifiable(computed, stated, stated_text, "has letters")
     approx = relation == APPROX
     try:
         actual = side_value(computed)
         claimed = side_value(stated)
     except Unverifiable as exc:
-        return ClaimStatus.UNVERIFIABLE, stated_text, None, str(exc), computed, None, None, stated
+        return _unverifiable(computed, stated, stated_text, str(exc))
     if isinstance(actual, PolyValue) or isinstance(claimed, PolyValue):
-        return ClaimStatus.UNVERIFIABLE, stated_text, None, "has letters", computed, None, None, stated
+        return _unverifiable(computed, stated, stated_text, "has letters")
     if actual is None or claimed is None:
-        return _irrational_pair(computed, stated, approx or formula.approx_line, rules, stated_text)
+        return _irrational_pair(formula, computed, stated, approx, rules, stated_text)
+    actual_text = format_value(actual)
+
+    def result(ok: bool, reading: tuple[str, Fraction | None] | None = None) -> PairCheck:
+        status = ClaimStatus.CORRECT if ok else ClaimStatus.WRONG
+        if reading is None:
+            return PairCheck(status, stated_text, actual_text, None, computed, claimed, actual, stated)
+        why, meant = reading
+        if meant is None:
+            return PairCheck(status, stated_text, actual_text, why, computed, claimed, actual, stated)
+        # the value the writer meant travels on (0.33 read as 1/3: 6000 × 0.33 is 2000)
+        return PairCheck(status, stated_text, format_value(meant), why, computed, claimed, meant, stated)
+
     if approx and not stated.is_literal and actual != claimed:
         status = _loosely(actual, claimed)
-        return status, stated_text, format_value(actual), None, computed, claimed, actual, stated
+        reading = _precision_reading(computed, stated, claimed, rules) if status is not ClaimStatus.CORRECT else None
+        if reading is not None:
+            return result(True, reading)
+        return PairCheck(status, stated_text, actual_text, None, computed, claimed, actual, stated)
     trailing = _trails_off(stated)
     ok = literal_matches(actual, stated, approx or trailing, rules) if stated.is_literal else actual == claimed
-    if not ok and not approx and stated.is_literal and formula.approx_line:
+    if ok:
+        return result(True)
+    if not approx and stated.is_literal and formula.approx_line:
         approx = True  # "about 10/3 = 3 cups": looked up only now, since most claims never need it
-        ok = literal_matches(actual, stated, True, rules)
-    if not ok and (trailing or _trails_off(computed)):
-        return (ClaimStatus.UNVERIFIABLE, stated_text, format_value(actual),
-                "a number written with trailing dots is only approximate", computed, claimed, actual, stated)
-    if not ok and _units(computed) != _units(stated):
-        return (ClaimStatus.UNVERIFIABLE, stated_text, format_value(actual),
-                "different units on the two sides: a conversion, not checked", computed, claimed, actual, stated)
-    if not ok and _percent_on_one_side(computed, stated):
-        # "45 + 21 + 28 = 94%" sums percentages; "48 = 120%" says what 48 corresponds to
+        if literal_matches(actual, stated, True, rules):
+            return result(True)
+    reading = _precision_reading(computed, stated, claimed, rules, approx)
+    if reading is not None:
+        return result(True, reading)
+    if trailing or _trails_off(computed):
+        return _unverifiable(computed, stated, stated_text, "a number written with trailing dots is only approximate",
+                             actual_text, claimed, actual)
+    if _units(computed) != _units(stated):
+        return _unverifiable(computed, stated, stated_text, "different units on the two sides: a conversion, not checked",
+                             actual_text, claimed, actual)
+    if _percent_on_one_side(computed, stated):
+        # "45 + 21 + 28 = 94%" sums percentages; "48 = 120%" says what 48 corresponds to;
+        # "(2/3 − 1/2) × 100 = 25%" multiplies by 100 itself, so it must equal the percentage
         if actual * 100 == claimed or actual == claimed * 100:
-            ok = True
-        else:
-            return (ClaimStatus.UNVERIFIABLE, stated_text, format_value(actual),
-                    "percent on one side only: a correspondence, not an equality", computed, claimed, actual, stated)
-    if not ok and stated is right and _running_total(actual, right):
-        ok = True
-    if not ok and _other_reading(computed, stated, claimed, actual, approx, rules, _scale_words(formula)):
-        ok = True
-    status = ClaimStatus.CORRECT if ok else ClaimStatus.WRONG
-    return status, stated_text, format_value(actual), None, computed, claimed, actual, stated
+            return result(True)
+        if _times_hundred(computed):
+            return result(False)
+        return _unverifiable(computed, stated, stated_text, "percent on one side only: a correspondence, not an equality",
+                             actual_text, claimed, actual)
+    if stated is right and _running_total(actual, right):
+        return result(True)
+    if _other_reading(computed, stated, claimed, actual, approx, rules, _scale_words(formula)):
+        return result(True)
+    return result(False)
+
+
+def _precision_reading(
+    computed: Side, stated: Side, claimed: Fraction, rules: RuleSet, approx: bool = False
+) -> tuple[str, Fraction | None] | None:
+    """The reading of rounded operands under which the stated result is right, said in words, with the
+    value the writer meant where it is recoverable; or None.
+
+    See ``precision``: first each rounded decimal as the simpler fraction it stands for, then each
+    operand of three or more significant digits as the interval of values that round to it.
+    """
+    node = computed.node
+    assert node is not None
+    noise = Noise(rules.float_noise_digits, Fraction(str(rules.float_noise_relative)))
+    overrides = meant_overrides(node, noise)
+    stated_node = stated.node
+    stated_overrides = meant_overrides(stated_node, noise) if stated_node is not None and not stated.is_literal else {}
+    if overrides or stated_overrides:
+        meant = meant_value(node, overrides) if overrides else side_value(computed)
+        meant_claimed = meant_value(stated_node, stated_overrides) if stated_overrides else claimed  # type: ignore[arg-type]
+        if isinstance(meant, Fraction) and meant_claimed is not None:
+            ok = (literal_matches(meant, stated, approx, rules) if stated.is_literal and not stated_overrides
+                  else meant == meant_claimed)
+            if ok:
+                return _say_meant(computed, stated, overrides, stated_overrides), meant
+    loose = loose_literals(node)
+    stated_loose = loose_literals(stated_node) if stated_node is not None and not stated.is_literal else set()
+    if not loose and not stated_loose:
+        return None
+    range_ = interval(node, loose)
+    if range_ is None:
+        return None
+    if stated.is_literal:
+        target = stated_interval(claimed, stated.literal, True)
+    else:
+        target_ = interval(stated_node, stated_loose)  # type: ignore[arg-type]
+        if target_ is None:
+            return None
+        target = target_
+    if overlaps(range_, target):
+        return "consistent with its operands as rounded (each stands for any value that rounds to it)", None
+    return None
+
+
+def _say_meant(computed: Side, stated: Side, *overrides: dict[int, Fraction]) -> str:
+    words = []
+    for side, ov in zip((computed, stated), overrides):
+        for tok in side.tokens:
+            if tok.start in ov:
+                words.append(f"{tok.text} as {format_value(ov[tok.start])}")
+    return "rounded operand read as the fraction it stands for: " + ", ".join(words)
+
+
+def _times_hundred(side: Side) -> bool:
+    """The computation multiplies by 100 (``… × 100``): it computes a percentage itself."""
+    node = side.node
+    return node is not None and node[0] == "mul" and node[2][0] == "num" and node[2][1] == 100
 
 
 _CENT_UNITS = ("cents", "cent", "percent")
@@ -298,26 +411,27 @@ def _running_total(actual: Fraction, right: Side) -> bool:
 
 
 def _irrational_pair(
-    computed: Side, stated: Side, approx: bool, rules: RuleSet, stated_text: str
-) -> tuple[ClaimStatus, str, str | None, str | None, Side | None, Fraction | None, Fraction | None, Side]:
+    formula: Formula, computed: Side, stated: Side, approx: bool, rules: RuleSet, stated_text: str
+) -> PairCheck:
+    approx = approx or formula.approx_line
     a = _approx_value(computed)
     if a is None:
-        return ClaimStatus.UNVERIFIABLE, stated_text, None, "could not evaluate", computed, None, None, stated
+        return _unverifiable(computed, stated, stated_text, "could not evaluate")
     actual_text = _approx_text(a)
     if stated.is_literal:
         ok = literal_matches(a, stated, approx, rules, exact_known=False) or _symbolically_equal(computed, stated)
         claimed = side_value(stated)
-        return (ClaimStatus.CORRECT if ok else ClaimStatus.WRONG, stated_text, actual_text, None, computed,
-                claimed if isinstance(claimed, Fraction) else None, None, stated)
+        return PairCheck(ClaimStatus.CORRECT if ok else ClaimStatus.WRONG, stated_text, actual_text, None, computed,
+                         claimed if isinstance(claimed, Fraction) else None, None, stated)
     if approx:
         b = _approx_value(stated)
         if b is None:
-            return ClaimStatus.UNVERIFIABLE, stated_text, actual_text, "could not evaluate", computed, None, None, stated
-        return (_loosely(a, b), stated_text, actual_text, None, computed, None, None, stated)
+            return _unverifiable(computed, stated, stated_text, "could not evaluate", actual_text)
+        return PairCheck(_loosely(a, b), stated_text, actual_text, None, computed, None, None, stated)
     if _approx_value(stated) is None:
-        return ClaimStatus.UNVERIFIABLE, stated_text, actual_text, "could not compare", computed, None, None, stated
+        return _unverifiable(computed, stated, stated_text, "could not compare", actual_text)
     status = ClaimStatus.CORRECT if _symbolically_equal(computed, stated) else ClaimStatus.WRONG
-    return status, stated_text, actual_text, None, computed, None, None, stated
+    return PairCheck(status, stated_text, actual_text, None, computed, None, None, stated)
 
 
 def _text_of(side: Side) -> str:
@@ -337,38 +451,37 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
         if i == 0 and len(sides) >= 3 and left.is_literal and not right.is_literal:
             # "Remaining 10 = 62,300/10 = 6,230": a bare number before a computation can be a label;
             # it is one when the computation agrees with what follows and not with it
-            status3 = check_pair(formula, right, sides[2], formula.relations[1], rules)[0]
-            status1 = check_pair(formula, left, right, formula.relations[0], rules)[0]
+            status3 = check_pair(formula, right, sides[2], formula.relations[1], rules).status
+            status1 = check_pair(formula, left, right, formula.relations[0], rules).status
             if status3 is ClaimStatus.CORRECT and status1 is ClaimStatus.WRONG:
                 continue
-        status, stated_text, actual_text, reason, computed, claimed, actual, stated_side = check_pair(
-            formula, left, right, formula.relations[i], rules
-        )
-        if status is ClaimStatus.WRONG and i >= 1 and APPROX in formula.relations:
+        pair = check_pair(formula, left, right, formula.relations[i], rules)
+        if pair.status is ClaimStatus.WRONG and i >= 1 and APPROX in formula.relations:
             # 18π ≈ 18 × 3.14159 ≈ 56.54866: an approximation is of the first side, not of the last one
             for earlier in sides[:i]:
                 first = check_pair(formula, earlier, right, APPROX, rules)
-                if first[0] is ClaimStatus.CORRECT:
-                    status, stated_text, actual_text, reason, computed, claimed, actual, stated_side = first
+                if first.status is ClaimStatus.CORRECT:
+                    pair = first
                     break
-        if status is ClaimStatus.UNVERIFIABLE and reason == "has letters":
+        if pair.status is ClaimStatus.UNVERIFIABLE and pair.reason == "has letters":
             continue
-        if status is ClaimStatus.UNVERIFIABLE and (left.node is None) and (right.node is None):
+        if pair.status is ClaimStatus.UNVERIFIABLE and (left.node is None) and (right.node is None):
             continue  # neither side is arithmetic: words around an "=", not a claim
         span = (left.start, right.end)
+        stated_side = pair.stated
         claim = Claim(
             step=formula.step,
             span=span,
             text=text[span[0] : span[1]],
-            stated=text[stated_side.start : stated_side.end] if stated_side.tokens else stated_text,
-            actual=actual_text,
-            status=status,
+            stated=text[stated_side.start : stated_side.end] if stated_side.tokens else pair.stated_text,
+            actual=pair.actual_text,
+            status=pair.status,
             kind=formula.kind,
-            rule=rule if status is not ClaimStatus.UNVERIFIABLE else "unverifiable",
-            reason=reason,
+            rule=rule if pair.status is not ClaimStatus.UNVERIFIABLE else "unverifiable",
+            reason=pair.reason,
             stated_span=(stated_side.start, stated_side.end),
         )
-        out.append(Checked(claim, formula, computed, claimed, actual, span[0]))
+        out.append(Checked(claim, formula, pair.computed, pair.stated_value, pair.actual_value, span[0]))
     return out
 
 
@@ -377,9 +490,9 @@ def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checke
     lhs, rhs = formula.sides
     out = []
     ann_end = text.find(">>", lhs.start) + 2
-    status, stated_text, actual_text, reason, computed, claimed, actual, _ = check_pair(
-        formula, lhs, rhs, formula.relations[0], rules
-    )
+    pair = check_pair(formula, lhs, rhs, formula.relations[0], rules)
+    status, stated_text, actual_text, reason = pair.status, pair.stated_text, pair.actual_text, pair.reason
+    computed, claimed, actual = pair.computed, pair.stated_value, pair.actual_value
     if status is ClaimStatus.UNVERIFIABLE and reason == "has letters":
         reason = "letters in a calculator annotation"
     span = (formula.start, ann_end)
