@@ -66,7 +66,10 @@ class Token:
 
 _TOKEN_RE = re.compile(
     r"""
-    (?P<ratio>(?<=\d)[ \t]+:[ \t]+(?=\$?\d))
+    (?P<absl>\\left\s*\||\\lvert(?![A-Za-z]))
+    |(?P<absr>\\right\s*\||\\rvert(?![A-Za-z]))
+    |(?P<ratio>(?<=\d)[ \t]+:[ \t]+(?=\$?\d))
+    |(?P<emph>(?:(?<=[\s:.,;!?(])|^)\*\*(?=\S)|(?<=\S)\*\*(?=[\s:.,;!?)]|$)|(?<=\S)__(?=[\s:.,;!?)]|$)|(?:(?<=[\s:.,;!?(])|^)__(?=\S))
     |(?P<ws>[ \t\r\u00a0\u2009\u202f]+|\\[,;:!> ]|\\q?quad(?![A-Za-z])|\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![A-Za-z])
         |\\displaystyle(?![A-Za-z])|\\\$|\$|&(?=[ \t]*[=\\])|\\boxed(?![A-Za-z])
         |\^\s*\{?\s*\\circ\s*\}?|°|\\!|\\limits)
@@ -76,6 +79,7 @@ _TOKEN_RE = re.compile(
     |(?P<numsub>(?<=\d)_(?:\{[^{}\n]{0,12}\}|[A-Za-z0-9]))
     |(?P<func>(?<![A-Za-z\\])[fghFGHPQ](?=\())
     |(?P<subsym>[A-Za-z](?:_\{[A-Za-z0-9,]{1,12}\}|_[A-Za-z0-9]))
+    |(?P<ordinal>(?<![\d.])\d{1,6}(?:st|nd|rd|th)(?![A-Za-z]))
     |(?P<time>(?<![\d.])\d{1,2}:[0-5]\d(?::[0-5]\d)?(?![\d]))
     |(?P<num>\d{1,3}(?:(?:,|\{,\}|,\\!|[ \u00a0\u202f\u2009](?=\d{3}(?!\d|[.,]\d)))\d{3})+(?:\.\d+)?(?!\d|,\d)|\d+(?:\.\d+)?(?!,\d)|\.\d+)
     |(?P<badnum>\d+(?:,\d+)+)
@@ -92,13 +96,17 @@ _TOKEN_RE = re.compile(
     |(?P<bang>!)
     |(?P<greek>\\(?:pi|alpha|beta|gamma|theta|lambda|mu|sigma|phi|omega)(?![A-Za-z])|π)
     |(?P<command>\\[A-Za-z]+)
-    |(?P<word>[A-Za-z]{2,})
+    |(?P<word>[A-Za-z]+(?:['’&][A-Za-z]+)+|[A-Za-z]{2,}(?:/[A-Za-z]+)+|[A-Za-z]{2,})
+    |(?P<article>(?<![^\s(])[aAI](?=[ \t]+(?:[A-Za-z]|\\?\$|\d)))
     |(?P<letter>[A-Za-z])
     |(?P<sup>[²³])
     |(?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
+
+_OPERAND_AHEAD = re.compile(r"[ \t]+(?:\\?\$[ \t]*)?(?:\d|\.\d|\(|\\[dtc]?frac)")
+"""``of`` multiplies only when an operand follows it (``20% of $50``, not ``5/6 of a mile``)."""
 
 _OP_MAP = {
     "+": "+", "-": "-", "−": "-", "–": "-", "*": "*", "×": "*", "·": "*", "⋅": "*", "∙": "*",
@@ -156,8 +164,8 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     count = 0
     for m in _TOKEN_RE.finditer(text):
         kind = m.lastgroup
-        if kind == "ws":
-            continue
+        if kind == "ws" or kind == "emph":
+            continue  # spaces, and markdown emphasis (**Total:** 30 - 5 = 25) around the text
         s, e = m.span()
         s += offset
         e += offset
@@ -167,8 +175,14 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             append(Token(BREAK, TRUNCATED, s, s, "command"))  # cut here: what follows is not read
             break
         if kind == "word":
-            if t == "of" and tokens and (tokens[-1].kind == PCT or _ends_fraction(tokens)):
+            if t == "of" and tokens and (tokens[-1].kind == PCT or _ends_fraction(tokens)) and _OPERAND_AHEAD.match(
+                text, m.end()
+            ):
                 append(Token(OF, t, s, e, "*"))
+            elif t == "of" and tokens and tokens[-1].kind == OF and tokens[-1].text == "off":
+                continue  # "30% off of $80"
+            elif t == "off" and tokens and tokens[-1].kind == PCT:
+                append(Token(OF, t, s, e, "*"))  # "30% off $80": the discount (or the price after it; see check)
             elif t == "half" and m.end() < len(text) and text.startswith(" of", m.end()):
                 append(Token(NUM, t, s, e, Fraction(1, 2), 0, 0))
             else:
@@ -218,6 +232,16 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             append(Token(SYM, t, s, e, t.replace("{", "").replace("}", "")))
         elif kind == "letter":
             append(Token(SYM, t, s, e, t))
+        elif kind == "article":
+            append(Token(BREAK, t, s, e, "word"))  # "a 7-2=25 year gap", "I have 3": English, not a symbol
+        elif kind == "ordinal":
+            # "6th place": the number, its suffix read past
+            digits = t.rstrip("stndrh")
+            append(Token(NUM, t, s, e, Fraction(int(digits)), 0, len(digits.lstrip("0")) or 1))
+        elif kind == "absl":
+            append(Token(LP, t, s, e, "abs"))
+        elif kind == "absr":
+            append(Token(RP, t, s, e, "abs"))
         elif kind == "sup":
             append(Token(OP, "^", s, s, "^"))
             append(Token(NUM, t, s, e, Fraction(2 if t == "²" else 3), 0, 1))
@@ -337,7 +361,7 @@ def _fix_times_x(tokens: list[Token]) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Trees: tuples, cheap to build.  ("num", Fraction, Token) ("sym", name) ("add", [(sign, node)])
-# ("mul", a, b) ("div", a, b) ("pow", a, b) ("neg", a) ("fact", a) ("sqrt", a, n|None) ("pct", a)
+# ("mul", a, b) ("div", a, b) ("pow", a, b) ("neg", a) ("fact", a) ("sqrt", a, n|None) ("pct", a) ("abs", a)
 
 Node = tuple[Any, ...]
 """A parse tree: ``(tag, ...)`` tuples, cheap to build and to pickle."""
@@ -488,10 +512,10 @@ class _Parser:
             node = self.expr()
             self.depth -= 1
             nt = self.peek()
-            if nt is None or nt.kind not in (RP, RB):
+            if nt is None or nt.kind not in (RP, RB) or (nt.value == "abs") != (t.value == "abs"):
                 raise self.fail("unbalanced brackets")
             self.i += 1
-            return ("paren", node)
+            return ("abs", node) if t.value == "abs" else ("paren", node)
         if k == FRAC:
             self.i += 1
             num = self.group()
@@ -739,6 +763,11 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
         return _pdiv(evaluate(node[1], overrides), evaluate(node[2], overrides))
     if tag == "paren":
         return evaluate(node[1], overrides)
+    if tag == "abs":
+        inner = evaluate(node[1], overrides)
+        if not isinstance(inner, Fraction):
+            raise NotRational("absolute value of an expression with letters")
+        return abs(inner)
     if tag == "neg":
         return _pmul(Fraction(-1), evaluate(node[1], overrides))
     if tag == "sym":
@@ -795,6 +824,8 @@ def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
             return sympy.Mul(go(n[1]), sympy.Pow(go(n[2]), -1))
         if tag == "paren":
             return go(n[1])
+        if tag == "abs":
+            return sympy.Abs(go(n[1]))
         if tag == "neg":
             return -go(n[1])
         if tag == "pct":

@@ -316,6 +316,16 @@ def _other_reading(
                 return True
             if alt == claimed:
                 return True
+    off = next((i for i, t in enumerate(computed.tokens) if t.kind == OF and t.text == "off"), None)
+    if off is not None:
+        # "30% off $80 = $56": the price after the discount, not the discount itself
+        try:
+            rate = evaluate(parse_tokens(computed.tokens[:off]))
+            base = evaluate(parse_tokens(computed.tokens[off + 1 :]))
+        except (NotRational, Unverifiable):
+            rate = base = None
+        if isinstance(rate, Fraction) and isinstance(base, Fraction) and base * (1 - rate) == claimed:
+            return True
     if any(t.kind == OF for t in stated.tokens):
         cut = stated.tokens[: next(i for i, t in enumerate(stated.tokens) if t.kind == OF)]
         try:

@@ -16,9 +16,11 @@ from .check import Checked, check_annotation, check_formula
 from .classify import classify
 from .derive import check_derivations
 from .extract import Formula, extract_line
+from .notation import RULE as NOTATION
+from .notation import find_notation
 from .model import ChainInput, ChainResult, Claim, ClaimStatus, Finding, Severity, Step, ValueFlow
 from .rules import RuleSet, default_rules
-from .segment import line_spans, segment
+from .segment import code_blocks, line_spans, segment
 from .trace import repair
 
 _CONTINUES_RE = re.compile(r"[ \t]*(?:\\\[|\$\$?|&)?[ \t]*=")
@@ -73,7 +75,18 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         for ls, le in line_spans(text, s, e)
         for rs, re_ in _rows(text, ls, le)
     ]
+    blocks = code_blocks(text)
+    code = rules.check("code")
+    if code.enabled:
+        for bs, be, language in blocks:
+            findings.append(Finding("code", Severity(code.severity), _step_at(step_spans, bs), (bs, be),
+                                    _code_message(language)))
+    block_at = 0
     for i, (step_index, ls, le) in enumerate(lines):
+        while block_at < len(blocks) and blocks[block_at][1] <= ls:
+            block_at += 1
+        if block_at < len(blocks) and blocks[block_at][0] <= ls:
+            continue  # code is not prose
         if _DELIMITER_LINE_RE.match(text, ls, le):
             continue  # "\\[" alone on a line: rows on either side of it are still adjacent
         line_no += 1
@@ -123,11 +136,23 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         kept.append(c)
     for link in links:
         kept.extend(link.checked)
+    notation = rules.check(NOTATION)
+    if notation.enabled:
+        kept, habits = find_notation(kept, rules)
+        for group in habits:
+            first, last = group[0].claim, group[-1].claim
+            findings.append(
+                Finding(NOTATION, Severity(notation.severity), first.step, (first.span[0], last.span[1]),
+                        f"{len(group)} claims are right with the operands reversed ({first.text}): a notation "
+                        "habit, not a slip per line", first.stated, first.actual)
+            )
 
     enabled = [c for c in kept if rules.check(c.claim.rule).enabled]
     enabled.sort(key=lambda c: c.position)
     for c in enabled:
         claim = c.claim
+        if claim.rule == NOTATION:
+            continue  # reported once for the whole habit, above
         if claim.status is ClaimStatus.WRONG:
             severity = Severity(rules.check(claim.rule).severity)
             findings.append(
@@ -201,6 +226,17 @@ def _repaired_answer(
             if best is None or c.position >= claims[best].position:
                 best = i
     return (repaired[best], claims[best]) if best is not None else (value, None)
+
+
+def _step_at(spans: list[tuple[int, int]], offset: int) -> int:
+    return next((i for i, (s, e) in enumerate(spans) if s <= offset < e), max(0, len(spans) - 1))
+
+
+def _code_message(language: str) -> str:
+    if language == "output":
+        return ("an output block: what the model says its code printed, a claim about its own code, "
+                "not checked (it is not run)")
+    return f"a {language + ' ' if language else ''}code block: code is not read as arithmetic, not checked"
 
 
 def _wrong_message(claim: Claim) -> str:

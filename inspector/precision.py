@@ -117,6 +117,12 @@ def interval(node: Node, loose: set[int]) -> Interval | None:
         return v, v
     if tag == "paren":
         return interval(node[1], loose)
+    if tag == "abs":
+        inner = interval(node[1], loose)
+        if inner is None:
+            return None
+        ends = (abs(inner[0]), abs(inner[1]))
+        return (Fraction(0) if inner[0] <= 0 <= inner[1] else min(ends)), max(ends)
     if tag == "neg":
         inner = interval(node[1], loose)
         return None if inner is None else (-inner[1], -inner[0])

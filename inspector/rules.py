@@ -21,6 +21,8 @@ CHECK_IDS = (
     "rewrite",
     "contradiction",
     "unverifiable",
+    "notation",
+    "code",
 )
 SEVERITIES = ("error", "warning", "info")
 SEGMENTATION_MODES = ("auto", "lines", "paragraphs", "markers")

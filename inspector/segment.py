@@ -6,6 +6,30 @@ import re
 
 from .model import Span
 
+_FENCE_RE = re.compile(r"(?m)^[ \t]*(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)[^\n]*$")
+
+
+def code_blocks(text: str) -> list[tuple[int, int, str]]:
+    """Fenced code blocks (```` ```python ````, ```` ```output ````) as ``(start, end, language)``.
+
+    A block runs from its opening fence to the closing fence of the same kind (or the end of the text,
+    where a generation was cut off). Code is not prose: nothing inside is read as arithmetic.
+    """
+    if "```" not in text and "~~~" not in text:
+        return []
+    blocks: list[tuple[int, int, str]] = []
+    opened: tuple[int, str, str] | None = None
+    for m in _FENCE_RE.finditer(text):
+        if opened is None:
+            opened = (m.start(), m.group(1), m.group(2).lower())
+        elif m.group(1)[0] == opened[1][0] and len(m.group(1)) >= len(opened[1]) and not m.group(2):
+            blocks.append((opened[0], m.end(), opened[2]))
+            opened = None
+    if opened is not None:
+        blocks.append((opened[0], len(text), opened[2]))
+    return blocks
+
+
 _MARKER_RE = re.compile(r"(?im)^[ \t]*(?:#+[ \t]*)?(?:\*\*)?step[ \t]*\d+\b")
 _BLANK_RE = re.compile(r"\n[ \t]*\n")
 _DISPLAY_OPEN_RE = re.compile(r"\\\[|\$\$|\\begin\{(?:align|equation|gather|eqnarray|multline)\*?\}")

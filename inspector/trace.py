@@ -16,6 +16,7 @@ from .arith import NotRational, PolyValue, Token, Unverifiable, evaluate, litera
 from .check import Checked
 from .derive import Link, solve_linear, subtract
 from .model import ClaimStatus, ValueFlow
+from .notation import RULE as NOTATION
 
 
 @dataclass(slots=True)
@@ -77,15 +78,18 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
                 value = None
             if ov and value is not None:
                 tainted.add(i)
-            elif not ov and c.claim.status is ClaimStatus.CORRECT and c.stated_value is not None:
-                value = c.stated_value  # right as written (3.33 for 10/3): the repair changes nothing
+            elif not ov and c.stated_value is not None and (
+                c.claim.status is ClaimStatus.CORRECT or c.claim.rule == NOTATION
+            ):
+                # right as written (3.33 for 10/3), or as meant (50 ÷ 3 written 3 ÷ 50): the repair changes nothing
+                value = c.stated_value
         else:
             value = None
         if value is None:
             value = c.actual_value if c.actual_value is not None else c.stated_value
         if value is not None:
             repaired[i] = value
-            if c.claim.status is ClaimStatus.WRONG:
+            if c.claim.status is ClaimStatus.WRONG and c.claim.rule != NOTATION:
                 tainted.add(i)
     # map back to the caller's indexing
     return Repair({order[i]: v for i, v in repaired.items()}, flows)
