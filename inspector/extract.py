@@ -100,11 +100,14 @@ class LineContext:
     """The line a formula sits in. Whether it says "about" is looked up only when a check needs it:
     most claims are exact, and a word search on every line cost a tenth of the run."""
 
-    __slots__ = ("_approximate", "line", "words")
+    __slots__ = ("_approximate", "end", "line", "start", "words")
 
-    def __init__(self, line: str, words: tuple[str, ...]) -> None:
+    def __init__(self, line: str, words: tuple[str, ...], start: int = 0) -> None:
         self.line = line
         self.words = words
+        self.start = start
+        """Where the line starts in the chain text."""
+        self.end = start + len(line)
         self._approximate: bool | None = None
 
     @property
@@ -146,7 +149,7 @@ def extract_line(
     """
     formulas: list[Formula] = []
     line = text[start:end]
-    approx_line = LineContext(line, approx_words)
+    approx_line = LineContext(line, approx_words, start)
     ann_spans: list[tuple[int, int]] = []
     if "<<" in line:
         for m in _ANNOTATION_RE.finditer(text, start, end):

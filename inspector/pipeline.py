@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from fractions import Fraction
 
 from .answer import answers_match, extract_answer, numeric_value
@@ -20,6 +21,7 @@ from .notation import RULE as NOTATION
 from .notation import find_notation
 from .model import ChainInput, ChainResult, Claim, ClaimStatus, Finding, Severity, Step, ValueFlow
 from .rules import RuleSet, default_rules
+from .intent import rejected, tested
 from .segment import code_blocks, line_spans, segment
 from .trace import repair
 
@@ -82,6 +84,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
             findings.append(Finding("code", Severity(code.severity), _step_at(step_spans, bs), (bs, be),
                                     _code_message(language)))
     block_at = 0
+    line_index: dict[int, int] = {}
     for i, (step_index, ls, le) in enumerate(lines):
         while block_at < len(blocks) and blocks[block_at][1] <= ls:
             block_at += 1
@@ -105,9 +108,11 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
                             f"line of {le - ls} characters not parsed (limit {rules.max_line_chars})")
                 )
             continue
+        line_index[line_no] = i
         continued = _next_line_continues(text, lines, i)
         formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words, continued))
 
+    next_line = {no: text[lines[i + 1][1] : lines[i + 1][2]] for no, i in line_index.items() if i + 1 < len(lines)}
     checked: list[Checked] = []
     for f in formulas:
         if f.kind == "truncated":
@@ -118,7 +123,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         if f.kind == "annotation":
             checked.extend(check_annotation(f, text, rules))
         else:
-            checked.extend(check_formula(f, text, rules, "inline_arithmetic"))
+            checked.extend(_intent(c, text, next_line.get(f.line)) for c in check_formula(f, text, rules,
+                                                                                          "inline_arithmetic"))
 
     links = check_derivations(formulas, text, "rewrite", "continuation")
     equation_mode = {id(link.formula) for link in links if link.equation_mode}
@@ -228,6 +234,24 @@ def _repaired_answer(
     return (repaired[best], claims[best]) if best is not None else (value, None)
 
 
+def _intent(c: Checked, text: str, next_line: str | None) -> Checked:
+    """A false claim the text itself rejects or sets up as a trial is not a slip (``intent``)."""
+    claim = c.claim
+    context = c.formula.context
+    if claim.status is not ClaimStatus.WRONG or context is None:
+        return c
+    stated_first = c.computation is not None and claim.stated_span is not None and (
+        claim.stated_span[0] < c.computation.start)
+    if rejected(text, claim.span[1], context.end, next_line):
+        why = "a false equation the text itself rejects: not a slip"
+    elif stated_first and tested(text, context.start, claim.span[0], claim.span[1], context.end):
+        why = "a trial the text sets up and does not assert: not a slip"
+    else:
+        return c
+    return Checked(replace(claim, rule="contradiction", reason=why), c.formula, c.computation, None,
+                   c.actual_value, c.position)
+
+
 def _step_at(spans: list[tuple[int, int]], offset: int) -> int:
     return next((i for i, (s, e) in enumerate(spans) if s <= offset < e), max(0, len(spans) - 1))
 
@@ -240,6 +264,8 @@ def _code_message(language: str) -> str:
 
 
 def _wrong_message(claim: Claim) -> str:
+    if claim.rule == "contradiction" and claim.reason:
+        return f"{claim.reason} ({claim.stated} where the value is {claim.actual})"
     if claim.kind in ("rewrite", "continuation"):
         return f"rewrites the line above with {claim.stated} where {claim.actual} keeps it equivalent"
     return f"states {claim.stated} but the value is {claim.actual}"

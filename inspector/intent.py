@@ -1,0 +1,72 @@
+"""What the text says it is doing with an equation: asserting it, rejecting it, or testing it.
+
+``SLIP_POLICY.md``: "Equations the text sets up to reject or test" are not slips — ``2 + 8 = 4, which is
+false``, ``(False)``, ``this is not correct``, trial values (``Plugging in 1 we get 1 = √9 + 4``), a check
+that finds ``≠``. A false claim the writer goes on to assert (``confirms that 1 = 7``) still is one. The
+words are looked for right after the claim (and at the start of the next sentence, when the line ends
+with the claim), and for tests, before the claim in its line.
+"""
+
+from __future__ import annotations
+
+import re
+
+_REJECTED_RE = re.compile(
+    r"(?i)(?:\bfalse\b|\bnot\s+(?:true|correct|right|equal|hold|satisf)|\bincorrect\b|\bcontradict|"
+    r"\bisn['’]t\s+(?:true|correct|right|equal)|\bdoesn['’]t\s+(?:hold|satisfy|equal)|"
+    r"\bdoes\s+not\s+(?:hold|satisfy|equal)|\bwrong\b|\bmistake\b|✗|❌)"
+)
+"""Words that call an equation false. Not "impossible" or "not possible": ``31 − 44 − 9 = −12, which is not
+possible`` says the value cannot be a count, not that the arithmetic is false; nor ``≠``, a relation of its
+own (``= 5/944784 ≠ 2/9`` asserts every link before it)."""
+_TESTED_RE = re.compile(
+    r"(?i)(?:\bplug(?:ging|ged)?\b|\bsubstitut|\bcheck|\btest|\btry(?:ing)?\b|\bverify|\bverifying\b|\bguess)"
+)
+_ASSERTED_RE = re.compile(
+    r"(?i)(?:\bconfirm|\bprov(?:es|ed|ing)\b|\bholds\b|\bworks\b|\bis\s+true\b|\bcorrect(?:ly)?\b(?!\s+(?:approach|way))|"
+    r"\bsatisf(?:ies|ied)\b|✓|✔|\bindeed\b)"
+)
+_AFTER_CHARS = 90
+"""How far after a claim its rejection is looked for: the rest of that sentence."""
+
+
+def _sentence_after(text: str, start: int, end: int) -> str:
+    """What follows a claim up to the end of its sentence, or the next equation, whichever comes first."""
+    window = text[start : min(end, start + _AFTER_CHARS)]
+    cut = re.search(r"[.;](?:\s|$)|\n|=|\band\b", window)
+    return window[: cut.start()] if cut else window
+
+
+def _sentence_before(text: str, start: int, claim_start: int) -> str:
+    before = text[start:claim_start]
+    cut = None
+    for cut in re.finditer(r"[.;:](?:\s|$)", before):
+        pass
+    return before[cut.end() :] if cut else before
+
+
+def rejected(text: str, claim_end: int, line_end: int, next_line: str | None) -> bool:
+    """Does the text call the claim ending at ``claim_end`` false (right after it, or in the next line's
+    opening words when nothing else follows the claim in its own line)?"""
+    after = _sentence_after(text, claim_end, line_end)
+    if _REJECTED_RE.search(after) and not _ASSERTED_RE.search(after):
+        return True
+    rest = text[claim_end:line_end].strip(" \t$\\)]}.,")
+    if not rest and next_line is not None:
+        opening = next_line.strip()[:_AFTER_CHARS]
+        if re.match(r"(?i)(?:\\\]|\$\$)?\s*(?:this|that|which|it|but|however|so|hence|thus)\b", opening) or opening[:1] in "(≠":
+            first = re.split(r"[.;](?:\s|$)", opening, maxsplit=1)[0]
+            return bool(_REJECTED_RE.search(first)) and not _ASSERTED_RE.search(first)
+    return False
+
+
+def tested(text: str, line_start: int, claim_start: int, claim_end: int, line_end: int) -> bool:
+    """Is the claim a trial the text sets up (``Plugging in 1 we get 1 = √9 + 4``) and does not assert?
+
+    Only asked of claims that state the known value first and compute the other side (``1 = √9 + 4``):
+    a computation that states its result last (``t = 4 − 9/2.5 = 0.4``) is asserted, test or not.
+    """
+    before = _sentence_before(text, line_start, claim_start)
+    if not _TESTED_RE.search(before):
+        return False
+    return not _ASSERTED_RE.search(_sentence_after(text, claim_end, line_end))
