@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from .arith import (
     APPROX,
+    as_poly,
     OF,
     PCT,
     Node,
@@ -165,7 +166,7 @@ def check_pair(
             return _unverifiable(computed, stated, stated_text, side.error or "could not parse")
     assert computed.node is not None and stated.node is not None
     if symbols_of(computed.node) or symbols_of(stated.node):
-        return _unverifiable(computed, stated, stated_text, "has letters")
+        return _with_letters(computed, stated, stated_text)
     approx = relation == APPROX
     try:
         actual = side_value(computed)
@@ -225,6 +226,36 @@ def check_pair(
     if _other_reading(computed, stated, claimed, actual, approx, rules, _scale_words(formula)):
         return result(True)
     return result(False)
+
+
+LETTERS_CANCEL = "the letters cancel and the two sides still differ"
+
+
+def _with_letters(computed: Side, stated: Side, stated_text: str) -> PairCheck:
+    """Two sides with letters: decided only where the letters cancel.
+
+    ``(x+1)^2 = x^2 + 2x + 1`` holds for every x: right. ``(53 − 26)^2 + k^2 = 26^2 + k^2`` differs by a
+    constant (53) whatever k is: false as an identity and as an equation alike, so wrong. Only where both
+    sides have letters: ``900 = (1019 − 3X) + 437 + 468 + 3X`` is an equation whose unknown cancelled, where
+    a derivation arrived, not a computation the line makes. A difference
+    that still has letters (``2x + 3 = 11``) is an equation to solve, which ``derive`` follows across lines.
+    ``i`` is the imaginary unit: ``1 + 274i = 1 + 268i`` differs by 6i, a constant.
+    """
+    try:
+        a, b = evaluate(computed.node), evaluate(stated.node)  # type: ignore[arg-type]
+    except (NotRational, Unverifiable):
+        return _unverifiable(computed, stated, stated_text, "has letters")
+    actual_text = format_value(a)
+    live = dict(as_poly(a).terms)
+    for m, c in as_poly(b).terms.items():
+        live[m] = live.get(m, Fraction(0)) - c
+    live = {m: c for m, c in live.items() if c != 0}
+    if not live:
+        return PairCheck(ClaimStatus.CORRECT, stated_text, actual_text, "an identity: equal for every value of the letters",
+                         computed, None, None, stated)
+    if all(m == () or m == (("i", 1),) for m in live) and symbols_of(computed.node) and symbols_of(stated.node):  # type: ignore[arg-type]
+        return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, LETTERS_CANCEL, computed, None, None, stated)
+    return _unverifiable(computed, stated, stated_text, "has letters")
 
 
 def _precision_reading(

@@ -10,8 +10,10 @@ sum of a run of its terms), which is how a person would point at it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import gcd
 
 from .arith import (
     Node,
@@ -133,14 +135,21 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
             _check_continuation(link, prev, text, cont_rule)
             continue
         pf = prev.formula
-        if prev.poly is None or link.poly is None or len(pf.sides) != 2:
+        if prev.poly is None or link.poly is None or len(pf.sides) != 2 or _starts_anew(text, pf, f):
             link.start = link
             link.prev = None
             continue
         same_left = _norm(pf.sides[0]) == _norm(f.sides[0])
         letters = _has_letters(pf) or prev.equation_mode
-        if same_left and pf.sides[1].is_literal and f.sides[1].is_literal:
-            # "a = 3" then "a = 4": cases of an enumeration, not a rewrite of one equation
+        if _norm(f.sides[0]) == _norm(pf.sides[1]) and _side_letters(pf.sides[0]) and _side_letters(pf.sides[1]):
+            # "x + 5x + 2 = 7x + 2" then "7x + 2 = 42": the first line is an identity the second builds on,
+            # not an equation it rewrites
+            _check_identity(prev, text, rule)
+            link.start = link
+            link.prev = None
+            continue
+        if same_left and _is_value(pf.sides[1]) and _is_value(f.sides[1]):
+            # "a = 3" then "a = 7/2": cases of an enumeration or trial values, not a rewrite of one equation
             link.start = link
             link.prev = None
             continue
@@ -148,11 +157,23 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
             r1, r2 = _value(pf.sides[1]), _value(f.sides[1])
             assert r1 is not None and r2 is not None
             diff = subtract(r2, r1)
-            if diff.is_constant and (letters or _has_letters(f)):
+            if not diff.is_constant:
+                # "(20 + X)/6 = 2" then "(20 + X)/6 = X": the same left side equal to something else is
+                # another equation, not a rewrite (which would keep the right side's value)
+                link.start = link
+                link.prev = None
+                continue
+            if letters or _has_letters(f):
                 _record(link, prev, pf.sides[1], f.sides[1], diff.constant(), text, rule, Fraction(1))
                 continue
         offset = _constant_offset(prev.poly, link.poly)
         if offset is None:
+            if (link.poly.is_constant and prev.poly.is_constant and link.poly.constant() != 0
+                    and prev.poly.constant() != 0 and (prev.equation_mode or _has_letters(pf))):
+                # "x + 2 = x + 33/13", then "2 = 33/13", then "13 = 33": the letters cancelled and what is
+                # left is false; each later line restates that contradiction, it is no new slip
+                _record(link, prev, pf.sides[1], f.sides[1], Fraction(0), text, rule, Fraction(1))
+                continue
             if link.poly.is_constant and prev.poly.is_constant and same_left and letters:
                 delta = link.poly.constant() - prev.poly.constant()
                 _record(link, prev, pf.sides[1], f.sides[1], -delta, text, rule, Fraction(1))
@@ -173,6 +194,77 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
             link.start = link
             link.prev = None
     return links
+
+
+_ANEW_RE = re.compile(
+    r"(?i)\b(?:case|however|alternatively|instead|suppose|set\s+up|another|similarly|also|second|third|"
+    r"consider|check(?:ing)?|verify(?:ing)?|substitut\w*|plug(?:ging)?|try(?:ing)?|given|we\s+know|recall|"
+    r"let(?!['’]s|\s+us)|assum\w*)\b|(?:^|[.:;!?]\s+|\n\s*(?:[-*•]\s*)?)(?:for|if|when)\b(?!\s+we\b)"
+)
+"""Words between two equations that say the second is a new one (another case, a trial, a new fact),
+not a restatement of the first."""
+_MAX_GAP = 400
+"""Prose longer than this between two equations: they are not one derivation."""
+
+
+def _starts_anew(text: str, prev: Formula, f: Formula) -> bool:
+    """Does the text between two equations (or before the second in its line) say the second is new?"""
+    if f.line == prev.line:
+        return False
+    gap = text[prev.end : f.start]
+    if len(gap) > _MAX_GAP:
+        return True
+    if f.context is not None:
+        gap = text[prev.end : f.start] if prev.end >= f.context.start else gap
+    return _ANEW_RE.search(gap) is not None or _LIST_ITEM_RE.match(text, f.context.start if f.context else f.start) is not None
+
+
+_LIST_ITEM_RE = re.compile(r"[ \t]*(?:[-*•][ \t]|\d{1,2}[.)][ \t]|\(?[a-z][.)][ \t]|#+[ \t])")
+"""A line that starts a list item: items are alternatives, cases or separate facts, never rewrites."""
+
+
+def _side_letters(side: Side) -> bool:
+    return side.node is not None and bool(symbols_of(side.node))
+
+
+def _is_value(side: Side) -> bool:
+    """A number as the result of a derivation writes it: ``3``, ``-2``, ``7/2``, ``\\frac{7}{2}`` in lowest terms."""
+    node = side.node
+    if node is None:
+        return False
+    if node[0] == "neg" or (node[0] == "add" and len(node[1]) == 1):
+        node = node[1] if node[0] == "neg" else node[1][0][1]
+    if node[0] == "num":
+        return True
+    if node[0] == "paren":
+        node = node[1]
+    if node[0] == "div" and node[1][0] == "num" and node[2][0] == "num":
+        a, b = node[1][1], node[2][1]
+        return a.denominator == 1 and b.denominator == 1 and b > 1 and gcd(int(a), int(b)) == 1
+    return False
+
+
+def _check_identity(link: Link, text: str, rule: str) -> None:
+    """``P = Q`` that the next line uses as one expression: P and Q must be equal for every value.
+
+    A constant difference is already wrong within its line (``check``); here the rest is caught:
+    ``1x + 12 + 15 = 3x + 27`` differs by ``2x``.
+    """
+    f = link.formula
+    left, right = _value(f.sides[0]), _value(f.sides[1])
+    if left is None or right is None:
+        return
+    diff = subtract(left, right)
+    if diff.is_constant:
+        return
+    claim = Claim(
+        step=f.step, span=(f.sides[1].start, f.sides[1].end), text=text[f.start : f.end],
+        stated=text[f.sides[1].start : f.sides[1].end], actual=format_value(left), status=ClaimStatus.WRONG,
+        kind="inline", rule="inline_arithmetic",
+        reason="used as one expression on the next line, but the two sides are not equal for every value",
+        stated_span=(f.sides[1].start, f.sides[1].end),
+    )
+    link.checked.append(Checked(claim, f, f.sides[0], None, None, f.sides[1].start))
 
 
 def _check_continuation(link: Link, prev: Link, text: str, rule: str) -> None:

@@ -20,7 +20,8 @@ _REJECTED_RE = re.compile(
 possible`` says the value cannot be a count, not that the arithmetic is false; nor ``≠``, a relation of its
 own (``= 5/944784 ≠ 2/9`` asserts every link before it)."""
 _TESTED_RE = re.compile(
-    r"(?i)(?:\bplug(?:ging|ged)?\b|\bsubstitut|\bcheck|\btest|\btry(?:ing)?\b|\bverify|\bverifying\b|\bguess)"
+    r"(?i)(?:\bplug(?:ging|ged)?\b|\bsubstitut|\bcheck|\btest|\btry(?:ing)?\b|\bverify|\bverifying\b|\bguess|"
+    r"\bif\b[^.;]*\bthen\b)"
 )
 _ASSERTED_RE = re.compile(
     r"(?i)(?:\bconfirm|\bprov(?:es|ed|ing)\b|\bholds\b|\bworks\b|\bis\s+true\b|\bcorrect(?:ly)?\b(?!\s+(?:approach|way))|"
@@ -53,14 +54,14 @@ def rejected(text: str, claim_end: int, line_end: int, next_line: str | None) ->
         return True
     rest = text[claim_end:line_end].strip(" \t$\\)]}.,")
     if not rest and next_line is not None:
-        opening = next_line.strip()[:_AFTER_CHARS]
+        opening = re.sub(r"^[\s\-*•>]*(?:\d{1,2}[.)]\s*)?", "", next_line)[:_AFTER_CHARS]
         if re.match(r"(?i)(?:\\\]|\$\$)?\s*(?:this|that|which|it|but|however|so|hence|thus)\b", opening) or opening[:1] in "(≠":
             first = re.split(r"[.;](?:\s|$)", opening, maxsplit=1)[0]
             return bool(_REJECTED_RE.search(first)) and not _ASSERTED_RE.search(first)
     return False
 
 
-def tested(text: str, line_start: int, claim_start: int, claim_end: int, line_end: int) -> bool:
+def tested(text: str, line_start: int, claim_start: int, claim_end: int, line_end: int) -> bool:  # noqa: D417
     """Is the claim a trial the text sets up (``Plugging in 1 we get 1 = √9 + 4``) and does not assert?
 
     Only asked of claims that state the known value first and compute the other side (``1 = √9 + 4``):

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from .answer import answers_match, extract_answer, numeric_value
 from .arith import format_value
-from .check import Checked, check_annotation, check_formula
+from .check import LETTERS_CANCEL, Checked, check_annotation, check_formula
 from .classify import classify
 from .derive import check_derivations
 from .extract import Formula, extract_line
@@ -240,8 +240,10 @@ def _intent(c: Checked, text: str, next_line: str | None) -> Checked:
     context = c.formula.context
     if claim.status is not ClaimStatus.WRONG or context is None:
         return c
+    # only a claim that states the known value first is a trial (see ``intent.tested``), or one whose
+    # letters cancelled, or two bare numbers: "if b = 2, then 4a = 4(a − 3) ⇒ 0 = −12" tests b = 2
     stated_first = c.computation is not None and claim.stated_span is not None and (
-        claim.stated_span[0] < c.computation.start)
+        claim.stated_span[0] < c.computation.start or claim.reason == LETTERS_CANCEL or c.computation.is_literal)
     if rejected(text, claim.span[1], context.end, next_line):
         why = "a false equation the text itself rejects: not a slip"
     elif stated_first and tested(text, context.start, claim.span[0], claim.span[1], context.end):

@@ -9,15 +9,22 @@ from .model import Span
 _FENCE_RE = re.compile(r"(?m)^[ \t]*(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)[^\n]*$")
 
 
+_ASY_RE = re.compile(r"\[asy\].*?(?:\[/asy\]|\Z)", re.S)
+
+
 def code_blocks(text: str) -> list[tuple[int, int, str]]:
     """Fenced code blocks (```` ```python ````, ```` ```output ````) as ``(start, end, language)``.
 
     A block runs from its opening fence to the closing fence of the same kind (or the end of the text,
     where a generation was cut off). Code is not prose: nothing inside is read as arithmetic.
     """
-    if "```" not in text and "~~~" not in text:
-        return []
     blocks: list[tuple[int, int, str]] = []
+    if "[asy]" in text:
+        # Asymptote figures in MATH solutions: drawing code, not arithmetic
+        for m in _ASY_RE.finditer(text):
+            blocks.append((m.start(), m.end(), "asy"))
+    if "```" not in text and "~~~" not in text:
+        return blocks
     opened: tuple[int, str, str] | None = None
     for m in _FENCE_RE.finditer(text):
         if opened is None:
@@ -27,7 +34,7 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
             opened = None
     if opened is not None:
         blocks.append((opened[0], len(text), opened[2]))
-    return blocks
+    return sorted(blocks)
 
 
 _MARKER_RE = re.compile(r"(?im)^[ \t]*(?:#+[ \t]*)?(?:\*\*)?step[ \t]*\d+\b")

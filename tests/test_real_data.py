@@ -175,13 +175,12 @@ def test_gpt3_solutions_every_wrong_annotation_flagged() -> None:
 
 # --- MATH-500 gold solutions: LaTeX-heavy, nearly all right ------------------------------------
 MATH500_FALSE_STATEMENTS = {
-    # the solution tries x = 1 and writes the false equation it gets ("1 = sqrt(9) + 4"), then rejects it
-    "test/algebra/2193.json": "1",
-    # a deliberate contradiction: "if b = 2, then ... => 0 = -12", so b is not 2
-    "test/algebra/686.json": "-12",
     # a real sign slip: (-4)^2 + 4*1*(-1) is 12; the discriminant meant is (-4)^2 - 4*1*(-1) = 20
     "test/algebra/351.json": "20",
 }
+"""Not flagged any more, as the slip policy asks: the false equations the solutions write on purpose
+(test/algebra/2193: tries x = 1, writes "1 = sqrt(9) + 4, which is not true"; test/algebra/686: "if b = 2,
+then 4a = 4(a-3) => 0 = -12", so b is not 2)."""
 
 
 @pytest.mark.slow
