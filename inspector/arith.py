@@ -62,6 +62,8 @@ class Token:
     unit: str | None = None
     """For NUM: a unit written right after it (``1000 \\text{ m}``); for NUM also ``"..."`` when the
     digits trail off (``3.333\\ldots``), a value written only approximately."""
+    word: str | None = None
+    """For NUM: the words a computation is written around, right after it (``13 marbles + …``)."""
 
 
 _TOKEN_RE = re.compile(
@@ -79,6 +81,7 @@ _TOKEN_RE = re.compile(
     |(?P<numsub>(?<=\d)_(?:\{[^{}\n]{0,12}\}|[A-Za-z0-9]))
     |(?P<func>(?<![A-Za-z\\])[fghFGHPQ](?=\())
     |(?P<subsym>[A-Za-z](?:_\{[A-Za-z0-9,]{1,12}\}|_[A-Za-z0-9]))
+    |(?P<hyphen>(?<=[A-Za-z][A-Za-z])[-–/](?=\w)|(?<=\w)[-–](?=[A-Za-z][A-Za-z]))
     |(?P<ordinal>(?<![\d.])\d{1,6}(?:st|nd|rd|th)(?![A-Za-z]))
     |(?P<time>(?<![\d.])\d{1,2}:[0-5]\d(?::[0-5]\d)?(?![\d]))
     |(?P<num>\d{1,3}(?:(?:,|\{,\}|,\\!|[ \u00a0\u202f\u2009](?=\d{3}(?!\d|[.,]\d)))\d{3})+(?:\.\d+)?(?!\d|,\d)|\d+(?:\.\d+)?(?!,\d)|\.\d+)
@@ -201,6 +204,9 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             append(Token(OP, t, s, e, _OP_MAP[t]))
         elif kind in simple:
             append(Token(simple[kind], t, s, e))
+        elif kind == "hyphen":
+            # "1-handed", "45-pound", "minutes/100 meters": a hyphen or a unit's slash inside words, not arithmetic
+            append(Token(BREAK, t, s, e, "word"))
         elif kind in ("time", "badnum") or t == "&":
             append(Token(BREAK, t, s, e, "word"))  # 11:00, 16,0000, 0,2: not numbers we can read
         elif kind == "ratio":

@@ -8,11 +8,14 @@ bounds is ``unverifiable`` with a reason, never "correct".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from .arith import (
     APPROX,
+    NUM,
+    OP,
     as_poly,
     OF,
     PCT,
@@ -206,9 +209,14 @@ def check_pair(
     reading = _precision_reading(computed, stated, claimed, rules, approx)
     if reading is not None:
         return result(True, reading)
+    if _quotient_with_remainder(formula, computed, stated, actual, claimed):
+        return result(True, ("a quotient stated with its remainder", None))
     if trailing or _trails_off(computed):
         return _unverifiable(computed, stated, stated_text, "a number written with trailing dots is only approximate",
                              actual_text, claimed, actual)
+    mixed = _mixed_units(computed, stated)
+    if mixed:
+        return _unverifiable(computed, stated, stated_text, mixed, actual_text, claimed, actual)
     if _units(computed) != _units(stated):
         return _unverifiable(computed, stated, stated_text, "different units on the two sides: a conversion, not checked",
                              actual_text, claimed, actual)
@@ -439,16 +447,68 @@ def _bare_percent(side: Side) -> bool:
 
 
 def _running_total(actual: Fraction, right: Side) -> bool:
-    """``3/2 = 1.50 + 3.00 = 4.50``: a running computation whose next side starts from the result."""
+    """``3/2 = 1.50 + 3.00 = 4.50``, ``600 / 50 = 12 hours * 60 = 720``: a running computation whose
+    next side starts from the result."""
     node = right.node
-    if node is None or node[0] != "add":
+    if node is None or node[0] not in ("add", "mul", "div"):
         return False
-    first_sign, first = node[1][0]
+    sign = 1
+    while node[0] in ("add", "mul", "div"):
+        if node[0] == "add":
+            sign, node = node[1][0]
+        else:
+            node = node[1]
     try:
-        v = evaluate(first)
+        v = evaluate(node)
     except (NotRational, Unverifiable):
         return False
-    return isinstance(v, Fraction) and v * first_sign == actual
+    return isinstance(v, Fraction) and v * sign == actual
+
+
+_REMAINDER_RE = re.compile(r"(?i)\b(?:remain\w*|left\s*over|leftover|left\b|r\s*\d)")
+
+
+def _quotient_with_remainder(formula: Formula, computed: Side, stated: Side, actual: Fraction,
+                             claimed: Fraction) -> bool:
+    """``410 ÷ 333 = 1 with a remainder of 77``, ``100 stickers / 3 friends = 33 each, with 1 remaining``:
+    the whole quotient, said to be one, is right."""
+    node = computed.node
+    if node is None or node[0] != "div" or not stated.is_literal or actual <= 0 or claimed.denominator != 1:
+        return False
+    if claimed != actual.numerator // actual.denominator:
+        return False
+    context = formula.context
+    if context is None:
+        return False
+    after = context.line[max(0, stated.end - context.start) :][:80]
+    return _REMAINDER_RE.search(after) is not None
+
+
+def _mixed_units(computed: Side, stated: Side) -> str | None:
+    """Operands in different units (``4 pounds - 6 ounces = 58 ounces``): the conversion is left unwritten."""
+    node = computed.node
+    if node is None:
+        return None
+    units = set()
+    if node[0] == "add":
+        for _, term in node[1]:
+            if term[0] == "num" and term[2].word:
+                units.add(_singular(term[2].word.split()[0]))
+    if len(units) > 1:
+        return f"operands in different units ({', '.join(sorted(units))}): a conversion the text leaves unwritten"
+    toks = computed.tokens
+    lone = [t for t in toks if t.kind == NUM]
+    one_number = len(toks) == 1 or (len(toks) == 3 and toks[1].kind == OP and toks[1].value == "/"
+                                     and toks[0].end == toks[1].start and toks[1].end == toks[2].start)
+    if one_number and stated.unit and lone and lone[-1].word:
+        # "1/2 a cup = 4 ounces": one quantity in two units
+        if _singular(lone[-1].word.split()[-1]) != _singular(stated.unit):
+            return "one quantity in two units: a conversion, not checked"
+    return None
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
 def _irrational_pair(

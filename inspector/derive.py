@@ -216,11 +216,18 @@ def _starts_anew(text: str, prev: Formula, f: Formula) -> bool:
         return True
     if f.context is not None:
         gap = text[prev.end : f.start] if prev.end >= f.context.start else gap
-    return _ANEW_RE.search(gap) is not None or _LIST_ITEM_RE.match(text, f.context.start if f.context else f.start) is not None
+    if _ANEW_RE.search(gap) is not None:
+        return True
+    item = _LIST_ITEM_RE.match(text, f.context.start if f.context else f.start)
+    return item is not None and f.start - item.end() <= _ITEM_SLACK
 
 
 _LIST_ITEM_RE = re.compile(r"[ \t]*(?:[-*•][ \t]|\d{1,2}[.)][ \t]|\(?[a-z][.)][ \t]|#+[ \t])")
-"""A line that starts a list item: items are alternatives, cases or separate facts, never rewrites."""
+"""A line that starts a list item: items that are each an equation are alternatives, cases or separate
+facts, never rewrites. (A numbered step of prose that ends in an equation, as Abel writes every step, is
+not such an item.)"""
+_ITEM_SLACK = 6
+"""How far into a list item its equation may start for the item to be just that equation (``1. \\(``)."""
 
 
 def _side_letters(side: Side) -> bool:

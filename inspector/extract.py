@@ -14,6 +14,7 @@ from .arith import (
     APPROX,
     BREAK,
     EQ,
+    FRAC,
     LB,
     LP,
     MAX_TOKENS,
@@ -22,6 +23,7 @@ from .arith import (
     PCT,
     RB,
     RP,
+    SQRT,
     TRUNCATED,
     Node,
     Token,
@@ -167,7 +169,7 @@ def extract_line(
             # an "=" right before an annotation only echoes it: nothing else on the line to check
             if "=" not in _ECHO_RE.sub("", line) and "≈" not in line and "\\approx" not in line:
                 return formulas
-    if "=" not in line and "≈" not in line and "\\approx" not in line:
+    if "=" not in line and "≈" not in line and "\\approx" not in line and _RESULT_IN_WORDS_RE.search(line) is None:
         if continued and not ann_spans:
             expression = _bare_expression(line, start, step, line_no)
             if expression is not None:
@@ -179,15 +181,29 @@ def extract_line(
     if tokens and tokens[-1].text == TRUNCATED:
         cut = Side([], tokens[-1].start, end, error=f"line of more than {MAX_TOKENS} tokens: the rest is not read")
         formulas.append(Formula(step, line_no, "truncated", [cut], [], cut.start, end))
+    if len(tokens) > 2:
+        tokens = _read_through_words(tokens)
     run: list[Token] = []
     prev_break: Token | None = None
     first_run = True
+    open_sum = False
+    """The run before ended in the middle of a computation ("20 + 10 decorations to the 29 + 24 … = 83")."""
+    words_since = 0
     for tok in tokens + [Token(BREAK, "", end, end)]:
         if tok.kind != BREAK:
             run.append(tok)
             continue
+        if not run:
+            if tok.value == "word":
+                words_since += 1
+            else:
+                open_sum = False
         if run:
-            f = _formula_from_run(run, prev_break, tok, first_run, step, line_no, approx_line)
+            f = _formula_from_run(run, prev_break, tok, first_run, step, line_no, approx_line,
+                                  open_sum and words_since <= _MAX_FILLER + 1)
+            open_sum = tok.value == "word" and any(t.kind == OP for t in run) and not any(
+                t.kind in (EQ, APPROX) for t in run)
+            words_since = 1
             if f is not None and tok.value == "word" and f.sides[-1].end == run[-1].end:
                 f.sides[-1].unit = tok.text.lower()
             if f is not None and not any(s < f.end and f.start < e for s, e in ann_spans):
@@ -196,6 +212,78 @@ def extract_line(
             run = []
         prev_break = tok
     return formulas
+
+
+_CLAUSE_WORDS = frozenset(
+    "and or is are was were be been so then which that thus therefore hence gives give get gets got we it "
+    "this these those to if but when where since because equals makes yields while whereas than".split()
+)
+"""Words that end a formula: a new clause begins. Other words inside a computation are read past."""
+_RESULT_WORDS = frozenset({"is", "equals", "gives", "makes", "yields"})
+"""``40 / 8 is 6``: a result stated in words right after an operation."""
+_MAX_FILLER = 3
+_RESULT_IN_WORDS_RE = re.compile(r"\d[\w ]{0,30}?\s(?:is|equals|gives|makes|yields)\s+\$?\d")
+
+
+def _read_through_words(tokens: list[Token]) -> list[Token]:
+    """Drop the words a computation is written around, so the formula is read whole.
+
+    ``360 inches / 30 inches/day = 12 days`` is 360 / 30 = 12; ``$10 per hour * 5 hours`` is 10 * 5;
+    ``40 + over 40 = 80`` is 40 + 40 = 80: a unit between an operand and its operator, or a word between
+    an operator and its operand, belongs to the formula, not to the prose. A unit before ``=`` is read
+    past only after a computation (``2 years = 24 months`` is a conversion, not arithmetic). A result in
+    words (``40 / 8 is 6``) becomes ``=``. Clause words (``and``, ``so``, ``which`` …) always end a formula.
+    """
+    out: list[Token] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        t = tokens[i]
+        if t.kind != BREAK or t.value != "word" or not out:
+            out.append(t)
+            i += 1
+            continue
+        prev = out[-1]
+        word = t.text.lower()
+        if word in _RESULT_WORDS and prev.kind in (NUM, RP) and i + 1 < n and tokens[i + 1].kind == NUM \
+                and _computing(out):
+            out.append(Token(EQ, t.text, t.start, t.end))
+            i += 1
+            continue
+        j = i
+        while (j < n and j - i < _MAX_FILLER and tokens[j].kind == BREAK and tokens[j].value == "word"
+               and tokens[j].text.lower() not in _CLAUSE_WORDS and tokens[j].text.replace("/", "").isalpha()
+               and (len(tokens[j].text) > 1 or tokens[j].text in "aA")):  # g(4) is a function, not a word
+            j += 1
+        nxt = tokens[j] if j < n else None
+        if j > i and nxt is not None and (
+            (prev.kind in (NUM, RP) and (nxt.kind == OP and nxt.value in "+-*/" or nxt.kind == RP))
+            or (prev.kind == OP and prev.value in "+-*/" and nxt.kind in (NUM, LP, FRAC, SQRT))
+            or (prev.kind in (NUM, RP) and nxt.kind in (EQ, APPROX) and _computing(out))
+        ):
+            if prev.kind == NUM and prev.word is None:
+                prev.word = " ".join(w.text.lower() for w in tokens[i:j])
+            i = j
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def _computing(tokens: list[Token]) -> bool:
+    """Do the tokens since the last break hold an operation (so what follows states its result)?
+
+    A fraction written as one number (``1/3 of Solomon``) is not an operation.
+    """
+    for k in range(len(tokens) - 1, -1, -1):
+        t = tokens[k]
+        if t.kind == BREAK or t.kind in (EQ, APPROX):
+            return False
+        if t.kind == OP:
+            glued = (t.value == "/" and 0 < k < len(tokens) - 1 and tokens[k - 1].end == t.start
+                     and tokens[k + 1].start == t.end and tokens[k - 1].kind == NUM and tokens[k + 1].kind == NUM)
+            if not glued:
+                return True
+    return False
 
 
 @functools.lru_cache(maxsize=16)
@@ -219,7 +307,7 @@ def _bare_expression(line: str, start: int, step: int, line_no: int) -> Formula 
 
 def _formula_from_run(
     run: list[Token], prev_break: Token | None, next_break: Token, first_run: bool, step: int, line_no: int,
-    approx_line: LineContext,
+    approx_line: LineContext, after_open_sum: bool = False,
 ) -> Formula | None:
     if not any(t.kind in (EQ, APPROX) for t in run):
         return None
@@ -233,7 +321,7 @@ def _formula_from_run(
         else:
             raw_sides, relations = raw_sides[1:], relations[1:]
             cut_left = True
-    elif (first[0].kind == OP and (
+    elif after_open_sum or (first[0].kind == OP and (
         first[0].value in "*/^" or (prev_break is not None and prev_break.value in ("word", "long"))
     )) or (prev_break is not None and (
         prev_break.value == "command"

@@ -106,6 +106,9 @@ GSM8K_TRAIN_SLIPS = {
     "cbc50d86cef08d8ba": "500/ 2/5 = 200",  # meant 500 x 2/5
     "ce71a8d2c16d92c5c": "1152/ 1,536 = .5",  # 0.75
     "c52e1dfc255f5e384": "14*20=140",  # 280
+    # found once words around a computation are read past ("1550 cubic inches / 50 cubic inches/pump")
+    "c9ec1b53871627a1a": "1550 cubic inches / 50 cubic inches/pump = 29",  # 31 (1450 was meant)
+    "c016be4fe57a4ed11": "13 marbles + 4 marbles + 16 marbles = 45",  # 33, the solution's own answer
 }
 
 
