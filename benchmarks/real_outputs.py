@@ -13,7 +13,8 @@ How the figures are counted:
 - **slip recall** is over the slips of kind ``computation`` and ``rewrite``: a slip is found when a flag
   covers its line (``rounding_unannounced`` and ``notation`` are shown apart: the first are errors of a milder
   kind, the second the policy wants as one ``notation`` finding, not an error);
-- **verdict agreement** is over the chains whose answer people found right: the machine's verdict against
+- **verdict agreement** is over the chains whose answer people found right and whose source gives a
+  reference (PRMBench gives none; ProcessBench's GSM8K problems take GSM8K's): the machine's verdict against
   their label (valid / canceling / lucky; ``unchecked`` counts as the machine not agreeing).
 
 ``--speed`` also times the engine over every chain of the Spurious Rewards set (AIME/AMC/MATH-length
@@ -117,7 +118,8 @@ def score_chain(label: dict, chain: RealChain, result: ChainResult) -> SourceSco
         else:
             s.milder[kind] += 1
             s.milder_found[kind] += hit
-    if label.get("answer_correct") is True and label["label"] in ("valid", "canceling", "lucky"):
+    if chain.reference is not None and label.get("answer_correct") is True and label["label"] in (
+            "valid", "canceling", "lucky"):
         s.right_answer = 1
         machine = _VERDICT_CLASS.get(result.verdict.value, result.verdict.value)
         if machine == label["label"]:

@@ -101,11 +101,16 @@ def qwen_cot() -> Iterator[RealChain]:
 
 
 def processbench() -> Iterator[RealChain]:
+    """ProcessBench's GSM8K split has no reference answers; GSM8K's test set has them, by problem text."""
     with open(SHARED / "processbench" / "gsm8k.json", encoding="utf-8") as fh:
         records = json.load(fh)
+    references = {
+        r["question"].strip(): r["answer"].rsplit("####", 1)[1].strip().replace(",", "")
+        for r in _jsonl(SHARED / "gsm8k" / "test.jsonl")
+    }
     for r in records:
-        yield RealChain(f"processbench/{r['id']}", "processbench", r["generator"], "\n\n".join(r["steps"]), None,
-                        r["problem"])
+        yield RealChain(f"processbench/{r['id']}", "processbench", r["generator"], "\n\n".join(r["steps"]),
+                        references.get(r["problem"].strip()), r["problem"])
 
 
 def all_sources() -> dict[str, Iterator[RealChain]]:

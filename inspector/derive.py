@@ -141,9 +141,10 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
             continue
         same_left = _norm(pf.sides[0]) == _norm(f.sides[0])
         letters = _has_letters(pf) or prev.equation_mode
-        if _norm(f.sides[0]) == _norm(pf.sides[1]) and _side_letters(pf.sides[0]) and _side_letters(pf.sides[1]):
+        if (_norm(f.sides[0]) == _norm(pf.sides[1]) and _side_letters(pf.sides[0]) and _side_letters(pf.sides[1])
+                and pf.sides[0].node is not None and pf.sides[0].node[0] != "sym"):
             # "x + 5x + 2 = 7x + 2" then "7x + 2 = 42": the first line is an identity the second builds on,
-            # not an equation it rewrites
+            # not an equation it rewrites ("x = 7n + 5" then "7n + 5 = 143p + 10" defines x: no identity)
             _check_identity(prev, text, rule)
             link.start = link
             link.prev = None
@@ -239,6 +240,8 @@ def _is_value(side: Side) -> bool:
     node = side.node
     if node is None:
         return False
+    while node[0] == "paren":
+        node = node[1]
     if node[0] == "neg" or (node[0] == "add" and len(node[1]) == 1):
         node = node[1] if node[0] == "neg" else node[1][0][1]
     if node[0] == "num":

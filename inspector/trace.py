@@ -8,11 +8,13 @@ the chain would have concluded with a calculator at hand: the repaired answer.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .arith import NotRational, PolyValue, Token, Unverifiable, evaluate, literals
+from .arith import Node, NotRational, PolyValue, Token, Unverifiable, evaluate, literals
 from .check import Checked
 from .derive import Link, solve_linear, subtract
 from .model import ClaimStatus, ValueFlow
@@ -69,7 +71,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
         if link is not None:
             value = _repair_derived(c, link, start_poly, overrides_for)
         elif c.computation is not None and c.computation.node is not None:
-            node = c.computation.node
+            node = _source(c)
             ov = overrides_for(literals(node), c.claim.step)
             try:
                 v = evaluate(node, ov)
@@ -77,6 +79,10 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             except (NotRational, Unverifiable):
                 value = None
             if ov and value is not None:
+                # "4548 / 2250 = 2 trips": the writer rounded; the repaired 4498 / 2250 is rounded the same way
+                rounding = _writer_rounding(c)
+                if rounding is not None:
+                    value = rounding(value)
                 tainted.add(i)
             elif not ov and c.stated_value is not None and (
                 c.claim.status is ClaimStatus.CORRECT or c.claim.rule == NOTATION
@@ -93,6 +99,41 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
                 tainted.add(i)
     # map back to the caller's indexing
     return Repair({order[i]: v for i, v in repaired.items()}, flows)
+
+
+def _source(c: Checked) -> Node:
+    """What a claim's value is computed from: its own computation, or, in ``a = b = c`` where the first
+    side is the computation and equals the stated result (``2 * 12 * 3/4 = 24/4 = 18``), the first side:
+    a false middle link does not change what the chain carries on."""
+    comp = c.computation
+    assert comp is not None and comp.node is not None
+    sides = c.formula.sides
+    first = sides[0]
+    if (len(sides) >= 3 and comp is not first and first.node is not None and not first.is_literal
+            and c.stated_value is not None):
+        try:
+            if evaluate(first.node) == c.stated_value:
+                return first.node
+        except (NotRational, Unverifiable):
+            pass
+    return comp.node
+
+
+def _writer_rounding(c: Checked) -> Callable[[Fraction], Fraction] | None:
+    """How the writer rounded a result (to an integer, down, up, or to d decimals), when they did."""
+    stated, actual = c.stated_value, c.actual_value
+    if stated is None or actual is None or stated == actual:
+        return None
+    m = re.search(r"\.(\d+)\s*$", c.claim.stated)
+    digits = len(m.group(1)) if m else 0
+    scale = 10**digits
+    if stated == Fraction(round(actual * scale), scale):
+        return lambda v: Fraction(round(v * scale), scale)
+    if digits == 0 and stated == math.floor(actual):
+        return lambda v: Fraction(math.floor(v))
+    if digits == 0 and stated == math.ceil(actual):
+        return lambda v: Fraction(math.ceil(v))
+    return None
 
 
 Overrides = Callable[[list[Token], int], dict[int, Fraction]]
