@@ -135,22 +135,27 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
             _check_continuation(link, prev, text, cont_rule)
             continue
         pf = prev.formula
-        if prev.poly is None or link.poly is None or len(pf.sides) != 2 or _starts_anew(text, pf, f):
+        if prev.poly is None or link.poly is None or len(pf.sides) != 2:
             link.start = link
             link.prev = None
             continue
-        same_left = _norm(pf.sides[0]) == _norm(f.sides[0])
-        letters = _has_letters(pf) or prev.equation_mode
         if (_norm(f.sides[0]) == _norm(pf.sides[1]) and _side_letters(pf.sides[0]) and _side_letters(pf.sides[1])
                 and pf.sides[0].node is not None and pf.sides[0].node[0] != "sym"):
-            # "x + 5x + 2 = 7x + 2" then "7x + 2 = 42": the first line is an identity the second builds on,
+            # "x + 6x + 2 = 7x + 2" then "7x + 2 = 42": the first line is an identity the second builds on,
             # not an equation it rewrites ("x = 7n + 5" then "7n + 5 = 143p + 10" defines x: no identity)
             _check_identity(prev, text, rule)
             link.start = link
             link.prev = None
             continue
-        if same_left and _is_value(pf.sides[1]) and _is_value(f.sides[1]):
-            # "a = 3" then "a = 7/2": cases of an enumeration or trial values, not a rewrite of one equation
+        if _starts_anew(text, pf, f):
+            link.start = link
+            link.prev = None
+            continue
+        same_left = _norm(pf.sides[0]) == _norm(f.sides[0])
+        letters = _has_letters(pf) or prev.equation_mode
+        if same_left and _is_normal(pf.sides[1]) and _is_normal(f.sides[1]):
+            # "a = 3" then "a = 7/2", "n = 3k + 1" then "n = 3k + 2": nothing in the first line was left to
+            # simplify, so the second restates nothing: cases of an enumeration, alternatives, trial values
             link.start = link
             link.prev = None
             continue
@@ -235,7 +240,7 @@ def _side_letters(side: Side) -> bool:
     return side.node is not None and bool(symbols_of(side.node))
 
 
-def _is_value(side: Side) -> bool:
+def is_value(side: Side) -> bool:
     """A number as the result of a derivation writes it: ``3``, ``-2``, ``7/2``, ``\\frac{7}{2}`` in lowest terms."""
     node = side.node
     if node is None:
@@ -252,6 +257,53 @@ def _is_value(side: Side) -> bool:
         a, b = node[1][1], node[2][1]
         return a.denominator == 1 and b.denominator == 1 and b > 1 and gcd(int(a), int(b)) == 1
     return False
+
+
+def _is_normal(side: Side) -> bool:
+    """Nothing left to simplify: a value (``3``, ``7/2``), or a sum of distinct terms, each a number times
+    letters (``3k + 1``, ``x^2 - 2x``), with no operation between numbers."""
+    if is_value(side):
+        return True
+    node = side.node
+    if node is None:
+        return False
+    terms = node[1] if node[0] == "add" else [(1, node)]
+    seen: set[object] = set()
+    constants = 0
+    for _, term in terms:
+        shape = _monomial(term)
+        if shape is None:
+            return False
+        if shape == ():
+            constants += 1
+            if constants > 1:
+                return False
+        elif shape in seen:
+            return False
+        seen.add(shape)
+    return True
+
+
+def _monomial(node: Node) -> tuple[tuple[str, int], ...] | None:
+    """The letters of a term written as (number ×) letters with powers, or None when it holds an operation
+    on numbers; ``()`` for a number."""
+    tag = node[0]
+    if tag == "num":
+        return ()
+    if tag == "sym":
+        return ((node[1], 1),)
+    if tag == "neg":
+        return _monomial(node[1])
+    if tag == "pow" and node[1][0] == "sym" and node[2][0] == "num":
+        return ((node[1][1], int(node[2][1])),)
+    if tag == "mul":
+        a, b = _monomial(node[1]), _monomial(node[2])
+        if a is None or b is None or (a == () and b == () ) or (a == () and node[1][0] != "num"):
+            return None
+        if b == () and node[2][0] == "num" and a != ():
+            return None  # x * 3: written the other way round, something to tidy
+        return tuple(sorted(a + b))
+    return None
 
 
 def _check_identity(link: Link, text: str, rule: str) -> None:
@@ -374,11 +426,11 @@ def _add(
 
 
 def _lone_number(f: Formula) -> Fraction | None:
-    """``X = 73``: the number a solved line states."""
+    """``X = 73``, ``x = 27/5``: the number a solved line states."""
     if len(f.sides) != 2:
         return None
     for side, other in ((f.sides[0], f.sides[1]), (f.sides[1], f.sides[0])):
-        if side.is_literal and other.node is not None and other.node[0] == "sym":
+        if is_value(side) and other.node is not None and other.node[0] == "sym":
             v = _value(side)
             return v if isinstance(v, Fraction) else None
     return None

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from .arith import Node, NotRational, PolyValue, Token, Unverifiable, evaluate, literals
 from .check import Checked
-from .derive import Link, solve_linear, subtract
+from .derive import Link, is_value, solve_linear, subtract
 from .model import ClaimStatus, ValueFlow
 from .notation import RULE as NOTATION
 
@@ -174,7 +174,7 @@ def _repair_derived(
     if poly is not None and len(f.sides) == 2:
         for side, other in ((f.sides[0], f.sides[1]), (f.sides[1], f.sides[0])):
             node = side.node
-            if node is not None and node[0] == "sym" and other.is_literal:
+            if node is not None and node[0] == "sym" and is_value(other):
                 return solve_linear(poly, node[1])
     if c.claim.status is ClaimStatus.WRONG:
         return c.actual_value

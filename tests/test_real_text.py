@@ -1,0 +1,169 @@
+"""Lines real models wrote, each read as a reader with a calculator reads it (``SLIP_POLICY.md``).
+
+Every line here was quoted from a real generation (Abel, ToRA, zero-shot CoT, Qwen2.5-Math, the Spurious
+Rewards checkpoints) in the issue "Real model text: flags a reader agrees with". A row says what the
+reader expects: no error, or the one slip (stated, true value).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector import ClaimStatus, Severity, Verdict, verify_text
+
+
+def errors(text: str) -> list[tuple[str | None, str | None]]:
+    return [(f.stated, f.actual) for f in verify_text(text).errors]
+
+
+def checked(text: str) -> list[tuple[str, str]]:
+    """Every checked claim: (stated, status)."""
+    return [(c.stated, c.status.value) for s in verify_text(text).steps for c in s.claims
+            if c.status is not ClaimStatus.UNVERIFIABLE]
+
+
+# --- rounded operands and float noise: right within the precision the writer used ------------------
+@pytest.mark.parametrize(
+    "line",
+    [
+        "750 * 1/3 = 750 * 0.3333 = 250",
+        "6000$ * 0.33 = 2000$",
+        "$1666.67 * 1.2 = $2000",
+        "19.833333333333332 + 9.166666666666666 = 29",
+        "n = 74/3\nn = 24.67",
+        "So 1.414 * 1.414 = 2",
+        "66 * 0.3333 = 22 pages",
+        "75 * 0.67 = 50",
+    ],
+)
+def test_rounded_operands_are_not_slips(line: str) -> None:
+    assert errors(line) == []
+
+
+def test_a_rounded_operand_says_what_it_was_read_as() -> None:
+    claim = verify_text("6000 * 0.33 = 2000").steps[0].claims[0]
+    assert claim.status is ClaimStatus.CORRECT
+    assert claim.actual == "2000" and "0.33 as 1/3" in (claim.reason or "")
+
+
+@pytest.mark.parametrize(
+    "line, slip",
+    [
+        # exact operands with a wrong result stay wrong: no tolerance for 1-2 digit decimals
+        ("2.5 * 1.2 = 3.1", ("3.1", "3")),
+        # integers are exact: no calculator-noise tolerance on a 13-digit integer
+        ("1111112111111 = 3 × 370370703707", ("1111112111111", "1111112111121")),
+        # an approximation must be sensible for its digits
+        ("20√7 ≈ 53.07", ("53.07", "≈52.91502622")),
+    ],
+)
+def test_precision_never_hides_a_slip(line: str, slip: tuple[str, str]) -> None:
+    assert errors(line) == [slip]
+
+
+# --- words are not operands or symbols ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "line, slip",
+    [
+        ("So there is a 7-2=25 year gap", ("25", "5")),
+        ("Carl will receive a $10 - $6 = $5 change", ("5", "4")),
+        ("So, that's 2 * 6 = 120 tickets", ("120", "12")),
+        ("he got 30*30=903 M&Ms", ("903", "900")),
+        ("she fell back to 1 - 5 = 6th place", ("6th", "-4")),
+        ("1/12 + 2/3 = 5/6 of a mile", ("5/6", "0.75")),
+        ("**Cars remaining:** 30 - 5 = 24", ("24", "25")),
+        ("So 40 / 8 is 6 boxes.", ("6", "5")),
+    ],
+)
+def test_prose_around_a_slip_does_not_hide_it(line: str, slip: tuple[str, str]) -> None:
+    assert errors(line) == [slip]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "40 + over 40 = 80",
+        "30% off of $80 = $24",
+        "30% off $80 = $56",
+        "x = 360 inches / 30 inches/day = 12 days",
+        "(The total after Round 1) × 1/100 = 5",
+        "Tracy can do 1-handed cartwheels at 2*4=8 miles per hour",
+        "Lazlo = 4 pounds - 6 ounces = 58 ounces",
+        "1/2 a cup = 4 ounces",
+        "100 stickers / 3 friends = 33 stickers for each friend, with 1 remaining.",
+        "410 \\div 333 = 1 with a remainder of 77",
+    ],
+)
+def test_prose_is_not_read_as_a_slip(line: str) -> None:
+    assert errors(line) == []
+
+
+def test_words_around_a_computation_are_read_past() -> None:
+    assert checked("x = 360 inches / 30 inches/day = 12 days") == [("12", "correct")]
+    assert checked("(30 minutes + 20 minutes) / 2 = 25 minutes") == [("25", "correct")]
+
+
+# --- rewrites only where the text rewrites --------------------------------------------------------
+@pytest.mark.parametrize(
+    "chain",
+    [
+        "n = 3k + 1\nn = 3k + 2",
+        "Case 1: 5x-1=x+3\nx = 1\nCase 2: 5x-1=-(x+3)\nx = -1/3",
+        "x+6x+2=7x+2\n7x+2=42\nx = 40/7",
+        "2 + 8 = 4, which is false",
+        "So x = 2 + 8 = 4 (False)",
+        "This gives 3 = 6, which is not true.",
+        "Plugging in 1 we get 1 = \\sqrt{9} + 4, so x = 1 is extraneous.",
+        "1. \\(\\frac{20 + X}{6} = 1\\)\n2. \\(\\frac{20 + X}{6} = 7\\)\n3. \\(\\frac{20 + X}{6} = X\\)",
+        "Since both sides are equal, \\(r = 4\\) is a solution.\nNow we substitute \\(r = \\frac{7}{2}\\) into it.",
+        "We know that x = 7n + 5 for some integer n\nSo 7n + 5 = 143p + 10",
+    ],
+)
+def test_not_a_rewrite(chain: str) -> None:
+    assert errors(chain) == []
+
+
+def test_an_identity_the_next_line_builds_on_must_hold() -> None:
+    chain = "the total is 1x + 12 + 15 = 3x + 27.\nWe set up the equation 3x + 27 = 30."
+    assert errors(chain) == [("3x + 27", "x + 27")]
+
+
+def test_letters_that_cancel_leave_a_false_equation() -> None:
+    assert errors("(53 - 26)^2 + k^2 = 26^2 + k^2") == [("26^2 + k^2", "k^2 + 729")]
+    assert errors("\\frac{\\frac{1}{137} + 2i}{\\frac{1}{137}} = 1 + 268i") == [("1 + 268i", "274*i + 1")]
+
+
+# --- notation: one habit, one finding ---------------------------------------------------------------
+def test_reversed_division_is_one_notation_finding() -> None:
+    chain = "\n".join(f"\\[ {k} \\div 50 \\approx {50 / k:.2f} \\]" for k in range(1, 8))
+    r = verify_text(chain, reference="7")
+    assert r.errors == ()
+    notation = [f for f in r.findings if f.rule == "notation"]
+    assert len(notation) == 1 and notation[0].severity is Severity.WARNING
+    assert "7 claims" in notation[0].message
+
+
+def test_a_single_reversed_claim_is_still_a_slip() -> None:
+    assert errors("She moved back 5 - 8 = 3 places.") == [("3", "-3")]
+
+
+# --- code is not prose ------------------------------------------------------------------------------
+def test_code_blocks_are_not_read_and_are_said() -> None:
+    chain = "We compute:\n```python\nx = 2 * 3  # 2 * 3 = 7\n```\n```output\n6\n```\nSo 2 * 3 = 6."
+    r = verify_text(chain)
+    assert r.errors == ()
+    code = [f.message for f in r.findings if f.rule == "code"]
+    assert len(code) == 2 and "output" in code[1]
+
+
+# --- repair through derivations ---------------------------------------------------------------------
+def test_a_slip_inside_a_derivation_is_repaired_by_every_later_line() -> None:
+    r = verify_text("5x + 3 = 40\n5x = 27\nx = 27/5", reference="37/5")
+    assert [(f.stated, f.actual) for f in r.errors] == [("27", "37")]
+    assert r.repaired_answer == "7.4"  # 37/5
+    assert r.verdict is Verdict.ARITHMETIC_SLIP
+
+
+def test_a_false_middle_link_does_not_reach_the_answer() -> None:
+    r = verify_text("They ate 2 * 12 * 3/4 = 24/4 = 18 slices.\nThe answer is 18.", reference="18")
+    assert r.verdict is Verdict.CANCELING_ERRORS
