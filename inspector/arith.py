@@ -12,6 +12,7 @@ polynomial) are rebuilt as sympy objects, node by node, never from a string.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -68,7 +69,9 @@ class Token:
 
 _TOKEN_RE = re.compile(
     r"""
-    (?P<absl>\\left\s*\||\\lvert(?![A-Za-z]))
+    (?P<floorl>\\(?:left\s*)?\\?lfloor(?![A-Za-z])|⌊|\\(?:left\s*)?\\?lceil(?![A-Za-z])|⌈)
+    |(?P<floorr>\\(?:right\s*)?\\?rfloor(?![A-Za-z])|⌋|\\(?:right\s*)?\\?rceil(?![A-Za-z])|⌉)
+    |(?P<absl>\\left\s*\||\\lvert(?![A-Za-z]))
     |(?P<absr>\\right\s*\||\\rvert(?![A-Za-z]))
     |(?P<ratio>(?<=\d)[ \t]+:[ \t]+(?=\$?\d))
     |(?P<emph>(?:(?<=[\s:.,;!?(])|^)\*\*(?=\S)|(?<=\S)\*\*(?=[\s:.,;!?)]|$)|(?<=\S)__(?=[\s:.,;!?)]|$)|(?:(?<=[\s:.,;!?(])|^)__(?=\S))
@@ -111,6 +114,9 @@ _TOKEN_RE = re.compile(
 _OPERAND_AHEAD = re.compile(r"[ \t]+(?:\\?\$[ \t]*)?(?:\d|\.\d|\(|\\[dtc]?frac)")
 """``of`` multiplies only when an operand follows it (``20% of $50``, not ``5/6 of a mile``)."""
 
+_BRACKET_FUNCS = frozenset({"abs", "floor", "ceil"})
+"""Brackets that apply a function: |x|, ⌊x⌋, ⌈x⌉."""
+
 _OP_MAP = {
     "+": "+", "-": "-", "−": "-", "–": "-", "*": "*", "×": "*", "·": "*", "⋅": "*", "∙": "*",
     "\\cdot": "*", "\\times": "*", "\\ast": "*", "/": "/", "÷": "/", "\\div": "/", "^": "^", "**": "^",
@@ -121,6 +127,13 @@ _CONNECTIVES = frozenset(
     "\\le \\ge \\leq \\geq \\neq \\ne \\lt \\gt \\quad \\qquad \\hspace \\and \\text \\therefore "
     "\\because \\end \\begin \\label \\tag \\nonumber \\hline".split()
 )
+_UNKNOWN_OPERATORS = frozenset(
+    "\\odot \\oplus \\otimes \\ominus \\oslash \\star \\circ \\diamond \\bullet \\triangle \\nabla "
+    "\\wedge \\vee \\dagger \\boxplus \\boxtimes \\circledast \\heartsuit \\spadesuit \\clubsuit "
+    "\\diamondsuit \\bigstar \\square \\S".split()
+)
+"""Binary operators a problem defines (``a \\star b = …``): a formula with one in it cannot be checked."""
+
 _SIMPLE_KINDS = {
     "eq": EQ, "approx": APPROX, "lp": LP, "rp": RP, "lb": LB, "rb": RB, "frac": FRAC, "sqrt": SQRT,
     "pct": PCT, "bang": BANG,
@@ -184,6 +197,8 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 append(Token(OF, t, s, e, "*"))
             elif t == "of" and tokens and tokens[-1].kind == OF and tokens[-1].text == "off":
                 continue  # "30% off of $80"
+            elif t == "mod" and tokens and tokens[-1].kind in (NUM, RP) and _OPERAND_AHEAD.match(text, m.end()):
+                append(Token(OP, t, s, e, "mod"))  # 143 mod 11
             elif t == "off" and tokens and tokens[-1].kind == PCT:
                 append(Token(OF, t, s, e, "*"))  # "30% off $80": the discount (or the price after it; see check)
             elif t == "half" and m.end() < len(text) and text.startswith(" of", m.end()):
@@ -232,8 +247,16 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             append(Token(BREAK, t, s, e, "word"))
         elif kind == "command":
             # \sin, \log, \sum, \binom ...: what follows is an argument, not a standalone quantity;
-            # \implies, \le ...: a relation or a connective, which only ends a formula
-            append(Token(BREAK, t, s, e, None if t in _CONNECTIVES else "command"))
+            # \implies, \le ...: a relation or a connective, which only ends a formula;
+            # \odot, \star ...: an operator the problem defines, which we cannot evaluate
+            if t in _CONNECTIVES:
+                append(Token(BREAK, t, s, e, None))
+            elif t in _UNKNOWN_OPERATORS:
+                append(Token(BREAK, t, s, e, "operator"))
+            elif t == "\\bmod" or t == "\\mod":
+                append(Token(OP, t, s, e, "mod"))
+            else:
+                append(Token(BREAK, t, s, e, "command"))
         elif kind == "subsym":
             append(Token(SYM, t, s, e, t.replace("{", "").replace("}", "")))
         elif kind == "letter":
@@ -244,6 +267,10 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             # "6th place": the number, its suffix read past
             digits = t.rstrip("stndrh")
             append(Token(NUM, t, s, e, Fraction(int(digits)), 0, len(digits.lstrip("0")) or 1))
+        elif kind == "floorl":
+            append(Token(LP, t, s, e, "ceil" if "ceil" in t or t == "⌈" else "floor"))
+        elif kind == "floorr":
+            append(Token(RP, t, s, e, "ceil" if "ceil" in t or t == "⌉" else "floor"))
         elif kind == "absl":
             append(Token(LP, t, s, e, "abs"))
         elif kind == "absr":
@@ -257,7 +284,10 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 append(Token(SYM, t, s, e, name))
             else:
                 # @ # | ' " are custom operators, norms, primes, quotes: the formula goes on beyond us
-                append(Token(BREAK, t, s, e, "word" if t in "@#|'\"_" else None))
+                if t in "@#":
+                    append(Token(BREAK, t, s, e, "operator"))
+                else:
+                    append(Token(BREAK, t, s, e, "word" if t in "|'\"_" else None))
     _fix_times_x(tokens)
     if len(tokens) >= 3:
         _merge_mixed_numbers(tokens)
@@ -368,6 +398,7 @@ def _fix_times_x(tokens: list[Token]) -> None:
 # ---------------------------------------------------------------------------------------------
 # Trees: tuples, cheap to build.  ("num", Fraction, Token) ("sym", name) ("add", [(sign, node)])
 # ("mul", a, b) ("div", a, b) ("pow", a, b) ("neg", a) ("fact", a) ("sqrt", a, n|None) ("pct", a) ("abs", a)
+# ("floor", a) ("ceil", a) ("mod", a, b)
 
 Node = tuple[Any, ...]
 """A parse tree: ``(tag, ...)`` tuples, cheap to build and to pickle."""
@@ -416,10 +447,15 @@ class _Parser:
             t = self.peek()
             if t is None:
                 break
-            if (t.kind == OP and t.value in "*/") or t.kind == OF:
+            if (t.kind == OP and t.value in ("*", "/", "mod")) or t.kind == OF:
                 self.i += 1
                 rhs = self.unary()
-                node = ("div", node, rhs) if t.value == "/" else ("mul", node, rhs)
+                node = ("div", node, rhs) if t.value == "/" else ("mod", node, rhs) if t.value == "mod" else (
+                    "mul", node, rhs)
+            elif t.kind == PCT:
+                # "143 % 11": % between two integers is the remainder (postfix() left it for us)
+                self.i += 1
+                node = ("mod", node, self.unary())
             elif t.kind in (LP, SYM, FRAC, SQRT, LB):
                 # implicit multiplication: 3X, 2(3+4), (a)(b), 2\sqrt{3}; a mixed number 2\frac12 adds
                 if t.kind == FRAC and node[0] == "num" and node[2].kind == NUM:
@@ -469,6 +505,9 @@ class _Parser:
                 self.i += 1
                 node = ("fact", node)
             elif t.kind == PCT:
+                nt = self.toks[self.i + 1] if self.i + 1 < self.n else None
+                if nt is not None and nt.kind in (NUM, LP) and nt.start > t.start:
+                    break  # 143 % 11: modulo, read by term()
                 self.i += 1
                 node = ("pct", node)
             else:
@@ -518,10 +557,11 @@ class _Parser:
             node = self.expr()
             self.depth -= 1
             nt = self.peek()
-            if nt is None or nt.kind not in (RP, RB) or (nt.value == "abs") != (t.value == "abs"):
+            if nt is None or nt.kind not in (RP, RB) or (nt.value in _BRACKET_FUNCS or t.value in _BRACKET_FUNCS) and (
+                    nt.value != t.value):
                 raise self.fail("unbalanced brackets")
             self.i += 1
-            return ("abs", node) if t.value == "abs" else ("paren", node)
+            return (t.value, node) if t.value in _BRACKET_FUNCS else ("paren", node)
         if k == FRAC:
             self.i += 1
             num = self.group()
@@ -769,11 +809,18 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
         return _pdiv(evaluate(node[1], overrides), evaluate(node[2], overrides))
     if tag == "paren":
         return evaluate(node[1], overrides)
-    if tag == "abs":
+    if tag in ("abs", "floor", "ceil"):
         inner = evaluate(node[1], overrides)
         if not isinstance(inner, Fraction):
-            raise NotRational("absolute value of an expression with letters")
-        return abs(inner)
+            raise NotRational(f"{tag} of an expression with letters")
+        return abs(inner) if tag == "abs" else Fraction(math.floor(inner) if tag == "floor" else math.ceil(inner))
+    if tag == "mod":
+        a, b = evaluate(node[1], overrides), evaluate(node[2], overrides)
+        if not isinstance(a, Fraction) or not isinstance(b, Fraction) or a.denominator != 1 or b.denominator != 1:
+            raise Unverifiable("remainder of a number that is not an integer")
+        if b == 0:
+            raise Unverifiable("division by zero")
+        return a % b
     if tag == "neg":
         return _pmul(Fraction(-1), evaluate(node[1], overrides))
     if tag == "sym":
@@ -832,6 +879,12 @@ def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
             return go(n[1])
         if tag == "abs":
             return sympy.Abs(go(n[1]))
+        if tag == "floor":
+            return sympy.floor(go(n[1]))
+        if tag == "ceil":
+            return sympy.ceiling(go(n[1]))
+        if tag == "mod":
+            return sympy.Mod(go(n[1]), go(n[2]))
         if tag == "neg":
             return -go(n[1])
         if tag == "pct":

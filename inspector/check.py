@@ -8,12 +8,14 @@ bounds is ``unverifiable`` with a reason, never "correct".
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from .arith import (
     APPROX,
+    LP,
     NUM,
     OP,
     as_poly,
@@ -147,6 +149,32 @@ def literal_matches(
     return False
 
 
+_WHOLE_WORDS = frozenset({"full", "whole", "complete"})
+
+
+def _announced(actual: Fraction, stated: Side, formula: Formula, rules: RuleSet) -> bool:
+    """Is a stated number right under the approximation its line announces?
+
+    "About", "approximately", "~" allow one unit of the last digit; "rounded" or "to the nearest" ask for
+    correct rounding (``60/43 rounded to the nearest hundredth`` is 1.40, not 1.39), "rounded up/down"
+    for the ceiling or floor at the stated digits.
+    """
+    context = formula.context
+    mode = context.rounding if context is not None else None
+    if mode is None:
+        return literal_matches(actual, stated, True, rules)
+    claimed = side_value(stated)
+    lit = stated.literal
+    if not isinstance(claimed, Fraction) or lit is None:
+        return False
+    scale = 10**lit.decimals
+    if mode == "up":
+        return claimed == Fraction(math.ceil(actual * scale), scale)
+    if mode == "down":
+        return claimed == Fraction(math.floor(actual * scale), scale)
+    return abs(actual - claimed) * 2 * scale <= 1 or literal_matches(actual, stated, False, rules)
+
+
 def _unverifiable(computed: Side, stated: Side, stated_text: str, reason: str, actual_text: str | None = None,
                   claimed: Fraction | None = None, actual: Fraction | None = None) -> PairCheck:
     return PairCheck(ClaimStatus.UNVERIFIABLE, stated_text, actual_text, reason, computed, claimed, actual, stated)
@@ -204,8 +232,11 @@ def check_pair(
         return result(True)
     if not approx and stated.is_literal and formula.approx_line:
         approx = True  # "about 10/3 = 3 cups": looked up only now, since most claims never need it
-        if literal_matches(actual, stated, True, rules):
+        if _announced(actual, stated, formula, rules):
             return result(True)
+    if stated.is_literal and stated.unit in _WHOLE_WORDS and claimed.denominator == 1 and (
+            claimed == actual.numerator // actual.denominator):
+        return result(True)  # "35 / 15 = 2 full sets": the whole ones, as the text says
     reading = _precision_reading(computed, stated, claimed, rules, approx)
     if reading is not None:
         return result(True, reading)
@@ -355,9 +386,15 @@ def _other_reading(
                 return True
             if alt == claimed:
                 return True
+    toks = computed.tokens
+    if (toks and toks[0].text == "[" and toks[-1].text == "]" and claimed.denominator == 1
+            and claimed == actual.numerator // actual.denominator):
+        return True  # [22.8] = 22: the greatest-integer bracket a problem defines
     off = next((i for i, t in enumerate(computed.tokens) if t.kind == OF and t.text == "off"), None)
     if off is not None:
         # "30% off $80 = $56": the price after the discount, not the discount itself
+        rate: Value | None
+        base: Value | None
         try:
             rate = evaluate(parse_tokens(computed.tokens[:off]))
             base = evaluate(parse_tokens(computed.tokens[off + 1 :]))
@@ -442,8 +479,10 @@ def _percent_on_one_side(a: Side, b: Side) -> bool:
 
 
 def _bare_percent(side: Side) -> bool:
+    """A percent sign that is not ``of`` something and not a remainder (``143 % 11``)."""
     toks = side.tokens
-    return any(t.kind == PCT and (i + 1 == len(toks) or toks[i + 1].kind != OF) for i, t in enumerate(toks))
+    return any(t.kind == PCT and (i + 1 == len(toks) or toks[i + 1].kind not in (OF, NUM, LP))
+               for i, t in enumerate(toks))
 
 
 def _running_total(actual: Fraction, right: Side) -> bool:
@@ -613,7 +652,7 @@ def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checke
     if visible is not None and actual is not None and claimed is not None and visible.value != claimed:
         vside = Side([visible], visible.start, visible.end)
         vside.node = ("num", visible.value, visible)
-        ok = literal_matches(actual, vside, formula.approx_line, rules)
+        ok = literal_matches(actual, vside, False, rules) or (formula.approx_line and _announced(actual, vside, formula, rules))
         out.append(
             Checked(
                 Claim(formula.step, (visible.start, visible.end), visible.text, visible.text,

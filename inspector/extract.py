@@ -118,6 +118,19 @@ class LineContext:
             self._approximate = bool(self.words) and _approx_re(self.words).search(self.line) is not None
         return self._approximate
 
+    @property
+    def rounding(self) -> str | None:
+        """How the line says it rounds: ``up``, ``down``, ``nearest`` (it must then round correctly), or None."""
+        m = _ROUNDING_RE.search(self.line)
+        if m is None:
+            return None
+        return "up" if m.group(1) else "down" if m.group(2) else "nearest"
+
+
+_ROUNDING_RE = re.compile(
+    r"(?i)\bround(?:ed|ing|s)?\s+(?:it\s+|this\s+|that\s+)?(?:(up)|(down))\b|\bround(?:ed|ing|s)?\b|\bnearest\b"
+)
+
 
 def _parse_side(side: Side) -> None:
     try:
@@ -341,6 +354,7 @@ def _formula_from_run(
     elif not last and raw_sides:
         raw_sides, relations = raw_sides[:-1], relations[:-1]
     _unwrap(raw_sides)
+    unknown_operator = prev_break is not None and prev_break.value == "operator" and not cut_left
     if kind == "continuation":
         sides = [Side([], run[0].start, run[0].start)]
         body = raw_sides[1:]
@@ -351,7 +365,13 @@ def _formula_from_run(
         if not toks:
             return None
         side = Side(toks, toks[0].start, toks[-1].end)
-        _parse_side(side)
+        if unknown_operator and not sides:
+            # "7/30 @ 10/21 = …": the left side began at an operator we cannot evaluate; never check
+            # what follows it as if it were the whole side
+            side.error = f"an operator the checker does not know ({prev_break.text})"  # type: ignore[union-attr]
+            side.start = prev_break.start  # type: ignore[union-attr]
+        else:
+            _parse_side(side)
         sides.append(side)
     if len(sides) < 2:
         return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+import math
 from math import floor
 
 from .arith import NUM, Node, NotRational, Token, Unverifiable, evaluate, literals
@@ -117,6 +118,12 @@ def interval(node: Node, loose: set[int]) -> Interval | None:
         return v, v
     if tag == "paren":
         return interval(node[1], loose)
+    if tag in ("floor", "ceil"):
+        inner = interval(node[1], loose)
+        if inner is None:
+            return None
+        f = math.floor if tag == "floor" else math.ceil
+        return Fraction(f(inner[0])), Fraction(f(inner[1]))
     if tag == "abs":
         inner = interval(node[1], loose)
         if inner is None:
