@@ -486,22 +486,20 @@ def _bare_percent(side: Side) -> bool:
 
 
 def _running_total(actual: Fraction, right: Side) -> bool:
-    """``3/2 = 1.50 + 3.00 = 4.50``, ``600 / 50 = 12 hours * 60 = 720``: a running computation whose
-    next side starts from the result."""
+    """``3/2 = 1.50 + 3.00 = 4.50``: a running total whose next side starts from the result.
+
+    Only sums: a false link in a product (``66 × 10 = 660 × 3 = 1980``) is a slip by the policy's
+    "a = b = c where one link is false".
+    """
     node = right.node
-    if node is None or node[0] not in ("add", "mul", "div"):
+    if node is None or node[0] != "add":
         return False
-    sign = 1
-    while node[0] in ("add", "mul", "div"):
-        if node[0] == "add":
-            sign, node = node[1][0]
-        else:
-            node = node[1]
+    first_sign, first = node[1][0]
     try:
-        v = evaluate(node)
+        v = evaluate(first)
     except (NotRational, Unverifiable):
         return False
-    return isinstance(v, Fraction) and v * sign == actual
+    return isinstance(v, Fraction) and v * first_sign == actual
 
 
 _REMAINDER_RE = re.compile(r"(?i)\b(?:remain\w*|left\s*over|leftover|left\b|r\s*\d)")

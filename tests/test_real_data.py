@@ -109,6 +109,8 @@ GSM8K_TRAIN_SLIPS = {
     # found once words around a computation are read past ("1550 cubic inches / 50 cubic inches/pump")
     "c9ec1b53871627a1a": "1550 cubic inches / 50 cubic inches/pump = 29",  # 31 (1450 was meant)
     "c016be4fe57a4ed11": "13 marbles + 4 marbles + 16 marbles = 45",  # 33, the solution's own answer
+    # a false link of a = b = c (SLIP_POLICY), read once the words around it are read past
+    "c2fa664950b1693d4": "600 miles / 50 miles per hour = 12 hours * 60",  # 12 is not 720
 }
 
 
