@@ -10,9 +10,12 @@ where it is absent). How the chains were chosen: ``benchmarks/select_for_labelli
 How the figures are counted:
 - a **flag** is a finding of severity ``error``; it is **right** when a person recorded a slip on one of the
   lines its span covers (a ``notation`` slip does not count: the policy wants a ``notation`` warning there);
-- **slip recall** is over the slips of kind ``computation`` and ``rewrite``: a slip is found when a flag
-  covers its line (``rounding_unannounced`` and ``notation`` are shown apart: the first are errors of a milder
-  kind, the second the policy wants as one ``notation`` finding, not an error);
+- **slip recall** is over the slips of kind ``computation`` and ``rewrite`` that are arithmetic written out:
+  a slip is found when a flag covers its line. Slips people recorded that are not (marked ``"beyond"`` with
+  the reason: a primality claim, a set of divisors, an interval, a matrix power, a value stated with no
+  operation that gives it, an answer that differs from the value derived) are counted apart, and the
+  recall of all slips is shown beside. ``rounding_unannounced`` and ``notation`` are shown apart too: the
+  first are errors of a milder kind, the second the policy wants as one ``notation`` finding, not an error;
 - **verdict agreement** is over the chains whose answer people found right and whose source gives a
   reference (PRMBench gives none; ProcessBench's GSM8K problems take GSM8K's): the machine's verdict against
   their label (valid / canceling / lucky; ``unchecked`` counts as the machine not agreeing).
@@ -51,6 +54,10 @@ class SourceScore:
     right_flags: int = 0
     slips: int = 0
     found: int = 0
+    beyond: int = 0
+    """Slips people recorded that are not arithmetic written out (``"beyond"`` in the labels: a primality
+    claim, a set, a matrix power, an answer that differs from the value derived): reported apart."""
+    beyond_found: int = 0
     milder: Counter[str] = field(default_factory=Counter)
     milder_found: Counter[str] = field(default_factory=Counter)
     right_answer: int = 0
@@ -60,7 +67,8 @@ class SourceScore:
     disagreements: list[str] = field(default_factory=list)
 
     def add(self, other: SourceScore) -> None:
-        for name in ("chains", "flags", "right_flags", "slips", "found", "right_answer", "agree"):
+        for name in ("chains", "flags", "right_flags", "slips", "found", "beyond", "beyond_found", "right_answer",
+                     "agree"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.milder.update(other.milder)
         self.milder_found.update(other.milder_found)
@@ -75,6 +83,11 @@ class SourceScore:
     @property
     def recall(self) -> float | None:
         return self.found / self.slips if self.slips else None
+
+    @property
+    def recall_all(self) -> float | None:
+        total = self.slips + self.beyond
+        return (self.found + self.beyond_found) / total if total else None
 
     @property
     def agreement(self) -> float | None:
@@ -109,7 +122,10 @@ def score_chain(label: dict, chain: RealChain, result: ChainResult) -> SourceSco
     for slip in label["slips"]:
         kind = slip["kind"]
         hit = slip["line"] in covered or (kind == "notation" and slip["line"] in notation_lines)
-        if kind in RECALL_KINDS:
+        if kind in RECALL_KINDS and slip.get("beyond"):
+            s.beyond += 1
+            s.beyond_found += hit
+        elif kind in RECALL_KINDS:
             s.slips += 1
             s.found += hit
             if not hit:
@@ -154,12 +170,13 @@ def _pct(v: float | None) -> str:
 
 
 def table(scores: dict[str, SourceScore]) -> str:
-    rows = ["| source | chains | flags | precision | slips | recall | rounding found | right answers | verdict agreement |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| source | chains | flags | precision | slips | recall | + beyond arithmetic | recall of all | "
+            "rounding found | right answers | verdict agreement |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in scores.items():
         rounding = f"{s.milder_found['rounding_unannounced']}/{s.milder['rounding_unannounced']}"
         rows.append(f"| {name} | {s.chains} | {s.flags} | {_pct(s.precision)} | {s.slips} | {_pct(s.recall)} | "
-                    f"{rounding} | {s.right_answer} | {_pct(s.agreement)} |")
+                    f"{s.beyond} | {_pct(s.recall_all)} | {rounding} | {s.right_answer} | {_pct(s.agreement)} |")
     return "\n".join(rows)
 
 

@@ -72,8 +72,17 @@ def _has_letters(formula: Formula) -> bool:
     return any(side.node is not None and symbols_of(side.node) for side in formula.sides)
 
 
-def link_lines(formulas: list[Formula]) -> list[Link]:
-    """Derivation links between consecutive equation lines (prose lines in between are skipped)."""
+_CONNECTIVE_RE = re.compile(
+    r"(?i)\b(?:so|thus|hence|therefore|gives?|giving|get|gets|getting|obtain|implies|means|simplif\w*|expand\w*|"
+    r"rearrang\w*|becomes?|reduces?\s+to|i\.e)\b|\\implies|\\Rightarrow|\\Longrightarrow|⟹|⇒|→|\\to\b"
+)
+"""Words between two equations of one line that make the second a rewrite of the first
+(``$2p = 0.58$. So $p = 0.29$``); without one they are separate facts (``3p + e = 1.24 and 5p + e = 1.82``)."""
+
+
+def link_lines(formulas: list[Formula], text: str = "") -> list[Link]:
+    """Derivation links between consecutive equations: across lines (prose lines in between are
+    skipped), and within a line where a connective joins them."""
     links: list[Link] = []
     prev: Link | None = None
     by_line: dict[int, list[Formula]] = {}
@@ -82,30 +91,32 @@ def link_lines(formulas: list[Formula]) -> list[Link]:
             by_line.setdefault(f.line, []).append(f)
     for line in sorted(by_line):
         fs = by_line[line]
-        f = fs[0]
-        usable = (
-            len(fs) == 1
-            and all(s.node is not None for s in f.sides[1 if f.kind == "continuation" else 0 :])
-            and not any(t.unit == "..." for s in f.sides for t in s.tokens)  # 3.333...: not exact
-        )
-        if not usable or f.cut_left:
-            prev = None
-            continue
-        if f.kind in ("continuation", "expression"):
-            # "= …" continues the row right above it, never an older one
-            above = prev if prev is not None and prev.formula.line == f.line - 1 else None
-            link = Link(f, None, prev=above if f.kind == "continuation" else None)
-        elif len(f.sides) == 2:
-            left, right = _value(f.sides[0]), _value(f.sides[1])
-            if left is None or right is None:
+        for k, f in enumerate(fs):
+            if k > 0 and (prev is None or prev.formula is not fs[k - 1]
+                          or not _CONNECTIVE_RE.search(text, fs[k - 1].end, f.start)):
+                prev = None
+            usable = (
+                all(s.node is not None for s in f.sides[1 if f.kind == "continuation" else 0 :])
+                and not any(t.unit == "..." for s in f.sides for t in s.tokens)  # 3.333...: not exact
+            )
+            if not usable or f.cut_left:
                 prev = None
                 continue
-            link = Link(f, subtract(left, right), prev=prev)
-        else:
-            prev = None
-            continue
-        links.append(link)
-        prev = link
+            if f.kind in ("continuation", "expression"):
+                # "= …" continues the row right above it, never an older one
+                above = prev if prev is not None and prev.formula.line == f.line - 1 else None
+                link = Link(f, None, prev=above if f.kind == "continuation" else None)
+            elif len(f.sides) == 2:
+                left, right = _value(f.sides[0]), _value(f.sides[1])
+                if left is None or right is None:
+                    prev = None
+                    continue
+                link = Link(f, subtract(left, right), prev=prev)
+            else:
+                prev = None
+                continue
+            links.append(link)
+            prev = link
     return links
 
 
@@ -123,7 +134,7 @@ def _constant_offset(a: PolyValue, b: PolyValue) -> tuple[Fraction, Fraction] | 
 
 def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: str) -> list[Link]:
     """Link lines and check each rewrite; the links carry their claims (``Link.checked``)."""
-    links = link_lines(formulas)
+    links = link_lines(formulas, text)
     for link in links:
         prev = link.prev
         f = link.formula
@@ -204,7 +215,7 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
 
 _ANEW_RE = re.compile(
     r"(?i)\b(?:case|however|alternatively|instead|suppose|set\s+up|another|similarly|also|second|third|"
-    r"consider|check(?:ing)?|verify(?:ing)?|substitut\w*|plug(?:ging)?|try(?:ing)?|given|we\s+know|recall|"
+    r"consider|check(?:ing)?|verify(?:ing)?|substitut\w*|plug(?:ging)?|given|we\s+know|recall|"
     r"let(?!['’]s|\s+us)|assum\w*)\b|(?:^|[.:;!?]\s+|\n\s*(?:[-*•]\s*)?)(?:for|if|when)\b(?!\s+we\b)"
 )
 """Words between two equations that say the second is a new one (another case, a trial, a new fact),
