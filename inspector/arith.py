@@ -82,7 +82,7 @@ _TOKEN_RE = re.compile(
     |(?P<text>\\(?:text|mathrm|textbf|mbox|mathbf|textrm|operatorname)\s*\{([^{}\n]{0,80})\}(?:\s*\^\s*\{?\d\}?)?)
     |(?P<ellipsis>\\[lc]?dots[bc]?(?![A-Za-z])|\.\.\.|…|\.?\\overline\s*(?:\{\d+\}|\d))
     |(?P<numsub>(?<=\d)_(?:\{[^{}\n]{0,12}\}|[A-Za-z0-9]))
-    |(?P<func>(?<![A-Za-z\\])[fghFGHPQ](?=\())
+    |(?P<func>(?<![A-Za-z\\])[fghpqFGHPQ](?=\())
     |(?P<subsym>[A-Za-z](?:_\{[A-Za-z0-9,]{1,12}\}|_[A-Za-z0-9]))
     |(?P<hyphen>(?<=[A-Za-z][A-Za-z])[-–/](?=\w)|(?<=\w)[-–](?=[A-Za-z][A-Za-z]))
     |(?P<ordinal>(?<![\d.])\d{1,6}(?:st|nd|rd|th)(?![A-Za-z]))

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from .arith import (
     APPROX,
+    leaves,
     LP,
     NUM,
     OP,
@@ -181,7 +182,7 @@ def _unverifiable(computed: Side, stated: Side, stated_text: str, reason: str, a
 
 
 def check_pair(
-    formula: Formula, left: Side, right: Side, relation: int, rules: RuleSet
+    formula: Formula, left: Side, right: Side, relation: int, rules: RuleSet, identity: bool = False
 ) -> PairCheck:
     """Compare two sides.
 
@@ -197,7 +198,7 @@ def check_pair(
             return _unverifiable(computed, stated, stated_text, side.error or "could not parse")
     assert computed.node is not None and stated.node is not None
     if symbols_of(computed.node) or symbols_of(stated.node):
-        return _with_letters(computed, stated, stated_text)
+        return _with_letters(computed, stated, stated_text, identity)
     approx = relation == APPROX
     try:
         actual = side_value(computed)
@@ -270,20 +271,35 @@ def check_pair(
 LETTERS_CANCEL = "the letters cancel and the two sides still differ"
 
 
-def _with_letters(computed: Side, stated: Side, stated_text: str) -> PairCheck:
-    """Two sides with letters: decided only where the letters cancel.
+def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool = False) -> PairCheck:
+    """Two sides with letters: decided where the letters cancel, or where the text claims an identity.
 
     ``(x+1)^2 = x^2 + 2x + 1`` holds for every x: right. ``(53 − 26)^2 + k^2 = 26^2 + k^2`` differs by a
-    constant (53) whatever k is: false as an identity and as an equation alike, so wrong. Only where both
-    sides have letters: ``900 = (1019 − 3X) + 437 + 468 + 3X`` is an equation whose unknown cancelled, where
-    a derivation arrived, not a computation the line makes. A difference
-    that still has letters (``2x + 3 = 11``) is an equation to solve, which ``derive`` follows across lines.
+    constant (53) whatever k is: false as an identity and as an equation alike, so wrong; so is
+    ``y · 2^{1/12} = y · 2^{-1/12}``, whose sides differ by a constant factor. Only where both sides have
+    letters: ``900 = (1019 − 3X) + 437 + 468 + 3X`` is an equation whose unknown cancelled, where a
+    derivation arrived, not a computation the line makes. A difference that still has letters
+    (``2x + 3 = 11``) is an equation to solve, which ``derive`` follows across lines — unless the text
+    claims an identity (``identity``: a chain of expressions, ``16k^4 + 1 = (4k^2)^2 + 1 = (4k^2 + 1)^2 − 4k^2``,
+    or "expand", "factor", "rewrite" right before it), which must then hold for every value.
     ``i`` is the imaginary unit: ``1 + 274i = 1 + 268i`` differs by 6i, a constant.
     """
+    # both sides with letters, neither a bare letter ("y = y · 2^{-5/12}" is an equation being solved)
+    both = (bool(symbols_of(computed.node)) and bool(symbols_of(stated.node))  # type: ignore[arg-type]
+            and computed.node[0] != "sym" and stated.node[0] != "sym")  # type: ignore[index]
     try:
         a, b = evaluate(computed.node), evaluate(stated.node)  # type: ignore[arg-type]
-    except (NotRational, Unverifiable):
+    except Unverifiable:
         return _unverifiable(computed, stated, stated_text, "has letters")
+    except NotRational:
+        # 1/r^2, y · 2^{1/12}: outside the polynomials; compare at two points instead
+        verdict = _at_two_points(computed, stated) if both else None
+        if verdict is None or (verdict == "differ" and not identity):
+            return _unverifiable(computed, stated, stated_text, "has letters")
+        status = ClaimStatus.CORRECT if verdict == "equal" else ClaimStatus.WRONG
+        reason = "an identity: equal for every value of the letters" if verdict == "equal" else (
+            LETTERS_CANCEL if verdict == "cancel" else IDENTITY_FAILS)
+        return PairCheck(status, stated_text, None, reason, computed, None, None, stated)
     actual_text = format_value(a)
     live = dict(as_poly(a).terms)
     for m, c in as_poly(b).terms.items():
@@ -292,9 +308,81 @@ def _with_letters(computed: Side, stated: Side, stated_text: str) -> PairCheck:
     if not live:
         return PairCheck(ClaimStatus.CORRECT, stated_text, actual_text, "an identity: equal for every value of the letters",
                          computed, None, None, stated)
-    if all(m == () or m == (("i", 1),) for m in live) and symbols_of(computed.node) and symbols_of(stated.node):  # type: ignore[arg-type]
+    if both and all(m == () or m == (("i", 1),) for m in live):
         return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, LETTERS_CANCEL, computed, None, None, stated)
+    if identity and both and _degree(as_poly(a)) == _degree(as_poly(b)):
+        # of the same degree: an expansion or a factoring. A degree that drops (α^4 = 3α^3 − 4α^2 + α) uses
+        # a relation stated elsewhere (α^3 = 3α^2 − 4α + 1), which only the text knows
+        return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, IDENTITY_FAILS, computed, None, None, stated)
     return _unverifiable(computed, stated, stated_text, "has letters")
+
+
+def _degree(p: PolyValue) -> int:
+    return max((sum(e for _, e in m) for m in p.terms), default=0)
+
+
+IDENTITY_FAILS = "written as an identity, but the two sides differ for some values of the letters"
+_POINTS = (Fraction(7, 3), Fraction(11, 5), Fraction(13, 7), Fraction(17, 11), Fraction(19, 13), Fraction(23, 17))
+
+
+def _at_two_points(computed: Side, stated: Side) -> str | None:
+    """Compare two sides with the letters set to two sets of values: ``equal``, ``cancel`` (the same
+    difference, or the same ratio other than 1, at both), ``differ``; None when it cannot be evaluated."""
+    names = sorted(symbols_of(computed.node) | symbols_of(stated.node))  # type: ignore[arg-type]
+    if "i" in names or len(names) > len(_POINTS):
+        return None
+    results = []
+    for shift in (0, 1):
+        values = {name: _POINTS[(k + shift) % len(_POINTS)] + shift for k, name in enumerate(names)}
+        x, y = _numeric_at(computed.node, values), _numeric_at(stated.node, values)  # type: ignore[arg-type]
+        if x is None or y is None:
+            return None
+        results.append((x, y))
+    (x1, y1), (x2, y2) = results
+    if x1 == x2 or y1 == y2:
+        return None  # a side whose letters cancel inside it (p(3)/p(4) read as 3p/4p): not what it says
+    tol = Fraction(1, 10**20)
+    scale = max(abs(x1), abs(y1), abs(x2), abs(y2), Fraction(1))
+    d1, d2 = x1 - y1, x2 - y2
+    if abs(d1) <= tol * scale and abs(d2) <= tol * scale:
+        return "equal"
+    if abs(d1 - d2) <= tol * scale:
+        return "cancel"
+    if y1 != 0 and y2 != 0 and _product(computed.node) and _product(stated.node) and (  # type: ignore[arg-type]
+            symbols_of(computed.node) == symbols_of(stated.node)):  # type: ignore[arg-type]
+        # y · 2^{1/12} = y · 2^{-1/12}: products of the same letters in a constant ratio other than 1
+        r1, r2 = x1 / y1, x2 / y2
+        if abs(r1 - r2) <= tol * max(abs(r1), Fraction(1)) and abs(r1 - 1) > tol:
+            return "cancel"
+    return "differ"
+
+
+def _product(node: Node) -> bool:
+    """A product of factors with no sum anywhere in it (``y · 2^{1/2}``, not ``|7m − 100|``)."""
+    if node[0] == "add":
+        return False
+    return all(_product(c) for c in node[1:] if isinstance(c, tuple))
+
+
+def _numeric_at(node: Node, values: dict[str, Fraction]) -> Fraction | None:
+    """A tree's value with its letters set to ``values``: exact where it stays rational, else to 30 digits."""
+    def put(n: Node) -> Node:
+        if n[0] == "sym":
+            return ("num", values[n[1]], n[2]) if n[1] in values else n
+        if n[0] == "num":
+            return n
+        if n[0] == "add":
+            return ("add", [(sign, put(sub)) for sign, sub in n[1]])
+        return (n[0],) + tuple(put(c) if isinstance(c, tuple) else c for c in n[1:])
+
+    placed = put(node)
+    try:
+        v = evaluate(placed)
+        return v if isinstance(v, Fraction) else None
+    except NotRational:
+        return _approx_value(Side([], 0, 0, placed), 30)
+    except (Unverifiable, RecursionError):
+        return None
 
 
 def _precision_reading(
@@ -593,7 +681,7 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
             status1 = check_pair(formula, left, right, formula.relations[0], rules).status
             if status3 is ClaimStatus.CORRECT and status1 is ClaimStatus.WRONG:
                 continue
-        pair = check_pair(formula, left, right, formula.relations[i], rules)
+        pair = check_pair(formula, left, right, formula.relations[i], rules, _claims_identity(formula, i))
         if pair.status is ClaimStatus.WRONG and i >= 1 and APPROX in formula.relations:
             # 18π ≈ 18 × 3.14159 ≈ 56.54866: an approximation is of the first side, not of the last one
             for earlier in sides[:i]:
@@ -621,6 +709,31 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
         )
         out.append(Checked(claim, formula, pair.computed, pair.stated_value, pair.actual_value, span[0]))
     return out
+
+
+_REWRITING_RE = re.compile(r"(?i)\b(?:expand\w*|factor\w*|rewrit\w*|written\s+as|express\w*\s+as|simplif\w*|equivalent)\W*$")
+
+
+def _claims_identity(formula: Formula, i: int) -> bool:
+    """Does the text claim that sides i and i+1 are the same expression (not an equation to solve)?
+
+    A chain of three or more expressions with letters (``16k^4 + 1 = (4k^2)^2 + 1 = (4k^2+1)^2 − 4k^2``),
+    or a rewriting verb right before the formula (``which we can expand as …``).
+    """
+    sides = formula.sides
+    a, b = sides[i], sides[i + 1]
+    if a.node is None or b.node is None or a.node[0] == "sym" or b.node[0] == "sym":
+        return False
+    if len(sides) >= 3 and all(s.node is not None and symbols_of(s.node) for s in sides):
+        # the same letters throughout, in sides of different shapes: "2x = 3y = 6z" or
+        # "(a+b−c)/c = (a−b+c)/b = (−a+b+c)/a" state equal ratios, a condition, not an identity
+        letters = {frozenset(symbols_of(s.node)) for s in sides}  # type: ignore[arg-type]
+        return len(letters) == 1 and len(leaves(a.node)) != len(leaves(b.node))
+    context = formula.context
+    if context is None or i != 0:
+        return False
+    before = context.line[max(0, formula.start - context.start - 40) : formula.start - context.start]
+    return _REWRITING_RE.search(before.rstrip(" \t$(\\[")) is not None
 
 
 def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checked]:

@@ -268,6 +268,8 @@ def _code_message(language: str) -> str:
 def _wrong_message(claim: Claim) -> str:
     if claim.rule == "contradiction" and claim.reason:
         return f"{claim.reason} ({claim.stated} where the value is {claim.actual})"
+    if claim.actual is None:
+        return f"states {claim.stated}: {claim.reason or 'false as written'}"
     if claim.kind in ("rewrite", "continuation"):
         return f"rewrites the line above with {claim.stated} where {claim.actual} keeps it equivalent"
     return f"states {claim.stated} but the value is {claim.actual}"
