@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from .arith import (
     APPROX,
+    SYM,
     leaves,
     LP,
     NUM,
@@ -310,15 +311,9 @@ def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool
                          computed, None, None, stated)
     if both and all(m == () or m == (("i", 1),) for m in live):
         return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, LETTERS_CANCEL, computed, None, None, stated)
-    if identity and both and _degree(as_poly(a)) == _degree(as_poly(b)):
-        # of the same degree: an expansion or a factoring. A degree that drops (α^4 = 3α^3 − 4α^2 + α) uses
-        # a relation stated elsewhere (α^3 = 3α^2 − 4α + 1), which only the text knows
+    if identity and both:
         return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, IDENTITY_FAILS, computed, None, None, stated)
     return _unverifiable(computed, stated, stated_text, "has letters")
-
-
-def _degree(p: PolyValue) -> int:
-    return max((sum(e for _, e in m) for m in p.terms), default=0)
 
 
 IDENTITY_FAILS = "written as an identity, but the two sides differ for some values of the letters"
@@ -682,6 +677,10 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
             if status3 is ClaimStatus.CORRECT and status1 is ClaimStatus.WRONG:
                 continue
         pair = check_pair(formula, left, right, formula.relations[i], rules, _claims_identity(formula, i))
+        if pair.reason == IDENTITY_FAILS and _relation_stated(text, formula.start, left, right):
+            # α^4 = 3α^3 − 4α^2 + α uses α^3 = 3α^2 − 4α + 1, stated above: not an identity of its own
+            pair = _unverifiable(pair.computed or left, pair.stated, pair.stated_text,
+                                 "may use a relation between its letters stated earlier")
         if pair.status is ClaimStatus.WRONG and i >= 1 and APPROX in formula.relations:
             # 18π ≈ 18 × 3.14159 ≈ 56.54866: an approximation is of the first side, not of the last one
             for earlier in sides[:i]:
@@ -734,6 +733,20 @@ def _claims_identity(formula: Formula, i: int) -> bool:
         return False
     before = context.line[max(0, formula.start - context.start - 40) : formula.start - context.start]
     return _REWRITING_RE.search(before.rstrip(" \t$(\\[")) is not None
+
+
+_POWER_RELATION_RE = re.compile(r"(?:^|(?<=[\s$(,;:\[]))(\\[a-zA-Z]+|[A-Za-z])\s*\^\s*\{?\s*\d+\s*\}?\s*=", re.M)
+"""A power of a letter alone on the left of an equation (``α^3 = 3α^2 − 4α + 1``): a relation to reduce by."""
+
+
+def _relation_stated(text: str, before: int, *sides: Side) -> bool:
+    """Does the text above state a power of one of these letters (``α^3 = …``, ``ω^3 = 1``, ``i^2 = −1``)?"""
+    letters = set()
+    for side in sides:
+        letters |= {t.text.lstrip("\\") for t in side.tokens if t.kind == SYM}
+        letters |= {str(t.value) for t in side.tokens if t.kind == SYM}
+    window = text[max(0, before - 20_000) : before]
+    return any(m.group(1).lstrip("\\") in letters for m in _POWER_RELATION_RE.finditer(window))
 
 
 def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checked]:

@@ -195,6 +195,11 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
                 delta = link.poly.constant() - prev.poly.constant()
                 _record(link, prev, pf.sides[1], f.sides[1], -delta, text, rule, Fraction(1))
                 continue
+            if _says_rewrite(text, pf, f) and _same_shape(prev.poly, link.poly):
+                # "Expanding this expression, we get …": the text says the line restates the one above, and
+                # it does not (no single number to blame: the whole line is the slip)
+                _record_unequal(link, prev, text, rule)
+                continue
             link.start = link
             link.prev = None
             continue
@@ -338,6 +343,43 @@ def _check_identity(link: Link, text: str, rule: str) -> None:
         stated_span=(f.sides[1].start, f.sides[1].end),
     )
     link.checked.append(Checked(claim, f, f.sides[0], None, None, f.sides[1].start))
+
+
+_REWRITE_VERB_RE = re.compile(
+    r"(?i)\b(?:expand\w*|simplif\w*|rearrang\w*|collect\w*|combin\w*|complet\w*\s+the\s+square|rewrit\w*|"
+    r"moving|move\s+(?:all|every))"
+)
+_SCALES_BY_LETTERS_RE = re.compile(r"(?i)(?:multipl\w*|divid\w*)[^.]{0,40}\bby\s*\$?\\?\(?\s*[^\d\s$]")
+
+
+def _says_rewrite(text: str, prev: Formula, f: Formula) -> bool:
+    """Does the text right before ``f`` say it rewrites the equation above (expanding, simplifying …)?"""
+    gap = text[max(prev.end, f.start - 100) : f.start]
+    return _REWRITE_VERB_RE.search(gap) is not None and _SCALES_BY_LETTERS_RE.search(gap) is None
+
+
+def _same_shape(a: PolyValue, b: PolyValue) -> bool:
+    """The same letters to the same degree: a rewrite keeps both (taking a root, x^2 = 4 to x = 2, does not)."""
+    def letters(p: PolyValue) -> set[str]:
+        return {s for m in p.terms for s, _ in m}
+
+    def degree(p: PolyValue) -> int:
+        return max((sum(e for _, e in m) for m in p.terms), default=0)
+
+    return bool(letters(a)) and letters(a) == letters(b) and degree(a) == degree(b)
+
+
+def _record_unequal(link: Link, prev: Link, text: str, rule: str) -> None:
+    f = link.formula
+    link.start = prev.start or prev
+    link.equation_mode = prev.equation_mode or _has_letters(prev.formula)
+    claim = Claim(
+        step=f.step, span=(f.start, f.end), text=text[f.start : f.end], stated=text[f.start : f.end],
+        actual=f"{format_value(prev.poly)} = 0" if prev.poly is not None else None, status=ClaimStatus.WRONG,
+        kind="rewrite", rule=rule, reason="not equivalent to the equation it says it rewrites",
+        stated_span=(f.start, f.end),
+    )
+    link.checked.append(Checked(claim, f, None, None, None, f.start))
 
 
 def _check_continuation(link: Link, prev: Link, text: str, rule: str) -> None:
