@@ -640,7 +640,8 @@ def _irrational_pair(
         return _unverifiable(computed, stated, stated_text, "could not evaluate")
     actual_text = _approx_text(a)
     if stated.is_literal:
-        ok = literal_matches(a, stated, approx, rules, exact_known=False) or _symbolically_equal(computed, stated)
+        ok = (literal_matches(a, stated, approx, rules, exact_known=False) or _symbolically_equal(computed, stated)
+              or _pi_as_written(computed, stated, approx, rules))
         claimed = side_value(stated)
         return PairCheck(ClaimStatus.CORRECT if ok else ClaimStatus.WRONG, stated_text, actual_text, None, computed,
                          claimed if isinstance(claimed, Fraction) else None, None, stated)
@@ -653,6 +654,35 @@ def _irrational_pair(
         return _unverifiable(computed, stated, stated_text, "could not compare", actual_text)
     status = ClaimStatus.CORRECT if _symbolically_equal(computed, stated) else ClaimStatus.WRONG
     return PairCheck(status, stated_text, actual_text, None, computed, None, None, stated)
+
+
+_PI_VALUES = (Fraction(22, 7), Fraction("3.14"), Fraction("3.1416"), Fraction("3.14159"), Fraction("3.141593"))
+"""The values people use for π: ``50π ≈ 157.0795`` was computed with 3.14159."""
+
+
+def _pi_as_written(computed: Side, stated: Side, approx: bool, rules: RuleSet) -> bool:
+    """Is the stated number right with π taken as one of the values people use for it?"""
+    node = computed.node
+    if node is None or "pi" not in {leaf[1] for leaf in leaves(node) if leaf[0] == "sym"}:
+        return False
+
+    def put(n: Node, pi: Fraction) -> Node:
+        if n[0] == "sym" and n[1] == "pi":
+            return ("num", pi, n[2])
+        if n[0] in ("num", "sym"):
+            return n
+        if n[0] == "add":
+            return ("add", [(sign, put(sub, pi)) for sign, sub in n[1]])
+        return (n[0],) + tuple(put(c, pi) if isinstance(c, tuple) else c for c in n[1:])
+
+    for pi in _PI_VALUES:
+        try:
+            v = evaluate(put(node, pi))
+        except (NotRational, Unverifiable):
+            return False
+        if isinstance(v, Fraction) and literal_matches(v, stated, approx, rules):
+            return True
+    return False
 
 
 def _text_of(side: Side) -> str:

@@ -16,6 +16,7 @@ from .arith import (
     EQ,
     FRAC,
     LB,
+    SYM,
     LP,
     MAX_TOKENS,
     NUM,
@@ -182,6 +183,8 @@ def extract_line(
             # an "=" right before an annotation only echoes it: nothing else on the line to check
             if "=" not in _ECHO_RE.sub("", line) and "≈" not in line and "\\approx" not in line:
                 return formulas
+    if "actori" in line:
+        formulas.extend(_factorizations(text, line, start, step, line_no, approx_line))
     if "=" not in line and "≈" not in line and "\\approx" not in line and _RESULT_IN_WORDS_RE.search(line) is None:
         if continued and not ann_spans:
             expression = _bare_expression(line, start, step, line_no)
@@ -235,7 +238,10 @@ _CLAUSE_WORDS = frozenset(
 _RESULT_WORDS = frozenset({"is", "equals", "gives", "makes", "yields"})
 """``40 / 8 is 6``: a result stated in words right after an operation."""
 _MAX_FILLER = 3
-_RESULT_IN_WORDS_RE = re.compile(r"\d[\w ]{0,30}?\s(?:is|equals|gives|makes|yields)\s+\$?\d")
+_RESULT_IN_WORDS_RE = re.compile(
+    r"\d[\w ]{0,30}?\s(?:is|equals|gives|makes|yields)\s+\$?\d|can be (?:written|expressed|rewritten|simplified)|"
+    r"simplifies to"
+)
 
 
 def _read_through_words(tokens: list[Token]) -> list[Token]:
@@ -255,6 +261,20 @@ def _read_through_words(tokens: list[Token]) -> list[Token]:
             out.append(t)
             i += 1
             continue
+        phrase = _relation_phrase(tokens, i)
+        if phrase:
+            # "828 can be written as 276√3", "\(x\) is equal to \(5\)": a relation in words
+            k = len(out)
+            while k and out[k - 1].kind == BREAK and out[k - 1].text in _INLINE_DELIMS:
+                k -= 1
+            j = i + phrase
+            while j < n and tokens[j].kind == BREAK and tokens[j].text in _INLINE_DELIMS:
+                j += 1
+            if k and out[k - 1].kind in (NUM, RP, RB, SYM) and j < n and tokens[j].kind in (NUM, LP, LB, FRAC, SQRT, SYM):
+                del out[k:]
+                out.append(Token(EQ, " ".join(w.text for w in tokens[i : i + phrase]), t.start, tokens[i + phrase - 1].end))
+                i = j
+                continue
         prev = out[-1]
         word = t.text.lower()
         if word in _RESULT_WORDS and prev.kind in (NUM, RP) and i + 1 < n and tokens[i + 1].kind == NUM \
@@ -280,6 +300,64 @@ def _read_through_words(tokens: list[Token]) -> list[Token]:
         out.append(t)
         i += 1
     return out
+
+
+_FACTORIZATION_RE = re.compile(
+    r"(?i)(?:\bfactori[sz](?:e|es|ing|ed)\s+\$?\\?\(?\s*(\d[\d,]{1,20})\b.{0,80}?\bfactori[sz]ation"
+    r"|\bfactori[sz]ation\s+of\s+\$?\\?\(?\s*(\d[\d,]{1,20})\s*\\?\)?\$?"
+    r"|\b(\d[\d,]{1,20})\s*\\?\)?\$?(?:['’]s|\s+has\s+(?:the\s+|a\s+)?)\s*(?:prime\s+)?factori[sz]ation)"
+    r"\s*(?:is\b|=|:)?\s*(?:\$|\\\()?"
+)
+
+
+def _factorizations(text: str, line: str, start: int, step: int, line_no: int, context: LineContext) -> list[Formula]:
+    """``the prime factorization of 6432 is 2^4 · 3^2 · 7``: a factorisation stated in words, checked as
+    ``6432 = 2^4 · 3^2 · 7``."""
+    out = []
+    for m in _FACTORIZATION_RE.finditer(line):
+        group = next(g for g in (1, 2, 3) if m.group(g))
+        digits = m.group(group)
+        n_start = start + m.start(group)
+        try:
+            value, dec, sig = parse_number(digits)
+        except Unverifiable:
+            continue
+        number = Token(NUM, digits, n_start, n_start + len(digits), value, dec, sig)
+        toks = []
+        for t in tokenize(line[m.end() :], start + m.end()):
+            if t.kind == BREAK:
+                if t.text in _INLINE_DELIMS and not toks:
+                    continue
+                break
+            toks.append(t)
+        if not toks:
+            continue
+        expression = Side(toks, toks[0].start, toks[-1].end)
+        _parse_side(expression)
+        if expression.node is None:
+            continue
+        stated = Side([number], number.start, number.end, node=("num", value, number))
+        out.append(Formula(step, line_no, "inline", [stated, expression], [EQ], stated.start, expression.end,
+                           context))
+    return out
+
+
+_RELATION_PHRASES = (
+    ("can", "be", "written", "as"), ("can", "be", "expressed", "as"), ("can", "be", "rewritten", "as"),
+    ("can", "be", "simplified", "to"), ("simplifies", "to"),
+)
+"""Not "is equal to": "Since 4/7 is equal to $24" says what a part corresponds to, not an equality."""
+_INLINE_DELIMS = frozenset({"\\(", "\\)"})
+
+
+def _relation_phrase(tokens: list[Token], i: int) -> int:
+    """The number of words of a relation said in words starting at ``tokens[i]`` (0 when there is none)."""
+    for phrase in _RELATION_PHRASES:
+        if i + len(phrase) <= len(tokens) and all(
+            tokens[i + k].kind == BREAK and tokens[i + k].text.lower() == w for k, w in enumerate(phrase)
+        ):
+            return len(phrase)
+    return 0
 
 
 def _computing(tokens: list[Token]) -> bool:

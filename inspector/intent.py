@@ -10,6 +10,7 @@ with the claim), and for tests, before the claim in its line.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 _REJECTED_RE = re.compile(
     r"(?i)(?:\bfalse\b|\bnot\s+(?:true|correct|right|equal|hold|satisf)|\bincorrect\b|\bcontradict|"
@@ -24,9 +25,10 @@ _TESTED_RE = re.compile(
     r"\bif\b[^.;]*\bthen\b)"
 )
 _ASSERTED_RE = re.compile(
-    r"(?i)(?:\bconfirm|\bprov(?:es|ed|ing)\b|\bholds\b|\bworks\b|\bis\s+true\b|\bcorrect(?:ly)?\b(?!\s+(?:approach|way))|"
-    r"\bsatisf(?:ies|ied)\b|✓|✔|\bindeed\b)"
+    r"(?i)(?<!not\s)(?<!n['’]t\s)(?<!\bin)(?:\bconfirm|\bprov(?:es|ed|ing)\b|\bholds\b|\bworks\b|\bis\s+true\b|"
+    r"\bcorrect(?:ly)?\b(?!\s+(?:approach|way))|\bsatisf(?:ies|ied)\b|✓|✔|\bindeed\b)"
 )
+"""Words that assert the claim (never when negated: "not satisfied" rejects)."""
 _AFTER_CHARS = 90
 """How far after a claim its rejection is looked for: the rest of that sentence."""
 
@@ -55,7 +57,7 @@ def rejected(text: str, claim_end: int, line_end: int, next_line: str | None) ->
     rest = text[claim_end:line_end].strip(" \t$\\)]}.,")
     if not rest and next_line is not None:
         opening = re.sub(r"^[\s\-*•>]*(?:\d{1,2}[.)]\s*)?", "", next_line)[:_AFTER_CHARS]
-        if re.match(r"(?i)(?:\\\]|\$\$)?\s*(?:this|that|which|it|but|however|so|hence|thus)\b", opening) or opening[:1] in "(≠":
+        if re.match(r"(?i)(?:\\\]|\$\$)?\s*(?:this|that|which|it|but|however|so|hence|thus|since|because|the\s+equation)\b", opening) or opening[:1] in "(≠":
             first = re.split(r"[.;](?:\s|$)", opening, maxsplit=1)[0]
             return bool(_REJECTED_RE.search(first)) and not _ASSERTED_RE.search(first)
     return False
@@ -71,3 +73,22 @@ def tested(text: str, line_start: int, claim_start: int, claim_end: int, line_en
     if not _TESTED_RE.search(before):
         return False
     return not _ASSERTED_RE.search(_sentence_after(text, claim_end, line_end))
+
+
+_QUOTIENT_RE = re.compile(r"(?i)\b(?:remainder|quotient|integer\s+part|whole\s+number\s+part|floor|long\s+division)\b")
+_QUOTIENT_BEFORE = 600
+"""How far back the text may say it is after the whole quotient (a long division worked step by step)."""
+
+
+def quotient_in_context(text: str, claim_start: int, computation: object, stated: Fraction | None,
+                        actual: Fraction | None) -> bool:
+    """``69,999 / 7 = 9999`` right after a long division "with a remainder of 6": the whole quotient.
+
+    Only for a division whose stated value is exactly the integer part of the true one.
+    """
+    node = getattr(computation, "node", None)
+    if node is None or node[0] != "div" or stated is None or actual is None or actual <= 0:
+        return False
+    if stated.denominator != 1 or stated != actual.numerator // actual.denominator:
+        return False
+    return _QUOTIENT_RE.search(text, max(0, claim_start - _QUOTIENT_BEFORE), claim_start) is not None

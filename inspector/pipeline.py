@@ -21,7 +21,7 @@ from .notation import RULE as NOTATION
 from .notation import find_notation
 from .model import ChainInput, ChainResult, Claim, ClaimStatus, Finding, Severity, Step, ValueFlow
 from .rules import RuleSet, default_rules
-from .intent import rejected, tested
+from .intent import quotient_in_context, rejected, tested
 from .segment import code_blocks, line_spans, segment
 from .trace import repair
 
@@ -112,7 +112,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         continued = _next_line_continues(text, lines, i)
         formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words, continued))
 
-    next_line = {no: text[lines[i + 1][1] : lines[i + 1][2]] for no, i in line_index.items() if i + 1 < len(lines)}
+    next_line = {no: _next_prose(text, lines, i) for no, i in line_index.items()}
     checked: list[Checked] = []
     for f in formulas:
         if f.kind == "truncated":
@@ -234,6 +234,18 @@ def _repaired_answer(
     return (repaired[best], claims[best]) if best is not None else (value, None)
 
 
+_HEADER_RE = re.compile(r"[ \t]*(?:#+[ \t]|\*\*[^*\n]{1,80}\*\*[ \t]*:?[ \t]*$|step[ \t]*\d+[ \t]*[:.][^\n]{0,60}$)", re.I)
+
+
+def _next_prose(text: str, lines: list[tuple[int, int, int]], i: int) -> str | None:
+    """The next line that says something: past display-math delimiters and headers (``Step 8: Solve``)."""
+    for _, ls, le in lines[i + 1 : i + 5]:
+        if _DELIMITER_LINE_RE.match(text, ls, le) or _HEADER_RE.match(text, ls, le):
+            continue
+        return text[ls:le]
+    return None
+
+
 def _intent(c: Checked, text: str, next_line: str | None) -> Checked:
     """A false claim the text itself rejects or sets up as a trial is not a slip (``intent``)."""
     claim = c.claim
@@ -244,6 +256,10 @@ def _intent(c: Checked, text: str, next_line: str | None) -> Checked:
     # letters cancelled, or two bare numbers: "if b = 2, then 4a = 4(a − 3) ⇒ 0 = −12" tests b = 2
     stated_first = c.computation is not None and claim.stated_span is not None and (
         claim.stated_span[0] < c.computation.start or claim.reason == LETTERS_CANCEL or c.computation.is_literal)
+    if quotient_in_context(text, c.claim.span[0], c.computation, c.stated_value, c.actual_value):
+        return Checked(replace(claim, status=ClaimStatus.CORRECT, rule="inline_arithmetic",
+                               reason="the whole quotient, which the text around it is about"),
+                       c.formula, c.computation, c.stated_value, c.stated_value, c.position)
     if rejected(text, claim.span[1], context.end, next_line):
         why = "a false equation the text itself rejects: not a slip"
     elif stated_first and tested(text, context.start, claim.span[0], claim.span[1], context.end):
