@@ -66,9 +66,20 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
                 )
         return out
 
+    carried: dict[int, int] = {}
+    """id of a side of an a = b = c chain → the claim that stated it: the next link starts from its repair."""
     for i, c in enumerate(claims):
         link = link_of.get(id(c))
-        if link is not None:
+        before = carried.get(id(c.computation)) if c.computation is not None else None
+        if link is None and before is not None and before in tainted and c.claim.kind == "inline":
+            # "1/2 + 1/18 + 1/3 = 1/2 + 1/6 = 2/6 = 1/3": each side equals the one before, so a repaired
+            # value is carried along the chain (to 8/9, not 1/3)
+            value = repaired[before]
+            rounding = _writer_rounding(c)
+            if rounding is not None:
+                value = rounding(value)
+            tainted.add(i)
+        elif link is not None:
             value = _repair_derived(c, link, start_poly, overrides_for)
         elif c.computation is not None and c.computation.node is not None:
             node = _source(c)
@@ -89,14 +100,23 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             ):
                 # right as written (3.33 for 10/3), or as meant (50 ÷ 3 written 3 ÷ 50): the repair changes nothing
                 value = c.stated_value
+            elif not ov and value is not None and _whole_quotient(c, node):
+                # "28 / 3 = 9 days": an unannounced whole quotient is a slip of saying, not of counting; the
+                # repaired chain still counts 9 whole days (the finding stays)
+                value = c.stated_value
         else:
             value = None
         if value is None:
             value = c.actual_value if c.actual_value is not None else c.stated_value
         if value is not None:
             repaired[i] = value
-            if c.claim.status is ClaimStatus.WRONG and c.claim.rule != NOTATION:
+            if c.claim.status is ClaimStatus.WRONG and c.claim.rule != NOTATION and value != c.stated_value:
                 tainted.add(i)
+        if c.claim.kind == "inline" and c.claim.stated_span is not None:
+            stated_side = next((sd for sd in c.formula.sides if sd.start == c.claim.stated_span[0]
+                                and sd is not c.computation), None)
+            if stated_side is not None:
+                carried[id(stated_side)] = i
     # map back to the caller's indexing
     return Repair({order[i]: v for i, v in repaired.items()}, flows)
 
@@ -117,6 +137,14 @@ def _source(c: Checked) -> Node:
         except (NotRational, Unverifiable):
             pass
     return comp.node
+
+
+def _whole_quotient(c: Checked, node: Node) -> bool:
+    """A division of whole numbers stated as its whole part (floor) or rounded up: a count of whole things."""
+    stated, actual = c.stated_value, c.actual_value
+    if node[0] != "div" or stated is None or actual is None or stated.denominator != 1 or actual.denominator == 1:
+        return False
+    return stated in (math.floor(actual), math.ceil(actual))
 
 
 def _writer_rounding(c: Checked) -> Callable[[Fraction], Fraction] | None:
