@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from .arith import (
     APPROX,
+    approximate,
     SYM,
     leaves,
     LP,
@@ -89,6 +90,9 @@ def _approx_value(side: Side, digits: int = 40) -> Fraction | None:
     """
     if side.node is None:
         return None
+    fast = approximate(side.node, digits)
+    if fast is not None or symbols_of(side.node) - {"pi"}:
+        return fast
     try:
         expr = to_sympy(side.node)
         if expr.free_symbols:
@@ -288,6 +292,9 @@ def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool
     # both sides with letters, neither a bare letter ("y = y · 2^{-5/12}" is an equation being solved)
     both = (bool(symbols_of(computed.node)) and bool(symbols_of(stated.node))  # type: ignore[arg-type]
             and computed.node[0] != "sym" and stated.node[0] != "sym")  # type: ignore[index]
+    if not both:
+        # letters on one side only can neither cancel nor make an identity: an equation (most of them)
+        return _unverifiable(computed, stated, stated_text, "has letters")
     try:
         a, b = evaluate(computed.node), evaluate(stated.node)  # type: ignore[arg-type]
     except Unverifiable:

@@ -11,8 +11,13 @@ def classify(
     answer_correct: bool | None,
     error_count: int,
     repaired_correct: bool | None,
+    checked: int | None = None,
 ) -> tuple[Verdict, str]:
-    """The verdict and one sentence that explains it."""
+    """The verdict and one sentence that explains it.
+
+    ``checked`` is how many claims were re-done; a right answer with none checked is ``unchecked``, not
+    ``valid`` (``None``: not known, as for results from older runs).
+    """
     if not has_reference:
         return Verdict.UNREFERENCED, (
             f"No reference answer was given; {error_count} arithmetic error(s) found." if error_count
@@ -20,9 +25,23 @@ def classify(
         )
     if not has_answer:
         return Verdict.NO_ANSWER, "No final answer could be found in the chain."
+    if answer_correct is None:
+        return Verdict.UNDECIDED, (
+            "The answer could not be compared with the reference within the bounds (time, size); "
+            f"{error_count} arithmetic error(s) found." if error_count else
+            "The answer could not be compared with the reference within the bounds (time, size)."
+        )
     if answer_correct:
+        if error_count == 0 and checked == 0:
+            return Verdict.UNCHECKED, (
+                "The answer matches the reference, but no claim of the chain could be checked: nothing says "
+                "the reasoning is sound."
+            )
         if error_count == 0:
-            return Verdict.VALID, "The answer matches the reference and every checked step is right."
+            return Verdict.VALID, (
+                f"The answer matches the reference and all {checked} checked claim(s) are right."
+                if checked else "The answer matches the reference and every checked step is right."
+            )
         if repaired_correct:
             return Verdict.CANCELING_ERRORS, (
                 f"The answer matches, but {error_count} arithmetic error(s) were found; with them fixed the "
@@ -37,8 +56,6 @@ def classify(
             f"The answer is wrong because of {error_count} arithmetic error(s); with them fixed the chain "
             "reaches the reference."
         )
-    if answer_correct is None:
-        return Verdict.WRONG_REASONING, "The answer could not be matched with the reference."
     return Verdict.WRONG_REASONING, (
         "The answer is wrong and fixing the arithmetic does not reach the reference."
         if error_count else "The answer is wrong though every checked step is right: the reasoning is wrong."

@@ -286,7 +286,8 @@ def label(
 
 _SUSPICION = {
     Verdict.LUCKY_GUESS: 0, Verdict.CANCELING_ERRORS: 1, Verdict.ARITHMETIC_SLIP: 2,
-    Verdict.WRONG_REASONING: 3, Verdict.UNREFERENCED: 4, Verdict.NO_ANSWER: 5, Verdict.VALID: 6,
+    Verdict.WRONG_REASONING: 3, Verdict.UNDECIDED: 4, Verdict.UNREFERENCED: 5, Verdict.NO_ANSWER: 6,
+    Verdict.UNCHECKED: 7, Verdict.VALID: 8,
 }
 
 

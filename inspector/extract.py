@@ -261,7 +261,7 @@ def _read_through_words(tokens: list[Token]) -> list[Token]:
             out.append(t)
             i += 1
             continue
-        phrase = _relation_phrase(tokens, i)
+        phrase = _relation_phrase(tokens, i) if t.text.lower() in _PHRASE_STARTS else 0
         if phrase:
             # "828 can be written as 276√3", "\(x\) is equal to \(5\)": a relation in words
             k = len(out)
@@ -347,6 +347,7 @@ _RELATION_PHRASES = (
     ("can", "be", "simplified", "to"), ("simplifies", "to"),
 )
 """Not "is equal to": "Since 4/7 is equal to $24" says what a part corresponds to, not an equality."""
+_PHRASE_STARTS = frozenset(p[0] for p in _RELATION_PHRASES)
 _INLINE_DELIMS = frozenset({"\\(", "\\)"})
 
 

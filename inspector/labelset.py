@@ -252,6 +252,7 @@ _COARSE = {
     Verdict.ARITHMETIC_SLIP.value: "wrong answer",
     Verdict.WRONG_REASONING.value: "wrong answer",
     Verdict.NO_ANSWER.value: "wrong answer",
+    Verdict.UNDECIDED.value: "wrong answer",
 }
 
 

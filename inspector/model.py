@@ -31,6 +31,11 @@ class Verdict(StrEnum):
     """No final answer could be found in the chain."""
     UNREFERENCED = "unreferenced"
     """No reference answer was given; errors are still reported."""
+    UNCHECKED = "unchecked"
+    """Answer matches the reference, but no claim of the chain could be checked (code, words, nothing to
+    re-do): ``valid`` would say more than was verified."""
+    UNDECIDED = "undecided"
+    """The answer could not be compared with the reference within the time and size bounds."""
 
 
 class ClaimStatus(StrEnum):
@@ -131,6 +136,8 @@ class ChainResult:
     rules_name: str = "default"
     rules_hash: str = ""
     flows: tuple[ValueFlow, ...] = field(default=())
+    coverage: Coverage | None = None
+    """How much of the chain was checked (None for results rebuilt from an older store)."""
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -184,12 +191,38 @@ class ChainResult:
                 for fl in self.flows
             ],
             "rules": {"name": self.rules_name, "hash": self.rules_hash},
+            **({"coverage": self.coverage.to_json()} if self.coverage is not None else {}),
         }
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
     return {"step": f.step, "span": list(f.span), "stated": f.stated, "actual": f.actual, "rule": f.rule,
             "message": f.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What the verdict rests on: how many claims were checked, and what was read but not checked."""
+
+    claims_checked: int
+    """Claims re-done and found right or wrong."""
+    claims_unverifiable: int
+    """Claims found but not decidable (letters, an unknown operator, beyond the bounds)."""
+    numbers_unchecked: int
+    """Numbers in the prose that belong to no checked claim."""
+    code_blocks: int
+    """Fenced code blocks (never read as arithmetic)."""
+    output_blocks: int
+    """```output blocks: what the model says its code printed, a claim about its own code, not checked."""
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "claims_checked": self.claims_checked,
+            "claims_unverifiable": self.claims_unverifiable,
+            "numbers_unchecked": self.numbers_unchecked,
+            "code_blocks": self.code_blocks,
+            "output_blocks": self.output_blocks,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from .derive import check_derivations
 from .extract import Formula, extract_line
 from .notation import RULE as NOTATION
 from .notation import find_notation
-from .model import ChainInput, ChainResult, Claim, ClaimStatus, Finding, Severity, Step, ValueFlow
+from .model import ChainInput, ChainResult, Claim, ClaimStatus, Coverage, Finding, Severity, Step, ValueFlow
 from .rules import RuleSet, default_rules
 from .intent import quotient_in_context, rejected, tested
 from .segment import code_blocks, line_spans, segment
@@ -85,6 +85,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
                                     _code_message(language)))
     block_at = 0
     line_index: dict[int, int] = {}
+    read: list[tuple[int, int]] = []
+    """The lines read as prose (not code, not over the length bound)."""
     for i, (step_index, ls, le) in enumerate(lines):
         while block_at < len(blocks) and blocks[block_at][1] <= ls:
             block_at += 1
@@ -109,6 +111,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
                 )
             continue
         line_index[line_no] = i
+        read.append((ls, le))
         continued = _next_line_continues(text, lines, i)
         formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words, continued))
 
@@ -173,13 +176,17 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     findings.sort(key=lambda f: (f.span[0], f.rule))
 
     computed = [c.stated_value for c in enabled if c.stated_value is not None]
-    answer = extract_answer(text, rules.answer_methods, computed)
+    answer = extract_answer(text, rules.answer_methods, computed, chain.problem)
     reference = chain.reference
     answer_correct: bool | None = None
     if answer is not None and reference is not None:
-        answer_correct = answers_match(answer.text, reference, rules.max_symbolic_chars)
-        if answer_correct is None:
-            answer_correct = False
+        answer_correct = answers_match(answer.text, reference, rules.max_symbolic_chars, rules.answer_timeout)
+        if answer_correct is None and unverifiable.enabled:
+            findings.append(
+                Finding("unverifiable", Severity(unverifiable.severity), _step_at(step_spans, answer.span[0]),
+                        answer.span, f"undecided: the answer {answer.text[:60]!r} could not be compared with the "
+                        f"reference within {rules.answer_timeout:g} s or the size bounds", answer.text, reference)
+            )
 
     error_claims = [c for c in enabled if c.claim.status is ClaimStatus.WRONG
                     and rules.check(c.claim.rule).severity == "error"]
@@ -199,11 +206,14 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     if repaired_answer is not None and reference is not None:
         repaired_correct = (
             answer_correct if repaired_answer == (answer.text if answer else None)
-            else bool(answers_match(repaired_answer, reference, rules.max_symbolic_chars))
+            else answers_match(repaired_answer, reference, rules.max_symbolic_chars, rules.answer_timeout)
         )
+    checked_count = sum(1 for c in enabled if c.claim.status is not ClaimStatus.UNVERIFIABLE)
     verdict, explanation = classify(
-        reference is not None, answer is not None, answer_correct, len(error_claims), repaired_correct
+        reference is not None, answer is not None, answer_correct, len(error_claims), repaired_correct,
+        checked_count,
     )
+    coverage = _coverage(text, enabled, blocks, checked_count, read)
     steps = _steps(step_spans, enabled)
     return ChainResult(
         chain=chain,
@@ -218,6 +228,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         rules_name=rules.name,
         rules_hash=rules.hash,
         flows=tuple(fixed.flows),
+        coverage=coverage,
     )
 
 
@@ -268,6 +279,34 @@ def _intent(c: Checked, text: str, next_line: str | None) -> Checked:
         return c
     return Checked(replace(claim, rule="contradiction", reason=why), c.formula, c.computation, None,
                    c.actual_value, c.position)
+
+
+_COVERAGE_LINE_CHARS = 20_000
+"""Numbers are counted in at most this much of a line (the tokenizer reads no further: ``MAX_TOKENS``)."""
+_PROSE_NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+
+
+def _coverage(text: str, claims: list[Checked], blocks: list[tuple[int, int, str]], checked: int,
+              read: list[tuple[int, int]]) -> Coverage:
+    """How much of the chain the verdict rests on (the JSONL ``coverage``); numbers are counted in the lines
+    the engine read (a line over the length bound is said in its own finding)."""
+    spans = sorted(c.claim.span for c in claims if c.claim.status is not ClaimStatus.UNVERIFIABLE)
+    unchecked = 0
+    k = 0
+    for ls, le in read:
+        for m in _PROSE_NUMBER_RE.finditer(text, ls, min(le, ls + _COVERAGE_LINE_CHARS)):
+            at = m.start()
+            while k < len(spans) and spans[k][1] <= at:
+                k += 1
+            if not any(s <= at < e for s, e in spans[k : k + 3]):
+                unchecked += 1
+    return Coverage(
+        claims_checked=checked,
+        claims_unverifiable=sum(1 for c in claims if c.claim.status is ClaimStatus.UNVERIFIABLE),
+        numbers_unchecked=unchecked,
+        code_blocks=sum(1 for b in blocks if b[2] != "output"),
+        output_blocks=sum(1 for b in blocks if b[2] == "output"),
+    )
 
 
 def _step_at(spans: list[tuple[int, int]], offset: int) -> int:

@@ -22,14 +22,15 @@ from rich.text import Text
 
 from .agreement import Confusion
 from .extras import INSTALL_HINT, require
-from .report import ALL_SETS, VERDICT_ORDER, Curve, Report
+from .report import ALL_SETS, ANSWER_CORRECT, VERDICT_ORDER, Curve, Report
 
 __all__ = ["plot_png", "print_report", "rich_tables", "terminal_plot", "to_html", "to_json"]
 
 KINDS = (("raw", "raw"), ("valid_only", "valid-only"), ("repaired", "calculator-repaired"))
 _STYLES = {
     "valid": "green", "canceling_errors": "yellow", "lucky_guess": "bold red", "arithmetic_slip": "magenta",
-    "wrong_reasoning": "red", "no_answer": "dim", "unreferenced": "cyan",
+    "wrong_reasoning": "red", "no_answer": "dim", "unreferenced": "cyan", "unchecked": "white",
+    "undecided": "yellow",
 }  # fmt: skip
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 _RICH_COLOURS = ("blue", "red", "green", "magenta", "yellow", "cyan", "bright_red", "bright_blue")
@@ -112,12 +113,12 @@ def _verdict_table(report: Report) -> Table:
 
 def _correct_split_table(report: Report) -> Table:
     t = Table(title="Correct final answers: how they were reached")
-    for name in ("model", "problem set", "answer correct", "valid", "cancelling errors", "lucky guess"):
+    for name in ("model", "problem set", "answer correct", "valid", "cancelling errors", "lucky guess", "unchecked"):
         t.add_column(name, justify="left" if name in ("model", "problem set") else "right")
     for b in report.breakdowns:
         t.add_row(
             b.model, b.problem_set, f"{b.answer_correct} ({_pct(b.answer_correct / b.chains if b.chains else None)})",
-            *[f"{b.count(v)} ({_pct(b.share_of_correct(v))})" for v in VERDICT_ORDER[:3]],
+            *[f"{b.count(v)} ({_pct(b.share_of_correct(v))})" for v in ANSWER_CORRECT],
         )  # fmt: skip
     return t
 
@@ -136,6 +137,7 @@ def _passk_table(report: Report) -> Table:
     for k in ks:
         t.add_column(f"k={k}", justify="right")
     t.add_column("pass@1 not valid", justify="right")
+    t.add_column("right, unchecked", justify="right")
     for c in report.curves:
         samples = str(c.samples_min) if c.samples_min == c.samples_max else f"{c.samples_min}–{c.samples_max}"
         for i, (attr, name) in enumerate(KINDS):
@@ -145,6 +147,7 @@ def _passk_table(report: Report) -> Table:
                 f"{c.problems} × {samples}" if i == 0 else "", name,
                 *[_pct(values.get(k)) if k in values else "" for k in ks],
                 _pct(c.not_valid_share) if i == 0 else "",
+                _pct(c.unchecked_share) if i == 0 else "",
                 end_section=i == len(KINDS) - 1,
             )  # fmt: skip
     return t
@@ -398,9 +401,9 @@ def to_html(report: Report, png: bytes | None = None, title: str = "cot-inspecto
     ))  # fmt: skip
     parts.append("<h2>Correct final answers: how they were reached</h2>")
     parts.append(_table(
-        ["model", "problem set", "answer correct", "valid", "cancelling errors", "lucky guess"],
+        ["model", "problem set", "answer correct", "valid", "cancelling errors", "lucky guess", "unchecked"],
         ([b.model, b.problem_set, str(b.answer_correct),
-          *[f"{b.count(v)} ({_pct(b.share_of_correct(v))})" for v in VERDICT_ORDER[:3]]] for b in report.breakdowns),
+          *[f"{b.count(v)} ({_pct(b.share_of_correct(v))})" for v in ANSWER_CORRECT]] for b in report.breakdowns),
     ))  # fmt: skip
     if report.curves:
         parts.append("<h2>pass@k</h2>")
@@ -416,9 +419,10 @@ def to_html(report: Report, png: bytes | None = None, title: str = "cot-inspecto
                 values = dict(zip(c.ks, getattr(c, attr), strict=True))
                 rows.append([c.model, c.problem_set, str(c.problems), name,
                              *[_pct(values.get(k)) if k in values else "" for k in ks],
-                             _pct(c.not_valid_share) if attr == "raw" else ""])  # fmt: skip
+                             _pct(c.not_valid_share) if attr == "raw" else "",
+                             _pct(c.unchecked_share) if attr == "raw" else ""])  # fmt: skip
         parts.append(_table(["model", "problem set", "problems", "kind", *[f"k={k}" for k in ks],
-                             "pass@1 not valid"], rows))  # fmt: skip
+                             "pass@1 not valid", "right, unchecked"], rows))  # fmt: skip
     if report.crossings:
         parts.append("<h2>Where curves cross</h2>")
         parts.append(_table(

@@ -13,8 +13,12 @@ pass@k is computed three ways, per model and per problem set:
 - **calculator-repaired**: an ``arithmetic_slip`` (wrong answer, but the repaired arithmetic reaches the
   reference) counts as solved too.
 
-Chains without a reference (``unreferenced``) cannot be scored and are left out of pass@k (counted in
-``Report.unscored``). A problem set is the input file a chain came from (its ``source``, without the
+Every sample of a problem with a reference counts: one with no final answer (``no_answer``) or an answer
+that could not be compared within the bounds (``undecided``) is a failed sample, for raw, valid-only and
+repaired alike. Only chains without a reference (``unreferenced``) cannot be scored and are left out
+(counted in ``Report.unscored``). Beside valid-only, ``unchecked`` says how many right answers rest on
+no checked claim at all (verdict ``unchecked``): they are not in valid-only, and not reasoning shown
+wrong either. A problem set is the input file a chain came from (its ``source``, without the
 line number or extensions). Crossings are looked for within each problem set.
 """
 
@@ -61,6 +65,9 @@ NO_MODEL = "(no model)"
 ALL_SETS = "(all)"
 
 VERDICT_ORDER = tuple(v.value for v in Verdict)
+ANSWER_CORRECT = (Verdict.VALID.value, Verdict.CANCELING_ERRORS.value, Verdict.LUCKY_GUESS.value,
+                  Verdict.UNCHECKED.value)
+"""The verdicts of a final answer that matches its reference."""
 COARSE_ORDER = ("sound", "right answer, unsound", "wrong answer")
 
 
@@ -75,7 +82,7 @@ class Breakdown:
     verdicts: tuple[tuple[str, int], ...]
     """Every verdict, in the contract's order, with its count (zeros included)."""
     answer_correct: int
-    """Chains whose final answer matches: ``valid`` + ``canceling_errors`` + ``lucky_guess``."""
+    """Chains whose final answer matches: ``valid`` + ``canceling_errors`` + ``lucky_guess`` + ``unchecked``."""
 
     def count(self, verdict: str) -> int:
         return dict(self.verdicts).get(verdict, 0)
@@ -103,6 +110,15 @@ class Curve:
     repaired: tuple[float, ...]
     human_labelled: int
     """Chains whose valid-only status came from a person's label rather than the machine's verdict."""
+    answer_correct: int = 0
+    """Samples whose final answer matches."""
+    unchecked: int = 0
+    """Of those, samples with no checked claim (verdict ``unchecked``): not in valid-only."""
+
+    @property
+    def unchecked_share(self) -> float | None:
+        """The share of right answers that rest on no checked claim at all."""
+        return self.unchecked / self.answer_correct if self.answer_correct else None
 
     @property
     def not_valid_share(self) -> float | None:
@@ -233,10 +249,11 @@ class Report:
         out["breakdowns"] = [
             {**asdict(b), "verdicts": dict(b.verdicts),
              "rates": {v: b.rate(v) for v, _ in b.verdicts},
-             "answer_correct_split": {v: b.share_of_correct(v) for v in VERDICT_ORDER[:3]}}
+             "answer_correct_split": {v: b.share_of_correct(v) for v in ANSWER_CORRECT}}
             for b in self.breakdowns
         ]  # fmt: skip
-        out["curves"] = [{**asdict(c), "not_valid_share": c.not_valid_share} for c in self.curves]
+        out["curves"] = [{**asdict(c), "not_valid_share": c.not_valid_share, "unchecked_share": c.unchecked_share}
+                         for c in self.curves]
         if self.agreement is not None:
             ag = out["agreement"]
             for key in ("verdicts", "coarse"):
@@ -280,6 +297,7 @@ class _Problem:
     raw: int = 0
     valid: int = 0
     repaired: int = 0
+    unchecked: int = 0
 
 
 def build_report(
@@ -300,7 +318,7 @@ def build_report(
     overridden: Counter[tuple[str, str]] = Counter()
     verdict_pairs: list[tuple[str, str]] = []
     first_error = Counter[str]()
-    chains = unscored = 0
+    chains = unscored = failed_unanswered = 0
     for row in store.iter_report_rows(db):
         model = row.model or NO_MODEL
         if wanted and model not in wanted:
@@ -312,11 +330,14 @@ def build_report(
         human = humans.get(row.chain_id)
         if human is not None and human.labelled:
             _compare(row, human, verdict_pairs, first_error)
-        if row.answer_correct is None:
+        if row.verdict == Verdict.UNREFERENCED.value:
             unscored += 1
             continue
+        if row.answer_correct is None:
+            failed_unanswered += 1  # no answer, or undecided: a failed sample, never a dropped one
         p = problems.setdefault(key, {}).setdefault(row.problem_id or f"chain:{row.chain_id}", _Problem())
         p.n += 1
+        p.unchecked += row.verdict == Verdict.UNCHECKED.value
         p.raw += bool(row.answer_correct)
         p.repaired += bool(row.answer_correct) or row.verdict == Verdict.ARITHMETIC_SLIP.value
         if human is not None and human.label is not None and human.label != UNSURE:
@@ -349,7 +370,11 @@ def build_report(
     agreement = _agreement(how, humans, raters, verdict_pairs, first_error)
     notes = []
     if unscored:
-        notes.append(f"{unscored} chain(s) without a reference are left out of pass@k")
+        notes.append(f"{unscored} chain(s) have no reference answer: left out of pass@k (nothing to score "
+                     "them against)")
+    if failed_unanswered:
+        notes.append(f"{failed_unanswered} sample(s) with no final answer or an undecided one count as failed "
+                     "samples in pass@k")
     return Report(database, chains, unscored, str(how), breakdowns, curves, crossings, agreement, tuple(notes))
 
 
@@ -357,7 +382,7 @@ def _breakdown(key: tuple[str, str], counts: Counter[str], problems: int) -> Bre
     verdicts = tuple((v, counts.get(v, 0)) for v in VERDICT_ORDER) + tuple(
         (v, n) for v, n in sorted(counts.items()) if v not in VERDICT_ORDER
     )
-    correct = sum(counts.get(v, 0) for v in VERDICT_ORDER[:3])
+    correct = sum(counts.get(v, 0) for v in ANSWER_CORRECT)
     return Breakdown(key[0], key[1], sum(counts.values()), problems, verdicts, correct)
 
 
@@ -378,6 +403,7 @@ def _curve(key: tuple[str, str], probs: dict[str, _Problem], human: int, ks: Seq
         valid_only=pass_curve([(p.n, p.valid) for p in ps], grid),
         repaired=pass_curve([(p.n, p.repaired) for p in ps], grid),
         human_labelled=human,
+        answer_correct=sum(p.raw for p in ps), unchecked=sum(p.unchecked for p in ps),
     )  # fmt: skip
 
 

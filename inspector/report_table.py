@@ -19,6 +19,8 @@ VERDICT_STYLES = {
     Verdict.WRONG_REASONING: "red",
     Verdict.NO_ANSWER: "dim",
     Verdict.UNREFERENCED: "cyan",
+    Verdict.UNCHECKED: "white",
+    Verdict.UNDECIDED: "yellow",
 }
 
 

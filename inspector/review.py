@@ -54,6 +54,8 @@ VERDICT_TITLES = {
     Verdict.WRONG_REASONING: "wrong reasoning",
     Verdict.NO_ANSWER: "no answer",
     Verdict.UNREFERENCED: "unreferenced",
+    Verdict.UNCHECKED: "unchecked",
+    Verdict.UNDECIDED: "undecided",
 }
 """Verdicts as people read them."""
 

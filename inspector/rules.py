@@ -51,6 +51,8 @@ class RuleSet:
     approximate_words: tuple[str, ...] = ()
     answer_methods: tuple[str, ...] = ANSWER_METHODS
     max_symbolic_chars: int = 200
+    answer_timeout: float = 1.0
+    """Seconds an answer comparison may take (math-verify, in a helper process) before it is undecided."""
     hash: str = ""
     path: str = ""
 
@@ -113,7 +115,10 @@ def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
     if not all(isinstance(w, str) for w in words):
         raise RulesError(f"{path}: tolerance.approximate_words must be a list of strings")
     ans = data.get("answer", {})
-    _expect(ans, {"methods": list, "max_symbolic_chars": int}, f"{path}: answer")
+    _expect(ans, {"methods": list, "max_symbolic_chars": int, "timeout_seconds": (float, int)}, f"{path}: answer")
+    timeout = float(ans.get("timeout_seconds", 1.0))
+    if not 0 < timeout <= 600:  # also refuses nan and inf
+        raise RulesError(f"{path}: answer.timeout_seconds must be between 0 and 600 seconds")
     methods = ans.get("methods", list(ANSWER_METHODS))
     for m in methods:
         if m not in ANSWER_METHODS:
@@ -131,6 +136,7 @@ def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
         approximate_words=tuple(w.lower() for w in words),
         answer_methods=tuple(methods),
         max_symbolic_chars=ans.get("max_symbolic_chars", 200),
+        answer_timeout=timeout,
         hash=hashlib.sha256(text.encode()).hexdigest()[:16],
         path=path,
     )

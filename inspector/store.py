@@ -20,6 +20,7 @@ from inspector.model import (
     ChainResult,
     Claim,
     ClaimStatus,
+    Coverage,
     FinalAnswer,
     Finding,
     Severity,
@@ -45,6 +46,13 @@ BUSY_TIMEOUT_MS = 5000
 """How long a writer waits for another process's write transaction before giving up."""
 
 MIGRATIONS = Migrations("cot-inspector")
+
+_SUSPICION_OF = {
+    "lucky_guess": 0, "canceling_errors": 1, "arithmetic_slip": 2, "wrong_reasoning": 3, "undecided": 4,
+    "unreferenced": 5, "no_answer": 6, "unchecked": 7, "valid": 8,
+}  # fmt: skip
+"""The ``chains.suspicion`` of each verdict (migration 0004; 0002 had them without ``undecided`` and
+``unchecked``), to filter by verdict through its index."""
 """The schema history. Add a new numbered ``@_migration`` function at the end; never edit an applied one."""
 
 _KNOWN_MIGRATIONS: list[str] = []
@@ -313,6 +321,28 @@ def _m0003_samples_scores(db: Database) -> None:
         db.execute(sql)
 
 
+@_migration("0004_coverage_verdicts")
+def _m0004_coverage_verdicts(db: Database) -> None:
+    """What a verdict rests on (``coverage``), and the queue rank of the verdicts ``unchecked`` and
+    ``undecided``: a right answer with nothing checked sits just above ``valid``; an answer that could not
+    be compared sits with the wrong ones."""
+    statements = [
+        "ALTER TABLE chains ADD COLUMN coverage_json TEXT",
+        "DROP INDEX idx_chains_model_suspicion",
+        "DROP INDEX idx_chains_suspicion",
+        "ALTER TABLE chains DROP COLUMN suspicion",
+        f"""
+        ALTER TABLE chains ADD COLUMN suspicion INTEGER GENERATED ALWAYS AS (
+            CASE verdict {" ".join(f"WHEN '{v}' THEN {rank}" for v, rank in _SUSPICION_OF.items())}
+                         ELSE {len(_SUSPICION_OF)} END
+        ) VIRTUAL""",
+        "CREATE INDEX idx_chains_suspicion ON chains(suspicion)",
+        "CREATE INDEX idx_chains_model_suspicion ON chains(model, suspicion)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # --------------------------------------------------------------------------------------------------
 # Opening
 
@@ -432,7 +462,7 @@ _CHAIN_COLUMNS = (
     "chain_id", "problem_id", "model", "sample_index", "cot", "reference", "final_answer",
     "final_answer_method", "final_answer_start", "final_answer_end", "answer_correct", "verdict",
     "explanation", "repaired_answer", "repaired_correct", "run_id", "rules_name", "rules_hash", "source",
-    "input_steps", "updated_at",
+    "input_steps", "coverage_json", "updated_at",
 )  # fmt: skip
 
 # Upsert, not INSERT OR REPLACE: a replace deletes the row, which would change its rowid (the order
@@ -494,6 +524,7 @@ def result_rows(result: ChainResult) -> ChainRows:
         result.answer_correct, result.verdict.value, result.explanation, result.repaired_answer,
         result.repaired_correct, result.rules_name, result.rules_hash, chain.source,
         json.dumps(list(chain.steps)) if chain.steps is not None else None,
+        json.dumps(result.coverage.to_json()) if result.coverage is not None else None,
     )  # fmt: skip
     steps: list[tuple[Any, ...]] = []
     claims: list[tuple[Any, ...]] = []
@@ -666,6 +697,7 @@ def load_result(db: Database, chain_id: str) -> ChainResult | None:
             rules_name=r["rules_name"] if r["rules_name"] is not None else "default",
             rules_hash=r["rules_hash"] or "",
             flows=flows,
+            coverage=Coverage(**json.loads(r["coverage_json"])) if r["coverage_json"] else None,
         )
     except (ValueError, TypeError) as exc:
         raise StoreError(f"chain {chain_id!r}: a stored row cannot be read back: {exc}") from exc
@@ -987,11 +1019,7 @@ LABEL_TABLES = ("chain_labels", "step_labels", "notes")
 QUEUE_ORDERS = ("suspicious", "input")
 """``suspicious``: lucky guesses, then cancelling errors, slips, ... valid last; ``input``: as written."""
 
-_SUSPICION_OF = {
-    "lucky_guess": 0, "canceling_errors": 1, "arithmetic_slip": 2, "wrong_reasoning": 3,
-    "unreferenced": 4, "no_answer": 5, "valid": 6,
-}  # fmt: skip
-"""The ``chains.suspicion`` of each verdict (migration 0002), to filter by verdict through its index."""
+
 
 
 class LabelChange(NamedTuple):

@@ -47,7 +47,7 @@ def test_verdict_counts_and_the_split_of_correct_answers(report: Report) -> None
     assert set(by) == {("rl", "toy"), ("base", "toy"), ("other", "toy")}
     rl, base = by[("rl", "toy")], by[("base", "toy")]
     assert dict(rl.verdicts) == {"valid": 9, "canceling_errors": 3, "lucky_guess": 0, "arithmetic_slip": 0,
-                                 "wrong_reasoning": 4, "no_answer": 0, "unreferenced": 0}  # fmt: skip
+                                 "wrong_reasoning": 4, "no_answer": 0, "unreferenced": 0, "unchecked": 0, "undecided": 0}  # fmt: skip
     assert (rl.chains, rl.problems, rl.answer_correct) == (16, 4, 12)
     assert rl.share_of_correct("valid") == 0.75 and rl.share_of_correct("canceling_errors") == 0.25
     assert (base.count("valid"), base.count("arithmetic_slip"), base.count("wrong_reasoning")) == (4, 4, 8)

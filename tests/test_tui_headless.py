@@ -296,9 +296,9 @@ def test_one_current_label_per_annotator_is_in_the_schema(db) -> None:  # type: 
 
 def test_queue_filters_order_and_paging(db) -> None:  # type: ignore[no-untyped-def]
     everything = store.queue_page(db, QueueFilter(), "ann", 0, 1000)
-    assert len(everything) == store.queue_count(db, QueueFilter(), "ann") == 52
-    order = ["lucky_guess", "canceling_errors", "arithmetic_slip", "wrong_reasoning", "unreferenced",
-             "no_answer", "valid"]  # fmt: skip
+    assert len(everything) == store.queue_count(db, QueueFilter(), "ann") == 56
+    order = ["lucky_guess", "canceling_errors", "arithmetic_slip", "wrong_reasoning", "undecided", "unreferenced",
+             "no_answer", "unchecked", "valid"]  # fmt: skip
     assert [r.verdict for r in everything] == sorted((r.verdict for r in everything), key=order.index)
     assert store.queue_page(db, QueueFilter(), "ann", 10, 5) == everything[10:15]
     lucky = QueueFilter(verdict="lucky_guess")
@@ -322,7 +322,7 @@ def test_queue_labelled_filter_and_keyset_moves(db) -> None:  # type: ignore[no-
     assert [r.chain_id for r in store.queue_page(db, mine, "ann", 0, 10)] == ["lucky-gsm-tomatoes"]
     assert store.queue_page(db, mine, "ann", 0, 10)[0].label == "valid"
     assert store.queue_count(db, mine, "bob") == 0
-    assert store.queue_count(db, QueueFilter(labelled=False), "ann") == 51
+    assert store.queue_count(db, QueueFilter(labelled=False), "ann") == 55
     rows = store.queue_page(db, QueueFilter(), "ann", 0, 100)
     for i in (0, 7, 51):
         assert store.queue_position(db, QueueFilter(), "ann", rows[i].key) == i

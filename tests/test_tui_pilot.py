@@ -79,7 +79,7 @@ def test_filter_move_label_undo_note_quit(db_path: Path) -> None:
 
     async def script(pilot: Any) -> None:
         queue = app.screen.query_one(QueueList)
-        assert queue.total == 52
+        assert queue.total == 56
         await press(pilot, "r")  # answer right but errors found
         assert queue.total == 6
         await press(pilot, "v")  # verdict: valid (the first in the cycle) — none among these
@@ -204,10 +204,10 @@ def test_opening_a_jsonl_file_verifies_it_first(tmp_path: Path) -> None:
                 break
             await pilot.pause(0.1)
         assert isinstance(app.screen, QueueScreen)
-        assert app.screen.query_one(QueueList).total == 18
+        assert app.screen.query_one(QueueList).total == 22
 
     drive(app, script)
-    assert store.chain_count(store.open_db(db)) == 18
+    assert store.chain_count(store.open_db(db)) == 22
 
 
 def test_an_unreadable_jsonl_file_stops_with_exit_code_2(tmp_path: Path) -> None:
@@ -342,13 +342,13 @@ def test_report_screen_shows_the_reports_tables_and_plot(db_path: Path) -> None:
         await press(pilot, "R")
         screen = app.screen
         assert isinstance(screen, ReportScreen)
-        assert screen.report is not None and screen.report.chains == 52
+        assert screen.report is not None and screen.report.chains == 56
         view = screen.query_one(ReportView)
         assert not view.loading and view.has_focus
         assert len(view.query(Static)) == len(expected)  # every part, each in its own Static
         text = report_text(app)
         for needed in (
-            "Verdicts (52 chains)",
+            "Verdicts (56 chains)",
             "Correct final answers",
             "pass@k (unbiased estimator)",
             "UPPER: raw, lower: valid-only",
@@ -358,7 +358,7 @@ def test_report_screen_shows_the_reports_tables_and_plot(db_path: Path) -> None:
         ):
             assert needed in text
         assert "demo-…" not in text  # tables keep their width; the screen scrolls sideways instead
-        assert "52 chains" in str(screen.query_one("#report-header", Static).render())
+        assert "56 chains" in str(screen.query_one("#report-header", Static).render())
         await press(pilot, "right")
         assert view.scroll_x > 0
         await press(pilot, "q")  # back, not quit

@@ -35,7 +35,7 @@ def saved_count(app: PtyApp) -> int:
 def test_sigkill_loses_nothing_shown_as_saved(db_path: Path) -> None:
     app = PtyApp([str(db_path), "--annotator", "kim"])
     try:
-        app.wait_for(r"52 chains")
+        app.wait_for(r"56 chains")
         app.send(" ")  # the first unlabelled chain: lucky-gsm-tomatoes (4 steps)
         app.wait_for(r"lucky-gsm-tomatoes")
         for n, key in enumerate("gnb", 1):  # rate steps 1-3, one save at a time
@@ -86,7 +86,7 @@ def test_two_annotators_at_once(db_path: Path) -> None:
     def label(name: str) -> None:
         try:
             app = apps[name]
-            app.wait_for(r"52 chains")
+            app.wait_for(r"56 chains")
             app.send(" ")  # the first unlabelled chain; each chain label then opens the next one
             app.wait_for(r"lucky-gsm-tomatoes")
             for n, key in enumerate(plans[name] * 3, 1):

@@ -18,6 +18,8 @@ VERDICT_BADGE = {
     "wrong_reasoning": Style(color="#ffffff", bgcolor="#6d4c41", bold=True),
     "no_answer": Style(color="#ffffff", bgcolor="#616161", bold=True),
     "unreferenced": Style(color="#ffffff", bgcolor="#1565c0", bold=True),
+    "unchecked": Style(color="#000000", bgcolor="#bdbdbd", bold=True),
+    "undecided": Style(color="#000000", bgcolor="#fff176", bold=True),
 }
 """A badge per verdict: the most suspicious in the hottest colours."""
 
