@@ -18,7 +18,9 @@ How the figures are counted:
   first are errors of a milder kind, the second the policy wants as one ``notation`` finding, not an error;
 - **verdict agreement** is over the chains whose answer people found right and whose source gives a
   reference (PRMBench gives none; ProcessBench's GSM8K problems take GSM8K's): the machine's verdict against
-  their label (valid / canceling / lucky; ``unchecked`` counts as the machine not agreeing).
+  their label (valid / canceling / lucky). Where the machine found nothing it could check (``unchecked``: the
+  reasoning is in code, or in words, or about things that are not arithmetic) it claims neither, and the chain
+  is counted apart (the column ``unchecked``), not in the agreement.
 
 ``--speed`` also times the engine over every chain of the Spurious Rewards set (AIME/AMC/MATH-length
 chains): chains/s and MB/s of chain text, with the per-chain p99 and maximum.
@@ -62,13 +64,15 @@ class SourceScore:
     milder_found: Counter[str] = field(default_factory=Counter)
     right_answer: int = 0
     agree: int = 0
+    unchecked: int = 0
+    """Right-answer chains the machine called ``unchecked`` (nothing it could check): not in the agreement."""
     false_flags: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)
 
     def add(self, other: SourceScore) -> None:
         for name in ("chains", "flags", "right_flags", "slips", "found", "beyond", "beyond_found", "right_answer",
-                     "agree"):
+                     "agree", "unchecked"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.milder.update(other.milder)
         self.milder_found.update(other.milder_found)
@@ -136,8 +140,11 @@ def score_chain(label: dict, chain: RealChain, result: ChainResult) -> SourceSco
             s.milder_found[kind] += hit
     if chain.reference is not None and label.get("answer_correct") is True and label["label"] in (
             "valid", "canceling", "lucky"):
-        s.right_answer = 1
         machine = _VERDICT_CLASS.get(result.verdict.value, result.verdict.value)
+        if result.verdict.value == "unchecked":
+            s.unchecked = 1  # the machine claims nothing either way: counted apart
+            return s
+        s.right_answer = 1
         if machine == label["label"]:
             s.agree = 1
         else:
@@ -171,12 +178,13 @@ def _pct(v: float | None) -> str:
 
 def table(scores: dict[str, SourceScore]) -> str:
     rows = ["| source | chains | flags | precision | slips | recall | + beyond arithmetic | recall of all | "
-            "rounding found | right answers | verdict agreement |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "rounding found | right answers | verdict agreement | + unchecked |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in scores.items():
         rounding = f"{s.milder_found['rounding_unannounced']}/{s.milder['rounding_unannounced']}"
         rows.append(f"| {name} | {s.chains} | {s.flags} | {_pct(s.precision)} | {s.slips} | {_pct(s.recall)} | "
-                    f"{s.beyond} | {_pct(s.recall_all)} | {rounding} | {s.right_answer} | {_pct(s.agreement)} |")
+                    f"{s.beyond} | {_pct(s.recall_all)} | {rounding} | {s.right_answer} | {_pct(s.agreement)} | "
+                    f"{s.unchecked} |")
     return "\n".join(rows)
 
 

@@ -164,6 +164,11 @@ def _marked(
         if stop > opened:
             inner = s[opened:stop].strip()
             return inner, start + opened, start + stop
+    if s.startswith("\\") and not s.startswith(("\\text", "\\mbox")):
+        # "\frac{1}{4}.", "\sqrt{3}", "\pi/2": a LaTeX expression, to the end of its sentence
+        expr = re.split(r"\.(?:\s|$)|[,;]\s|\s(?:which|so|and|because|since)\s", s, maxsplit=1)[0].rstrip(". ")
+        if expr:
+            return expr, start, start + len(expr)
     number = _SIGNED_NUMBER_RE.match(s)
     if number is not None and not re.match(r"\s*[\^{(*/\\]", s[number.end() :]) and not re.match(
             r"\s*[+×·x*-]\s*\d", s[number.end() :]):

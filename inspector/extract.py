@@ -397,6 +397,10 @@ def _bare_expression(line: str, start: int, step: int, line_no: int) -> Formula 
     return Formula(step, line_no, "expression", [side], [], side.start, side.end)
 
 
+_UNIT_MARKS = frozenset({'"', "'", "″", "′"})
+"""``72" tall``, ``6' 2"``: inches and feet marks right after a number end the number, not the formula."""
+
+
 def _formula_from_run(
     run: list[Token], prev_break: Token | None, next_break: Token, first_run: bool, step: int, line_no: int,
     approx_line: LineContext, after_open_sum: bool = False,
@@ -425,6 +429,7 @@ def _formula_from_run(
     last = raw_sides[-1] if raw_sides else []
     cut_right = next_break.value == "command" or (
         next_break.value == "word" and bool(last) and next_break.start == last[-1].end
+        and next_break.text not in _UNIT_MARKS
     )
     if last and (last[-1].kind in (OP, LP) or cut_right):
         # "= 7 - 2 apples", "= 900 (since ...", "= 2 \cos 50", "= 52_8": the right side ran into
