@@ -203,6 +203,12 @@ def verify(
             click.echo(f"  {skip}", err=True)
         if len(skipped) > 20:
             click.echo(f"  ... and {len(skipped) - 20} more", err=True)
+    unreferenced = counts.get(Verdict.UNREFERENCED.value, 0)
+    if unreferenced:
+        # a reference silently ignored would be a silently wrong report: say how many, and where we looked
+        _err(f"{unreferenced} of {sum(counts.values())} chain(s) have no reference answer (looked for the fields "
+             f"{', '.join(load.REFERENCE_FIELDS)}, and GSM8K's '#### N'): their verdict is 'unreferenced' and "
+             "pass@k leaves them out")
     if fmt == "table":
         from .report_table import print_summary
 

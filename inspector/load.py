@@ -14,7 +14,7 @@ from typing import IO, Any
 from inspector.errors import InputError
 from inspector.model import ChainInput
 
-__all__ = ["iter_chains", "iter_jsonl_lines", "parse_line", "read_chains"]
+__all__ = ["REFERENCE_FIELDS", "iter_chains", "iter_jsonl_lines", "parse_line", "read_chains"]
 
 _log = logging.getLogger(__name__)
 
@@ -26,7 +26,13 @@ _SAMPLE_FIELDS = ("code", "completions", "responses", "samples", "response")
 """Fields that hold many samples of one problem when they are a list (``response`` only then)."""
 _COT_FIELDS = ("completion", "response", "output", "solution")
 """Fields that hold the chain text after ``cot``, first present wins."""
-_REFERENCE_FIELDS = ("reference", "answer", "gt", "ground_truth")
+REFERENCE_FIELDS = (
+    "reference", "answer", "gt", "gold", "ground_truth", "ground_truth_answer", "Ground_Truth_Answer", "target",
+    "label",
+)
+"""Where real files keep the reference answer, first present wins (Abel: ``gold``; ToRA and the Qwen
+evaluation: ``gt``; ReasonEval: ``ground_truth_answer``; lm-eval: ``target``; the Spurious Rewards
+metadata: ``label``). ``label`` is taken only as text: ProcessBench's ``label`` is an error-step index."""
 _GSM8K_MARK = "####"
 _BOM = b"\xef\xbb\xbf"
 _DECODER = json.JSONDecoder()
@@ -353,10 +359,12 @@ def _sample_index(record: dict[str, Any]) -> int | None:
 
 
 def _reference(record: dict[str, Any]) -> str | None:
-    for key in _REFERENCE_FIELDS:
+    for key in REFERENCE_FIELDS:
         value = record.get(key)
         if value is None:
             continue
+        if key == "label" and (type(value) is not str or "steps" in record):
+            continue  # ProcessBench's label is the index of the first wrong step, not an answer
         if type(value) is str:
             return _gsm8k_answer(value) if _GSM8K_MARK in value else value
         if type(value) is int or type(value) is float:
