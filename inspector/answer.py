@@ -317,6 +317,25 @@ def _answers_match(answer: str, reference: str, max_symbolic_chars: int, timeout
     ca, cr = _clean(answer), _clean(reference)
     if ca == cr and ca:
         return True
+    if r is not None or a is not None:
+        # one side is a plain number: the other must denote that number (roots and π at 40 digits), or it
+        # is no match — an interval, a set, a word, an inequality never equals a number
+        other = ca if r is not None else cr
+        value = r if r is not None else a
+        tail = _last_side(other)
+        x = numeric_value(tail)
+        if x is None:
+            try:
+                x = approximate(parse(tail), 40)
+            except (Unverifiable, RecursionError):
+                x = None
+        if x is None:
+            return False
+        assert value is not None
+        return abs(x - value) <= max(abs(x), abs(value), Fraction(1)) * Fraction(1, 10**30)
+    grouped = _grouped_comparison(ca, cr, max_symbolic_chars, timeout)
+    if grouped is not None:
+        return grouped
     ours = _our_comparison(ca, cr)
     if ours is not None:
         return ours
@@ -331,6 +350,66 @@ def _answers_match(answer: str, reference: str, max_symbolic_chars: int, timeout
 
 _HOSTILE_RE = re.compile(r"\^\s*\{?\s*[-\d]{3,}|\^\s*\{?[^}]{0,20}\^|\d{60,}|\\binom\s*\{\s*\d{4,}|\d{3,}\s*!")
 """What no comparison of answers needs: exponents of 100 and more, towers, 60-digit numbers, huge binomials."""
+
+
+def _last_side(s: str) -> str:
+    """``m + n = 27 + 3 = 30`` → ``30``: what a chain of equalities comes to."""
+    if "=" in s and not re.search(r"[<>≤≥]|\\[lg]eq?\b", s):
+        return s.rsplit("=", 1)[1].strip()
+    return s
+
+
+_GROUP_RE = re.compile(r"^\s*(\\\{|[(\[])(.*)(\\\}|[)\]])\s*$", re.S)
+
+
+def _components(s: str) -> tuple[str, str, list[str]] | None:
+    """``(3, \\frac{\\pi}{2})`` → ("(", ")", ["3", "\\frac{\\pi}{2}"]): a tuple, interval or set, split at
+    its top-level commas."""
+    m = _GROUP_RE.match(s)
+    if m is None:
+        return None
+    inner, parts, depth, last = m.group(2), [], 0, 0
+    for i, ch in enumerate(inner):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif ch == "," and depth == 0:
+            parts.append(inner[last:i].strip())
+            last = i + 1
+    if depth != 0:
+        return None
+    parts.append(inner[last:].strip())
+    if len(parts) < 2 or not all(parts):
+        return None
+    return m.group(1), m.group(3), parts
+
+
+def _grouped_comparison(a: str, b: str, max_chars: int, timeout: float) -> bool | None:
+    """Tuples and intervals component by component (brackets must agree); sets as sets."""
+    ga, gb = _components(a), _components(b)
+    if ga is None or gb is None:
+        return None
+    if ga[0] == "\\{" or gb[0] == "\\{":
+        if ga[0] != gb[0] or len(ga[2]) != len(gb[2]):
+            return False if ga[0] != gb[0] else None
+        unmatched = list(gb[2])
+        for x in ga[2]:
+            hit = next((y for y in unmatched if _answers_match(x, y, max_chars, timeout)), None)
+            if hit is None:
+                return False
+            unmatched.remove(hit)
+        return True
+    if len(ga[2]) != len(gb[2]):
+        return False
+    if (ga[0], ga[1]) != (gb[0], gb[1]):
+        return False  # (0, 1] is not [0, 1)
+    results = [_answers_match(x, y, max_chars, timeout) for x, y in zip(ga[2], gb[2], strict=True)]
+    if any(r is False for r in results):
+        return False
+    return None if any(r is None for r in results) else True
 
 
 def _our_comparison(a: str, b: str) -> bool | None:

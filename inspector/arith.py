@@ -289,7 +289,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 else:
                     append(Token(BREAK, t, s, e, "word" if t in "|'\"_" else None))
     _fix_times_x(tokens)
-    if len(tokens) >= 3:
+    if len(tokens) >= 3 and any(t.kind == OP and t.value == "/" for t in tokens):
         _merge_mixed_numbers(tokens)
     return tokens
 

@@ -197,7 +197,7 @@ def extract_line(
     if tokens and tokens[-1].text == TRUNCATED:
         cut = Side([], tokens[-1].start, end, error=f"line of more than {MAX_TOKENS} tokens: the rest is not read")
         formulas.append(Formula(step, line_no, "truncated", [cut], [], cut.start, end))
-    if len(tokens) > 2:
+    if len(tokens) > 2 and any(t.kind == BREAK and t.value == "word" for t in tokens):
         tokens = _read_through_words(tokens)
     run: list[Token] = []
     prev_break: Token | None = None
