@@ -32,6 +32,7 @@ from .arith import (
     symbols_of,
 )
 from .model import FinalAnswer
+from .segment import code_blocks
 
 _PLAIN_NUMBER_RE = re.compile(r"\s*(-?)((?:\d{1,3}(?:,\d{3})+|\d{1,50})(?:\.\d{1,50})?)\s*$")
 _HASH_RE = re.compile(r"####[ \t]*([^\n#]{1,200})")
@@ -218,19 +219,49 @@ def _asserted_quantity(
 
 def _last_number(text: str, preferred: Sequence[Fraction]) -> tuple[str, int, int] | None:
     off = max(0, len(text) - 5000)
-    ms = list(_NUMBER_RE.finditer(text, off))
+    blocks = [(a, b) for a, b, _ in code_blocks(text) if b > off]
+    ms = [m for m in _NUMBER_RE.finditer(text, off) if not any(a <= m.start() < b for a, b in blocks)]
+    printed = _printed(text, blocks)
     if not ms:
+        if printed is None:
+            return None
+        # no number in the prose: a number word that says what the code printed ("Four containers …")
+        for w in _NUMBER_WORD_RE.finditer(text, blocks[-1][1]):
+            if _NUMBER_WORDS[w.group().lower()] == printed:
+                return format_value(printed), w.start(), w.end()
         return None
-    if preferred:
+    wanted = set(preferred[-20:]) | ({printed} if printed is not None else set())
+    if wanted:
         last_line = text.rfind("\n", 0, ms[-1].start()) + 1
-        wanted = set(preferred[-20:])
         for m in reversed(ms):
             if m.start() < last_line:
                 break
             value = numeric_value(m.group())
             if value is not None and value in wanted:
                 return m.group(), m.start(), m.end()
+        if printed is not None:
+            # "Three trucks will be needed …" after an output block that printed 3.0
+            for w in _NUMBER_WORD_RE.finditer(text, last_line):
+                if _NUMBER_WORDS[w.group().lower()] == printed:
+                    return format_value(printed), w.start(), w.end()
     return ms[-1].group(), ms[-1].start(), ms[-1].end()
+
+
+_NUMBER_WORDS = {w: Fraction(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORD_RE = re.compile(r"(?i)\b(?:" + "|".join(_NUMBER_WORDS) + r")\b")
+
+
+def _printed(text: str, blocks: list[tuple[int, int]]) -> Fraction | None:
+    """The number the last ```output block printed, when it printed one (ToRA, Qwen tool use)."""
+    for a, b in reversed(blocks):
+        body = text[a:b]
+        if body.lstrip().startswith("```output"):
+            inner = body.split("\n", 1)[1] if "\n" in body else ""
+            inner = inner.rsplit("```", 1)[0].strip()
+            return numeric_value(inner) if inner and len(inner) < 40 else None
+    return None
 
 
 _UNIT_TAIL_RE = re.compile(
@@ -244,7 +275,9 @@ def _clean(answer: str) -> str:
     if len(s) > 2000:
         return s[:2000]
     s = s.replace("\\left", "").replace("\\right", "").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    s = s.replace("\\!", "").replace("\\,", "").replace("\\ ", " ").replace("{,}", ",")
+    s = s.replace("\\!", "").replace("\\,", "").replace("{,}", ",")
+    s = re.sub(r"(?<!\\)\\ ", " ", s)  # "\ " is a space; "\\ " (a matrix row break) is not
+    s = re.sub(r"(\d),\s+(?=\d{3}(?!\d))", r"\1,", s)  # 11,\! 111,\! 100
     whole = re.fullmatch(r"\\(?:text|mbox|mathrm|textbf)\{\s*([^{}]*)\}", s)
     if whole:
         s = whole.group(1).strip()  # \text{4:30 p.m.}: the whole answer in words
