@@ -77,8 +77,13 @@ def _boxed(text: str) -> tuple[str, int, int] | None:
 
 def answer_region(text: str) -> int:
     """Where the chain's own text ends: before a new problem a base model runs on into."""
-    m = _DRIFT_RE.search(text, 200)
-    return m.start() if m else len(text)
+    first_line = text.find("\n")
+    if first_line < 0:
+        return len(text)
+    for m in _DRIFT_RE.finditer(text, first_line + 1):
+        if any(ch.isdigit() for ch in text[: m.start()]):
+            return m.start()  # (a "Problem:" restated before any working is not where the chain ends)
+    return len(text)
 
 
 def extract_answer(
