@@ -290,20 +290,23 @@ def _coverage(text: str, claims: list[Checked], blocks: list[tuple[int, int, str
               read: list[tuple[int, int]]) -> Coverage:
     """How much of the chain the verdict rests on (the JSONL ``coverage``); numbers are counted in the lines
     the engine read (a line over the length bound is said in its own finding)."""
-    spans = sorted(c.claim.span for c in claims if c.claim.status is not ClaimStatus.UNVERIFIABLE)
-    unchecked = 0
-    k = 0
-    for ls, le in read:
-        for m in _PROSE_NUMBER_RE.finditer(text, ls, min(le, ls + _COVERAGE_LINE_CHARS)):
-            at = m.start()
-            while k < len(spans) and spans[k][1] <= at:
-                k += 1
-            if not any(s <= at < e for s, e in spans[k : k + 3]):
-                unchecked += 1
+    findall = _PROSE_NUMBER_RE.findall
+    if not blocks and len(text) <= _COVERAGE_LINE_CHARS and sum(le - ls for ls, le in read) + len(read) >= len(
+            text.strip()):
+        numbers = len(findall(text))  # every line was read: one pass
+    else:
+        numbers = sum(len(findall(text, ls, min(le, ls + _COVERAGE_LINE_CHARS))) for ls, le in read)
+    merged: list[list[int]] = []
+    for s, e in sorted(c.claim.span for c in claims if c.claim.status is not ClaimStatus.UNVERIFIABLE):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    in_claims = sum(len(findall(text, s, e)) for s, e in merged)
     return Coverage(
         claims_checked=checked,
         claims_unverifiable=sum(1 for c in claims if c.claim.status is ClaimStatus.UNVERIFIABLE),
-        numbers_unchecked=unchecked,
+        numbers_unchecked=max(0, numbers - in_claims),
         code_blocks=sum(1 for b in blocks if b[2] != "output"),
         output_blocks=sum(1 for b in blocks if b[2] == "output"),
     )
