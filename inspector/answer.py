@@ -22,6 +22,8 @@ from fractions import Fraction
 from .arith import (
     NotRational,
     PolyValue,
+    Value,
+    as_poly,
     Unverifiable,
     approximate,
     evaluate,
@@ -293,6 +295,8 @@ def _clean(answer: str) -> str:
         s = t
     s = re.sub(r"\\text\{\s*([^{}]*)\}", r"\1", s)
     s = _ASSIGN_RE.sub("", s)
+    s = re.sub(r"^\s*[A-Za-z]\s*\\in\s*", "", s)  # x \in [-2, 7]
+    s = re.sub(r"_\{(\w+)\}", r"_\1", s)  # 4210_{5}
     s = s.rstrip(".").strip()
     s = re.sub(r"^\\\$\s*", "", s)
     s = re.sub(r"^\\(?=\d)", "", s)  # \boxed{\15}: a stray backslash
@@ -369,9 +373,12 @@ def _answers_match(answer: str, reference: str, max_symbolic_chars: int, timeout
                 x = approximate(parse(tail), 40)
             except (Unverifiable, RecursionError):
                 x = None
+        if x is None and re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", tail)):
+            return False  # letters or words left (a variable, "with domain L > 0", "C: …"): not a number
         if x is None and re.search(r"\\(?!text|mathrm|mbox|infty|in\b|cup|cap|le|ge|neq)[a-zA-Z]+", tail):
             from .equivalence import math_verify_equal  # \log_2 8, \binom{6}{2}: math-verify, bounded
 
+            assert value is not None
             return math_verify_equal(tail, format_value(value), timeout)
         if x is None:
             return False  # a word, an interval, a set, an inequality never equals a number
@@ -458,7 +465,10 @@ def _grouped_comparison(a: str, b: str, max_chars: int, timeout: float) -> bool 
 
 def _our_comparison(a: str, b: str) -> bool | None:
     """Both answers through our own parser: numbers (with roots and π) at 40 digits; expressions with
-    letters as polynomials, or at two points. None when either does not parse."""
+    letters as polynomials, or at two points; two equations as the same when one is the other times a
+    number (``10x − 12y = 2`` and ``5x − 6y = 1``). None when either does not parse."""
+    if a.count("=") == 1 and b.count("=") == 1:
+        return _same_equation(a, b)
     try:
         na, nb = parse(a), parse(b)
     except (Unverifiable, RecursionError):
@@ -478,6 +488,29 @@ def _our_comparison(a: str, b: str) -> bool | None:
     except (NotRational, Unverifiable):
         pass
     return _equal_at_points(na, nb, sorted(la))
+
+
+def _same_equation(a: str, b: str) -> bool | None:
+    try:
+        pa = [evaluate(parse(side)) for side in a.split("=")]
+        pb = [evaluate(parse(side)) for side in b.split("=")]
+    except (Unverifiable, NotRational, RecursionError):
+        return None
+    da, db = _minus(pa[0], pa[1]), _minus(pb[0], pb[1])
+    ta, tb = {m: c for m, c in da.terms.items() if c}, {m: c for m, c in db.terms.items() if c}
+    if not ta or not tb or set(ta) != set(tb):
+        return False if ta and tb else None
+    m0 = next(iter(ta))
+    k = tb[m0] / ta[m0]
+    return all(tb[m] == k * c for m, c in ta.items())
+
+
+def _minus(x: Value, y: Value) -> PolyValue:
+    px, py = as_poly(x), as_poly(y)
+    terms = dict(px.terms)
+    for m, c in py.terms.items():
+        terms[m] = terms.get(m, Fraction(0)) - c
+    return PolyValue(terms)
 
 
 def _equal_at_points(a: object, b: object, names: list[str]) -> bool | None:

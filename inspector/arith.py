@@ -1063,10 +1063,10 @@ def _approx(node: Node, ctx: Any) -> Any:
         inner = _approx(node[1], ctx)
         if inner is None:
             return None
-        n = 2 if node[2] is None else evaluate(node[2])
-        if not isinstance(n, (int, Fraction)) or Fraction(n).denominator != 1 or not 1 <= n <= 64:
+        index = Fraction(2) if node[2] is None else evaluate(node[2])
+        if not isinstance(index, Fraction) or index.denominator != 1 or not 1 <= index <= 64:
             return None
-        n = int(n)
+        n = int(index)
         if n == 2:
             return ctx.sqrt(inner) if inner >= 0 else None
         if inner == 0:
@@ -1075,6 +1075,6 @@ def _approx(node: Node, ctx: Any) -> Any:
             return ctx.minus(ctx.exp(ctx.divide(ctx.ln(ctx.minus(inner)), Decimal(n)))) if n % 2 else None
         return ctx.exp(ctx.divide(ctx.ln(inner), Decimal(n)))
     if tag == "fact":
-        v = evaluate(node)
-        return ctx.create_decimal(v.numerator) if isinstance(v, Fraction) else None
+        whole = evaluate(node)
+        return ctx.create_decimal(whole.numerator) if isinstance(whole, Fraction) else None
     return None

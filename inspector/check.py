@@ -33,7 +33,6 @@ from .arith import (
     format_value,
     parse_tokens,
     symbols_of,
-    to_sympy,
 )
 from .extract import Formula, Side
 from .model import Claim, ClaimStatus
@@ -85,24 +84,13 @@ def side_value(side: Side) -> Value | None:
 def _approx_value(side: Side, digits: int = 40) -> Fraction | None:
     """A rational approximation, good to ``digits`` digits, for irrational sides (roots, pi).
 
-    Numeric evaluation (mpmath under sympy) never expands ``(√2+√3+√5)^200`` the way ``simplify``
-    would, so it stays fast on hostile input.
+    Numeric evaluation (``arith.approximate``, Decimal arithmetic) never expands ``(√2+√3+√5)^200`` the
+    way ``simplify`` would, so it stays fast on hostile input; what it cannot evaluate (a complex value, a
+    letter) is None.
     """
     if side.node is None:
         return None
-    fast = approximate(side.node, digits)
-    if fast is not None or symbols_of(side.node) - {"pi"}:
-        return fast
-    try:
-        expr = to_sympy(side.node)
-        if expr.free_symbols:
-            return None
-        num = expr.evalf(digits)
-        if not num.is_real or not num.is_finite:
-            return None
-        return Fraction(str(num))
-    except (Unverifiable, ValueError, TypeError, ZeroDivisionError, OverflowError):
-        return None
+    return approximate(side.node, digits)
 
 
 def _approx_text(v: Fraction) -> str:
@@ -334,34 +322,103 @@ _POINTS = (Fraction(7, 3), Fraction(11, 5), Fraction(13, 7), Fraction(17, 11), F
 
 def _at_two_points(computed: Side, stated: Side) -> str | None:
     """Compare two sides with the letters set to two sets of values: ``equal``, ``cancel`` (the same
-    difference, or the same ratio other than 1, at both), ``differ``; None when it cannot be evaluated."""
-    names = sorted(symbols_of(computed.node) | symbols_of(stated.node))  # type: ignore[arg-type]
+    difference, or the same ratio other than 1, at both), ``differ``; None when it cannot be evaluated.
+
+    In floating point: a screen for identities and cancelling letters, which only needs agreement to nine
+    digits, and Decimal logarithms cost a hundred times more.
+    """
+    left, right = symbols_of(computed.node), symbols_of(stated.node)  # type: ignore[arg-type]
+    if left != right:
+        return None  # letters that cancel stand on both sides (and only then is it worth evaluating)
+    names = sorted(left)
     if "i" in names or len(names) > len(_POINTS):
         return None
     results = []
     for shift in (0, 1):
-        values = {name: _POINTS[(k + shift) % len(_POINTS)] + shift for k, name in enumerate(names)}
-        x, y = _numeric_at(computed.node, values), _numeric_at(stated.node, values)  # type: ignore[arg-type]
+        values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
+        x, y = _float_at(computed.node, values), _float_at(stated.node, values)  # type: ignore[arg-type]
         if x is None or y is None:
             return None
         results.append((x, y))
     (x1, y1), (x2, y2) = results
-    if x1 == x2 or y1 == y2:
+    tol = 1e-9
+    scale = max(abs(x1), abs(y1), abs(x2), abs(y2), 1.0)
+    if abs(x1 - x2) <= tol * scale or abs(y1 - y2) <= tol * scale:
         return None  # a side whose letters cancel inside it (p(3)/p(4) read as 3p/4p): not what it says
-    tol = Fraction(1, 10**20)
-    scale = max(abs(x1), abs(y1), abs(x2), abs(y2), Fraction(1))
     d1, d2 = x1 - y1, x2 - y2
     if abs(d1) <= tol * scale and abs(d2) <= tol * scale:
         return "equal"
     if abs(d1 - d2) <= tol * scale:
         return "cancel"
-    if y1 != 0 and y2 != 0 and _product(computed.node) and _product(stated.node) and (  # type: ignore[arg-type]
-            symbols_of(computed.node) == symbols_of(stated.node)):  # type: ignore[arg-type]
+    if y1 != 0 and y2 != 0 and _product(computed.node) and _product(stated.node):  # type: ignore[arg-type]
         # y · 2^{1/12} = y · 2^{-1/12}: products of the same letters in a constant ratio other than 1
         r1, r2 = x1 / y1, x2 / y2
-        if abs(r1 - r2) <= tol * max(abs(r1), Fraction(1)) and abs(r1 - 1) > tol:
+        if abs(r1 - r2) <= tol * max(abs(r1), 1.0) and abs(r1 - 1) > 1e-6:
             return "cancel"
     return "differ"
+
+
+def _float_at(node: Node, values: dict[str, float]) -> float | None:
+    """A tree's value in floating point with its letters set to ``values``; None where it leaves the reals."""
+    try:
+        v = _float(node, values)
+    except (ValueError, OverflowError, ZeroDivisionError, RecursionError, TypeError):
+        return None
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _float(n: Node, values: dict[str, float]) -> float | None:
+    tag = n[0]
+    if tag == "num":
+        return float(n[1])
+    if tag == "sym":
+        return math.pi if n[1] == "pi" else values.get(n[1])
+    if tag == "add":
+        acc = 0.0
+        for sign, sub in n[1]:
+            v = _float(sub, values)
+            if v is None:
+                return None
+            acc += v if sign > 0 else -v
+        return acc
+    if tag in ("mul", "div", "pow", "mod"):
+        a, b = _float(n[1], values), _float(n[2], values)
+        if a is None or b is None:
+            return None
+        if tag == "mul":
+            return a * b
+        if tag == "div":
+            return a / b
+        if tag == "mod":
+            return math.fmod(a, b)
+        if abs(b) > 1000:
+            return None
+        return float(a**b) if a >= 0 or b == int(b) else None
+    inner = _float(n[1], values) if len(n) > 1 and isinstance(n[1], tuple) else None
+    if inner is None:
+        return None
+    if tag == "paren":
+        return inner
+    if tag == "neg":
+        return -inner
+    if tag == "pct":
+        return inner / 100
+    if tag == "abs":
+        return abs(inner)
+    if tag == "floor":
+        return float(math.floor(inner))
+    if tag == "ceil":
+        return float(math.ceil(inner))
+    if tag == "sqrt":
+        k = 2.0 if n[2] is None else _float(n[2], values)
+        if k is None or k < 1:
+            return None
+        if inner < 0:
+            return -float((-inner) ** (1 / k)) if k % 2 == 1 else None
+        return float(inner ** (1 / k))
+    if tag == "fact":
+        return float(math.factorial(int(inner))) if inner == int(inner) and 0 <= inner <= 170 else None
+    return None
 
 
 def _product(node: Node) -> bool:
@@ -369,27 +426,6 @@ def _product(node: Node) -> bool:
     if node[0] == "add":
         return False
     return all(_product(c) for c in node[1:] if isinstance(c, tuple))
-
-
-def _numeric_at(node: Node, values: dict[str, Fraction]) -> Fraction | None:
-    """A tree's value with its letters set to ``values``: exact where it stays rational, else to 30 digits."""
-    def put(n: Node) -> Node:
-        if n[0] == "sym":
-            return ("num", values[n[1]], n[2]) if n[1] in values else n
-        if n[0] == "num":
-            return n
-        if n[0] == "add":
-            return ("add", [(sign, put(sub)) for sign, sub in n[1]])
-        return (n[0],) + tuple(put(c) if isinstance(c, tuple) else c for c in n[1:])
-
-    placed = put(node)
-    try:
-        v = evaluate(placed)
-        return v if isinstance(v, Fraction) else None
-    except NotRational:
-        return _approx_value(Side([], 0, 0, placed), 30)
-    except (Unverifiable, RecursionError):
-        return None
 
 
 def _precision_reading(
@@ -707,6 +743,7 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
     """Check each adjacent pair of a formula's sides; pairs with letters are left to ``derive``."""
     out: list[Checked] = []
     sides = formula.sides
+    identity_chain = _same_letters_throughout(formula) if len(sides) >= 3 else None
     for i in range(len(sides) - 1):
         left, right = sides[i], sides[i + 1]
         if formula.kind == "continuation" and i == 0:
@@ -718,7 +755,8 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
             status1 = check_pair(formula, left, right, formula.relations[0], rules).status
             if status3 is ClaimStatus.CORRECT and status1 is ClaimStatus.WRONG:
                 continue
-        pair = check_pair(formula, left, right, formula.relations[i], rules, _claims_identity(formula, i))
+        pair = check_pair(formula, left, right, formula.relations[i], rules,
+                          _claims_identity(formula, i, identity_chain))
         if pair.reason == IDENTITY_FAILS and _relation_stated(text, formula.start, left, right):
             # α^4 = 3α^3 − 4α^2 + α uses α^3 = 3α^2 − 4α + 1, stated above: not an identity of its own
             pair = _unverifiable(pair.computed or left, pair.stated, pair.stated_text,
@@ -755,7 +793,20 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
 _REWRITING_RE = re.compile(r"(?i)\b(?:expand\w*|factor\w*|rewrit\w*|written\s+as|express\w*\s+as|simplif\w*|equivalent)\W*$")
 
 
-def _claims_identity(formula: Formula, i: int) -> bool:
+def _same_letters_throughout(formula: Formula) -> bool:
+    """Every side has letters, and the same ones (asked once per formula: chains can have hundreds of sides)."""
+    letters = set()
+    for side in formula.sides:
+        names = frozenset(t.value for t in side.tokens if t.kind == SYM and t.value != "pi")
+        if side.node is None or not names:
+            return False
+        letters.add(names)
+        if len(letters) > 1:
+            return False
+    return True
+
+
+def _claims_identity(formula: Formula, i: int, same_letters: bool | None = None) -> bool:
     """Does the text claim that sides i and i+1 are the same expression (not an equation to solve)?
 
     A chain of three or more expressions with letters (``16k^4 + 1 = (4k^2)^2 + 1 = (4k^2+1)^2 − 4k^2``),
@@ -765,11 +816,10 @@ def _claims_identity(formula: Formula, i: int) -> bool:
     a, b = sides[i], sides[i + 1]
     if a.node is None or b.node is None or a.node[0] == "sym" or b.node[0] == "sym":
         return False
-    if len(sides) >= 3 and all(s.node is not None and symbols_of(s.node) for s in sides):
+    if len(sides) >= 3 and (same_letters if same_letters is not None else _same_letters_throughout(formula)):
         # the same letters throughout, in sides of different shapes: "2x = 3y = 6z" or
         # "(a+b−c)/c = (a−b+c)/b = (−a+b+c)/a" state equal ratios, a condition, not an identity
-        letters = {frozenset(symbols_of(s.node)) for s in sides}  # type: ignore[arg-type]
-        return len(letters) == 1 and len(leaves(a.node)) != len(leaves(b.node))
+        return len(leaves(a.node)) != len(leaves(b.node))
     context = formula.context
     if context is None or i != 0:
         return False

@@ -323,7 +323,7 @@ def _factorizations(text: str, line: str, start: int, step: int, line_no: int, c
         except Unverifiable:
             continue
         number = Token(NUM, digits, n_start, n_start + len(digits), value, dec, sig)
-        toks = []
+        toks: list[Token] = []
         for t in tokenize(line[m.end() :], start + m.end()):
             if t.kind == BREAK:
                 if t.text in _INLINE_DELIMS and not toks:

@@ -71,6 +71,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
     for i, c in enumerate(claims):
         link = link_of.get(id(c))
         before = carried.get(id(c.computation)) if c.computation is not None else None
+        value: Fraction | None
         if link is None and before is not None and before in tainted and c.claim.kind == "inline":
             # "1/2 + 1/18 + 1/3 = 1/2 + 1/6 = 2/6 = 1/3": each side equals the one before, so a repaired
             # value is carried along the chain (to 8/9, not 1/3)
