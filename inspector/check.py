@@ -782,7 +782,8 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
             actual=pair.actual_text,
             status=pair.status,
             kind=formula.kind,
-            rule=rule if pair.status is not ClaimStatus.UNVERIFIABLE else "unverifiable",
+            rule=("unverifiable" if pair.status is ClaimStatus.UNVERIFIABLE
+                  else ROUNDING if pair.status is ClaimStatus.WRONG and _unannounced_rounding(pair, rules) else rule),
             reason=pair.reason,
             stated_span=(stated_side.start, stated_side.end),
         )
@@ -839,6 +840,18 @@ def _relation_stated(text: str, before: int, *sides: Side) -> bool:
         letters |= {str(t.value) for t in side.tokens if t.kind == SYM}
     window = text[max(0, before - 20_000) : before]
     return any(m.group(1).lstrip("\\") in letters for m in _POWER_RELATION_RE.finditer(window))
+
+
+ROUNDING = "rounding"
+"""The rule of a result rounded without saying so (``35 / 15 = 2 sets``, ``74 / 30 = 2.4``): a slip of a milder
+kind (``SLIP_POLICY.md``: ``rounding_unannounced``), its own rule so a rule set can weigh it apart."""
+
+
+def _unannounced_rounding(pair: PairCheck, rules: RuleSet) -> bool:
+    """A stated number within one unit of its last digit of the true value: rounded, not miscomputed."""
+    if pair.actual_value is None or not pair.stated.is_literal or pair.stated_value == pair.actual_value:
+        return False
+    return literal_matches(pair.actual_value, pair.stated, True, rules)
 
 
 def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checked]:

@@ -23,6 +23,7 @@ CHECK_IDS = (
     "unverifiable",
     "notation",
     "code",
+    "rounding",
 )
 SEVERITIES = ("error", "warning", "info")
 SEGMENTATION_MODES = ("auto", "lines", "paragraphs", "markers")
