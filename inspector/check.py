@@ -251,6 +251,10 @@ def check_pair(
         if actual * 100 == claimed or actual == claimed * 100:
             return result(True)
         if _times_hundred(computed):
+            # "(2/3) × 100 = 66.67%": the percentage, rounded to its own digits like any stated number
+            lit = stated.literal
+            if lit is not None and stated.is_literal and abs(actual - claimed * 100) * 2 <= Fraction(1, 10**lit.decimals):
+                return result(True)
             return result(False)
         return _unverifiable(computed, stated, stated_text, "percent on one side only: a correspondence, not an equality",
                              actual_text, claimed, actual)

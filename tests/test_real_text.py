@@ -133,6 +133,11 @@ def test_letters_that_cancel_leave_a_false_equation() -> None:
     assert errors("\\frac{\\frac{1}{137} + 2i}{\\frac{1}{137}} = 1 + 268i") == [("1 + 268i", "274*i + 1")]
 
 
+def test_a_percentage_is_rounded_to_its_own_digits() -> None:
+    assert errors("The share is (2/3) × 100 = 66.67%.") == []
+    assert errors("The share is (2/3) × 100 = 67.67%.") == [("67.67%", "200/3")]
+
+
 # --- notation: one habit, one finding ---------------------------------------------------------------
 def test_reversed_division_is_one_notation_finding() -> None:
     chain = "\n".join(f"\\[ {k} \\div 50 \\approx {50 / k:.2f} \\]" for k in range(1, 8))
