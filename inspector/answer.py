@@ -245,13 +245,46 @@ def _last_number(text: str, preferred: Sequence[Fraction]) -> tuple[str, int, in
                 break
             value = numeric_value(m.group())
             if value is not None and value in wanted:
-                return m.group(), m.start(), m.end()
+                return _whole_math_value(text, m.start(), m.end()) or (m.group(), m.start(), m.end())
         if printed is not None:
             # "Three trucks will be needed …" after an output block that printed 3.0
             for w in _NUMBER_WORD_RE.finditer(text, last_line):
                 if _NUMBER_WORDS[w.group().lower()] == printed:
                     return format_value(printed), w.start(), w.end()
-    return ms[-1].group(), ms[-1].start(), ms[-1].end()
+    last = ms[-1]
+    return _whole_math_value(text, last.start(), last.end()) or (last.group(), last.start(), last.end())
+
+
+_INLINE_MATH_RE = re.compile(r"\$\$?([^$\n]{1,200}?)\$\$?|\\\(([^\n]{1,200}?)\\\)|\\\[([^\n]{1,200}?)\\\]")
+_VALUE_LATEX_RE = re.compile(
+    r"-?\s*(?:[\d.,{}()\s+\-*/^]|\\(?:[dt]?frac|sqrt|pi|cdot|times|left|right)(?![A-Za-z]))+"
+)
+"""A LaTeX value, numbers and the commands that build one (``\\frac{1}{585}``, ``2\\sqrt{3}``, ``\\pi/4``)."""
+
+
+def _whole_math_value(text: str, start: int, end: int) -> tuple[str, int, int] | None:
+    """The value a last number belongs to when it sits in inline math: ``is $\\frac{1}{585}$.`` answers
+    1/585, not 585; ``$x = \\frac{3}{4}$`` answers 3/4 (the side after the last ``=``)."""
+    ls = text.rfind("\n", 0, start) + 1
+    le = text.find("\n", end)
+    le = len(text) if le < 0 else le
+    for m in _INLINE_MATH_RE.finditer(text, ls, le):
+        group = next(g for g in (1, 2, 3) if m.group(g) is not None)
+        a, b = m.span(group)
+        if not a <= start < b:
+            continue
+        eq = text.rfind("=", a, b)
+        if eq >= 0:
+            if eq > start:
+                return None
+            a = eq + 1
+        inner = text[a:b]
+        lead = len(inner) - len(inner.lstrip())
+        inner = inner.strip().rstrip(".,;")
+        if inner and _VALUE_LATEX_RE.fullmatch(inner) and "\\" in inner:
+            return inner, a + lead, a + lead + len(inner)
+        return None
+    return None
 
 
 _NUMBER_WORDS = {w: Fraction(i) for i, w in enumerate(

@@ -83,7 +83,7 @@ _TOKEN_RE = re.compile(
     |(?P<ellipsis>\\[lc]?dots[bc]?(?![A-Za-z])|\.\.\.|…|\.?\\overline\s*(?:\{\d+\}|\d))
     |(?P<numsub>(?<=\d)_(?:\{[^{}\n]{0,12}\}|[A-Za-z0-9]))
     |(?P<func>(?<![A-Za-z\\])[fghpqFGHPQ](?=\())
-    |(?P<subsym>[A-Za-z](?:_\{[A-Za-z0-9,]{1,12}\}|_[A-Za-z0-9]))
+    |(?P<subsym>[A-Za-z](?:_\{[A-Za-z0-9,]{1,12}\}|_[A-Za-z0-9])|(?<![A-Za-z0-9\\.])[A-Za-z]\d{1,2}(?![\d.,A-Za-z]))
     |(?P<hyphen>(?<=[A-Za-z][A-Za-z])[-–/](?=\w)|(?<=\w)[-–](?=[A-Za-z][A-Za-z]))
     |(?P<ordinal>(?<![\d.])\d{1,6}(?:st|nd|rd|th)(?![A-Za-z]))
     |(?P<time>(?<![\d.])\d{1,2}:[0-5]\d(?::[0-5]\d)?(?![\d]))
@@ -258,7 +258,9 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             else:
                 append(Token(BREAK, t, s, e, "command"))
         elif kind == "subsym":
-            append(Token(SYM, t, s, e, t.replace("{", "").replace("}", "")))
+            # a_{8}, a_8 and a8 (the subscript a plain-text writer could not type) are one name
+            subscripted = t.replace("{", "").replace("}", "")
+            append(Token(SYM, t, s, e, subscripted if "_" in subscripted else f"{t[0]}_{t[1:]}"))
         elif kind == "letter":
             append(Token(SYM, t, s, e, t))
         elif kind == "article":
@@ -990,7 +992,8 @@ def approximate(node: Node, digits: int = 40) -> Fraction | None:
                           traps=[decimal.Overflow, decimal.InvalidOperation, decimal.DivisionByZero])
     try:
         v = _approx(node, ctx)
-    except (decimal.DecimalException, ValueError, OverflowError, ZeroDivisionError, RecursionError):
+    except (decimal.DecimalException, ValueError, OverflowError, ZeroDivisionError, RecursionError, Unverifiable,
+            NotRational):
         return None
     if v is None or not v.is_finite():
         return None

@@ -52,6 +52,8 @@ class Checked:
     """The value the text asserts, which later steps may reuse."""
     actual_value: Fraction | None
     position: int
+    restated: bool = False
+    """A false equation that only restates the false one right before it (no new slip)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +362,36 @@ def _at_two_points(computed: Side, stated: Side) -> str | None:
         if abs(r1 - r2) <= tol * max(abs(r1), 1.0) and abs(r1 - 1) > 1e-6:
             return "cancel"
     return "differ"
+
+
+def cancels_to(left: Node, right: Node, a: float, b: float) -> bool:
+    """Does the equation ``left = right`` (with letters) leave ``a = b`` once its letters cancel: the same
+    difference ``a − b``, or the same ratio ``a / b``, at two sets of values of the letters?
+
+    ``y = y · 2^{-5/12}`` then ``1 = 2^{-5/12}``: the second line divides the first by ``y``; it is false because
+    the first is, and says so no new slip.
+    """
+    names = sorted(symbols_of(left) | symbols_of(right))
+    if not names or "i" in names or len(names) > len(_POINTS):
+        return False
+    def near(u: float, v: float) -> bool:
+        return math.isfinite(u) and math.isfinite(v) and abs(u - v) <= 1e-9 * max(abs(u), abs(v), 1.0)
+
+    xs, ys = [], []
+    for shift in (0, 1):
+        values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
+        x, y = _float_at(left, values), _float_at(right, values)
+        if x is None or y is None:
+            return False
+        xs.append(x)
+        ys.append(y)
+    if near(xs[0], xs[1]) or near(ys[0], ys[1]):
+        return False  # "5x − 5x = 20x − 200": one side has no letters left, the other does; nothing cancelled
+    diffs = [x - y for x, y in zip(xs, ys)]
+    ratios = [x / y if y else math.inf for x, y in zip(xs, ys)]
+    if near(diffs[0], diffs[1]) and near(diffs[0], a - b):
+        return True
+    return b != 0 and near(ratios[0], ratios[1]) and near(ratios[0], a / b)
 
 
 def _float_at(node: Node, values: dict[str, float]) -> float | None:

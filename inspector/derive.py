@@ -452,6 +452,11 @@ def _add(
         span = (tok.start, tok.end)
         stated = text[tok.start : tok.end]
         stated_value: Fraction | None = tok.value
+        nv, ov = _value(new), _value(old)
+        if (isinstance(nv, Fraction) and isinstance(ov, Fraction) and tok.value and true_value
+                and nv * tok.value == 1 and ov * true_value == 1):
+            # "a8 = 1/585" for 1/5625: later lines reuse 1/585, the side's value, not the denominator
+            stated_value, true_value = nv, ov
     else:
         span = (new.start, new.end)
         stated = text[new.start : new.end]
@@ -514,7 +519,9 @@ def _pin(
         slope = subtract(bumped, base)
         if not slope.is_constant or slope.constant() == 0:
             continue
-        true_value: Fraction = tok.value - delta / slope.constant()
+        true_value: Fraction | None = _solve_for(new.node, tok, base, slope.constant(), delta)
+        if true_value is None:
+            continue
         score = (0 if abs(true_value) in explained else 1) + (0 if tok.value not in old_literals else 2)
         candidates.append((score, tok.start, tok, true_value))
     if not candidates:
@@ -527,6 +534,28 @@ def _pin(
                 return cand, value
         return None
     return tok, true_value
+
+
+def _solve_for(node: Node, tok: Token, base: Value, step: Fraction, delta: Fraction) -> Fraction | None:
+    """The value of ``tok`` that moves the side's value by ``−delta``: linear when the number is a term or a
+    factor (``12 + 7``, ``3·25``), ``A + B/v`` when it is a denominator (``1/585`` for ``1/5625``); checked
+    by evaluating, so a number under a power or a root names no value rather than a wrong one."""
+    v: Fraction = tok.value
+    guesses = [v - delta / step]
+    if isinstance(base, Fraction) and v != 0 and v != -1:
+        # f(v) = A + B/v through f(v) and f(v + 1): B = −(f(v+1) − f(v))·v·(v+1)
+        big_b = -step * v * (v + 1)
+        a = base - big_b / v
+        if base - delta != a:
+            guesses.append(big_b / (base - delta - a))
+    for guess in guesses:
+        try:
+            moved = subtract(evaluate(node, {tok.start: guess}), base)
+        except (NotRational, Unverifiable, ZeroDivisionError):
+            continue
+        if moved.is_constant and moved.constant() == -delta:
+            return guess
+    return None
 
 
 def _explained_values(node: Node) -> set[Fraction]:

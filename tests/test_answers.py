@@ -41,6 +41,10 @@ ROOT = Path(__file__).resolve().parents[1]
         ("Final Answer: The probability is 1/4.\n\nThe answer is: \\frac{1}{4}.", "answer_is", "\\frac{1}{4}"),
         ("so \\boxed{10{,}000}", "boxed", "10{,}000"),
         ("The answer is 4.0", "answer_is", "4.0"),
+        # no marker: the last number, with the inline math it sits in
+        ("Therefore, the eighth term of the sequence is $\\frac{1}{585}$.", "last_number", "\\frac{1}{585}"),
+        ("So we get $x = 2\\sqrt{3}$ as the side.", "last_number", "2\\sqrt{3}"),
+        ("So the total is $12$ dollars.", "last_number", "12"),
         # the last marker wins
         ("The answer is 3.\nWait, that's wrong. The answer is 5.", "answer_is", "5"),
     ],

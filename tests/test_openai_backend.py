@@ -74,19 +74,21 @@ class Handler(BaseHTTPRequestHandler):
             if b.delay:
                 time.sleep(b.delay)
             if fail:
-                self._send(b.status, {"error": {"message": "the server is busy"}})
-                return
-            text = completion_text(body)
-            choice: dict[str, Any] = {"index": 0, "finish_reason": "stop"}
-            if self.path.endswith("/chat/completions"):
-                choice["message"] = {"role": "assistant", "content": text}
+                status, payload = b.status, {"error": {"message": "the server is busy"}}
             else:
-                choice["text"] = text
-            self._send(200, {"id": f"c{number}", "choices": [choice],
-                             "usage": {"completion_tokens": len(text.split()), "prompt_tokens": 10}})
+                text = completion_text(body)
+                choice: dict[str, Any] = {"index": 0, "finish_reason": "stop"}
+                if self.path.endswith("/chat/completions"):
+                    choice["message"] = {"role": "assistant", "content": text}
+                else:
+                    choice["text"] = text
+                status, payload = 200, {"id": f"c{number}", "choices": [choice],
+                                        "usage": {"completion_tokens": len(text.split()), "prompt_tokens": 10}}
         finally:
+            # done before the reply leaves: the client may send its next request the moment it reads this one
             with b.lock:
                 b.in_flight -= 1
+        self._send(status, payload)
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()

@@ -138,6 +138,41 @@ def test_a_percentage_is_rounded_to_its_own_digits() -> None:
     assert errors("The share is (2/3) × 100 = 67.67%.") == [("67.67%", "200/3")]
 
 
+def test_a_false_equation_restated_in_other_forms_is_one_slip() -> None:
+    chain = ("\\[\n1 = \\sqrt{2} \\cdot \\sqrt[3]{2} \\cdot \\sqrt[4]{2}\n\\]\n"
+             "\\[\n1 = 2^{\\frac{1}{2}} \\cdot 2^{\\frac{1}{3}} \\cdot 2^{\\frac{1}{4}}\n\\]\n"
+             "\\[\n1 = 2^{\\frac{6}{12} + \\frac{4}{12} + \\frac{3}{12}} = 2^{\\frac{13}{12}}\n\\]\n"
+             "This implies:\n\\[\n2^0 = 2^{\\frac{13}{12}}\n\\]")
+    r = verify_text(chain)
+    assert [(f.stated, f.actual) for f in r.errors] == [("1", "≈2.118926189")]
+    assert sum(f.rule == "contradiction" for f in r.findings) == 2
+
+
+def test_letters_cancelled_from_a_line_above_leave_no_new_slip() -> None:
+    r = verify_text("\\[\ny = (y \\cdot 2^{-1/12}) \\cdot 2^{-1/3} = y \\cdot 2^{-5/12}\n\\]\n\\[\n1 = 2^{-5/12}\n\\]")
+    assert r.errors == ()
+    assert [f.rule for f in r.findings] == ["contradiction"]
+    # one side keeps its letters: nothing cancelled, and "0 = 200" is the slip (true 0 = 20x − 200)
+    assert errors("we get: $5x - $5x = $25x - $200 - $5x.\nSimplifying both sides, we get: $0 = $200.") != []
+
+
+def test_the_same_false_computation_written_again_is_still_a_slip() -> None:
+    assert len(errors("So 31 - 22 - 15 - 9 = -5.\nAgain, 31 - 22 - 15 - 9 = -5.")) == 2
+
+
+def test_a_trial_affirmed_later_is_the_slip() -> None:
+    chain = ("Plugging in $1$ we get $1=\\sqrt{11-2(1)}+4$ which simplifies to $1=\\sqrt{9}+4$.\n"
+             "This simplification confirms that $1=7$, which proves $1$ is certainly a solution.")
+    assert errors(chain) == [("7", "1")]
+
+
+def test_a_subscript_typed_plainly_is_a_name_and_a_denominator_is_pinned() -> None:
+    r = verify_text("a8 = $\\frac{125}{9} \\times \\frac{1}{78125}$\n\na8 = $\\frac{1}{585}$\n\n"
+                    "So the answer is $\\frac{1}{585}$.")
+    assert [(f.stated, f.actual) for f in r.errors] == [("585", "5625")]
+    assert r.repaired_answer == "1/5625"
+
+
 # --- notation: one habit, one finding ---------------------------------------------------------------
 def test_reversed_division_is_one_notation_finding() -> None:
     chain = "\n".join(f"\\[ {k} \\div 50 \\approx {50 / k:.2f} \\]" for k in range(1, 8))
