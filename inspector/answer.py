@@ -178,8 +178,7 @@ def _marked(
         if expr:
             return expr, start, start + len(expr)
     number = _SIGNED_NUMBER_RE.match(s)
-    if number is not None and not re.match(r"\s*[\^{(*/\\]", s[number.end() :]) and not re.match(
-            r"\s*[+×·x*-]\s*\d", s[number.end() :]):
+    if number is not None and not _NUMBER_GOES_ON_RE.match(s, number.end()):
         value = number.group().strip()
         return value, start, start + number.end()
     if re.match(r"[(\[]", s):
@@ -201,6 +200,10 @@ def _marked(
         (sentence, start, start + len(sentence)) if sentence and len(sentence) <= 60 and not sentence[0].isalpha()
         else None
     )
+
+
+_NUMBER_GOES_ON_RE = re.compile(r"\s*(?:[\^{(*/\\]|[+×·x*-]\s*\d)")
+"""After a number: it is the start of an expression (``2^{10}``, ``3 × 4``), not the whole answer."""
 
 
 def _asserted_quantity(

@@ -261,6 +261,10 @@ def _read_through_words(tokens: list[Token]) -> list[Token]:
             out.append(t)
             i += 1
             continue
+        if out[-1].kind == BREAK and out[-1].text not in _INLINE_DELIMS:
+            out.append(t)  # a word after a word: none of the readings below starts here
+            i += 1
+            continue
         phrase = _relation_phrase(tokens, i) if t.text.lower() in _PHRASE_STARTS else 0
         if phrase:
             # "828 can be written as 276√3", "\(x\) is equal to \(5\)": a relation in words

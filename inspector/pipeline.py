@@ -7,7 +7,7 @@ none re-implements a stage.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from fractions import Fraction
 
@@ -37,7 +37,7 @@ _ROW_BREAK_RE = re.compile(r"\\\\(?:\[[^\]]{0,10}\])?")
 
 def _rows(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """A line split at LaTeX row breaks (``\\\\`` in ``align``): each row is a line of a derivation."""
-    if "\\\\" not in text[start:end]:
+    if text.find("\\\\", start, end) < 0:
         return [(start, end)]
     rows, pos = [], start
     for m in _ROW_BREAK_RE.finditer(text, start, end):
@@ -87,6 +87,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     line_index: dict[int, int] = {}
     read: list[tuple[int, int]] = []
     """The lines read as prose (not code, not over the length bound)."""
+    every_line = not blocks and chain.steps is None  # segmented here, no code: every line is read unless…
     for i, (step_index, ls, le) in enumerate(lines):
         while block_at < len(blocks) and blocks[block_at][1] <= ls:
             block_at += 1
@@ -102,6 +103,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
                     Finding("unverifiable", Severity(unverifiable.severity), step_index, (ls, len(text)),
                             f"chain longer than {rules.max_chain_lines} lines: the rest is not read")
                 )
+            every_line = False
             break
         if le - ls > rules.max_line_chars:
             if unverifiable.enabled:
@@ -109,13 +111,17 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
                     Finding("unverifiable", Severity(unverifiable.severity), step_index, (ls, le),
                             f"line of {le - ls} characters not parsed (limit {rules.max_line_chars})")
                 )
+            every_line = False
             continue
         line_index[line_no] = i
         read.append((ls, le))
         continued = _next_line_continues(text, lines, i)
         formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words, continued))
 
-    next_line = {no: _next_prose(text, lines, i) for no, i in line_index.items()}
+    def next_line(line: int) -> str | None:
+        i = line_index.get(line)
+        return None if i is None else _next_prose(text, lines, i)
+
     checked: list[Checked] = []
     for f in formulas:
         if f.kind == "truncated":
@@ -126,7 +132,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         if f.kind == "annotation":
             checked.extend(check_annotation(f, text, rules))
         else:
-            checked.extend(_intent(c, text, next_line.get(f.line)) for c in check_formula(f, text, rules,
+            checked.extend(_intent(c, text, next_line) for c in check_formula(f, text, rules,
                                                                                           "inline_arithmetic"))
 
     links = check_derivations(formulas, text, "rewrite", "continuation")
@@ -218,7 +224,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         reference is not None, answer is not None, answer_correct, len(error_claims), repaired_correct,
         checked_count,
     )
-    coverage = _coverage(text, enabled, blocks, checked_count, read)
+    coverage = _coverage(text, enabled, blocks, checked_count, None if every_line else read)
     steps = _steps(step_spans, enabled)
     return ChainResult(
         chain=chain,
@@ -354,7 +360,7 @@ def _next_prose(text: str, lines: list[tuple[int, int, int]], i: int) -> str | N
     return None
 
 
-def _intent(c: Checked, text: str, next_line: str | None) -> Checked:
+def _intent(c: Checked, text: str, next_line: Callable[[int], str | None]) -> Checked:
     """A false claim the text itself rejects or sets up as a trial is not a slip (``intent``)."""
     claim = c.claim
     context = c.formula.context
@@ -368,7 +374,7 @@ def _intent(c: Checked, text: str, next_line: str | None) -> Checked:
         return Checked(replace(claim, status=ClaimStatus.CORRECT, rule="inline_arithmetic",
                                reason="the whole quotient, which the text around it is about"),
                        c.formula, c.computation, c.stated_value, c.stated_value, c.position)
-    if rejected(text, claim.span[1], context.end, next_line):
+    if rejected(text, claim.span[1], context.end, next_line(c.formula.line)):
         why = "a false equation the text itself rejects: not a slip"
     elif stated_first and tested(text, context.start, claim.span[0], claim.span[1], context.end):
         why = "a trial the text sets up and does not assert: not a slip"
@@ -378,34 +384,64 @@ def _intent(c: Checked, text: str, next_line: str | None) -> Checked:
                    c.actual_value, c.position)
 
 
-_COVERAGE_LINE_CHARS = 20_000
-"""Numbers are counted in at most this much of a line (the tokenizer reads no further: ``MAX_TOKENS``)."""
-_PROSE_NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+class _CharClasses(dict[int, str]):
+    """``str.translate`` table: a digit → ``0``, a letter or ``_`` → ``a``, ``.`` and ``,`` kept, the rest → space."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        return "a" if ch.isalnum() or ch == "_" else " "
+
+
+_CHAR_CLASSES = _CharClasses({c: (" " if not chr(c).isalnum() and chr(c) != "_" else "a") for c in range(128)})
+_CHAR_CLASSES.update({ord(d): "0" for d in "0123456789"} | {ord("."): ".", ord(","): ","})
+
+
+def _classes(text: str) -> str:
+    """The text as character classes, a comma inside a number (``1,200``) made ``;`` so it starts none."""
+    classes = text.translate(_CHAR_CLASSES)
+    if "," in classes:
+        classes = classes.replace("0,0", "0;0").replace("0,0", "0;0")  # twice: "1,2,3" overlaps
+    return classes
+
+
+def _count_numbers(classes: str, start: int, end: int) -> int:
+    """Numbers as prose writes them (``12``, ``1,200.50``) that start in ``[start, end)``: a digit after a
+    space, a sign or a comma; one inside a word or after a point (``a12``, ``.5``) is not one. Counting in
+    the class string takes two ``str.count`` calls, where a regex over the text cost a tenth of a GSM8K
+    chain's verification."""
+    lo = start - 1 if start > 0 else 0
+    n = classes.count(" 0", lo, end) + classes.count(",0", lo, end)
+    return n + 1 if start == 0 and classes.startswith("0") else n
 
 
 def _coverage(text: str, claims: list[Checked], blocks: list[tuple[int, int, str]], checked: int,
-              read: list[tuple[int, int]]) -> Coverage:
+              read: list[tuple[int, int]] | None) -> Coverage:
     """How much of the chain the verdict rests on (the JSONL ``coverage``); numbers are counted in the lines
-    the engine read (a line over the length bound is said in its own finding)."""
-    findall = _PROSE_NUMBER_RE.findall
-    if not blocks and len(text) <= _COVERAGE_LINE_CHARS and sum(le - ls for ls, le in read) + len(read) >= len(
-            text.strip()):
-        numbers = len(findall(text))  # every line was read: one pass
+    the engine read (``read``; None when it read every line outside code: one pass then). A line over the
+    length bound is said in its own finding."""
+    classes = _classes(text)
+    if read is None:
+        numbers = _count_numbers(classes, 0, len(text))
     else:
-        numbers = sum(len(findall(text, ls, min(le, ls + _COVERAGE_LINE_CHARS))) for ls, le in read)
-    merged: list[list[int]] = []
-    for s, e in sorted(c.claim.span for c in claims if c.claim.status is not ClaimStatus.UNVERIFIABLE):
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
-    in_claims = sum(len(findall(text, s, e)) for s, e in merged)
+        numbers = sum(_count_numbers(classes, ls, le) for ls, le in read)
+    spans = sorted([c.claim.span for c in claims if c.claim.status is not ClaimStatus.UNVERIFIABLE])
+    in_claims, start, end = 0, 0, -1
+    for s, e in spans:  # numbers inside claims, each counted once where claims overlap
+        if s <= end:
+            end = max(end, e)
+            continue
+        if end >= 0:
+            in_claims += _count_numbers(classes, start, end)
+        start, end = s, e
+    if end >= 0:
+        in_claims += _count_numbers(classes, start, end)
+    code = sum(1 for b in blocks if b[2] != "output") if blocks else 0
     return Coverage(
         claims_checked=checked,
-        claims_unverifiable=sum(1 for c in claims if c.claim.status is ClaimStatus.UNVERIFIABLE),
+        claims_unverifiable=len(claims) - len(spans),
         numbers_unchecked=max(0, numbers - in_claims),
-        code_blocks=sum(1 for b in blocks if b[2] != "output"),
-        output_blocks=sum(1 for b in blocks if b[2] == "output"),
+        code_blocks=code,
+        output_blocks=len(blocks) - code,
     )
 
 
