@@ -345,6 +345,7 @@ def parse_number_text(sign: str, digits: str) -> Fraction:
     return -value if sign else value
 
 
+@functools.lru_cache(maxsize=4096)
 def numeric_value(answer: str) -> Fraction | None:
     """The exact number an answer denotes, or None when it is not a plain number."""
     plain = _PLAIN_NUMBER_RE.match(answer)
@@ -420,6 +421,9 @@ def _answers_match(answer: str, reference: str, max_symbolic_chars: int, timeout
             return False  # a word, an interval, a set, an inequality never equals a number
         assert value is not None
         return abs(x - value) <= max(abs(x), abs(value), Fraction(1)) * Fraction(1, 10**30)
+    worded = _words_comparison(ca, cr)
+    if worded is not None:
+        return worded
     grouped = _grouped_comparison(ca, cr, max_symbolic_chars, timeout)
     if grouped is not None:
         return grouped
@@ -497,6 +501,26 @@ def _grouped_comparison(a: str, b: str, max_chars: int, timeout: float) -> bool 
     if any(r is False for r in results):
         return False
     return None if any(r is None for r in results) else True
+
+
+_WORDS_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*)*")
+"""An answer in words only (``Evelyn``, ``No real solutions``, ``circle``): no digit, no command, no sign."""
+
+
+def _words_comparison(a: str, b: str) -> bool | None:
+    """Words against words, or words against mathematics, decided without math-verify: ``Carla`` is not
+    ``Evelyn`` (case aside, the words must be the same), and ``No solutions`` is not ``3 \\pm 2\\sqrt{2}``.
+    A single letter is no word here (a variable, a choice): None, for the comparisons after this one."""
+    wa, wb = _WORDS_RE.fullmatch(a.strip()), _WORDS_RE.fullmatch(b.strip())
+    if wa and wb:
+        return " ".join(a.lower().split()) == " ".join(b.lower().split()) if len(a.strip()) > 1 and len(
+            b.strip()) > 1 else None
+    word, other = (a, b) if wa else (b, a) if wb else (None, None)
+    if word is None or other is None or len(word.strip()) < 2:
+        return None
+    if re.search(r"\d|\\[A-Za-z]|[=+^]", other):
+        return False  # words on one side, mathematics on the other
+    return None
 
 
 def _our_comparison(a: str, b: str) -> bool | None:

@@ -90,9 +90,9 @@ def _approx_value(side: Side, digits: int = 40) -> Fraction | None:
     way ``simplify`` would, so it stays fast on hostile input; what it cannot evaluate (a complex value, a
     letter) is None.
     """
-    if side.node is None:
-        return None
-    return approximate(side.node, digits)
+    if digits <= 60:
+        return side.approximate()
+    return approximate(side.node, digits) if side.node is not None else None
 
 
 def _approx_text(v: Fraction) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .arith import (
     APPROX,
@@ -29,6 +30,7 @@ from .arith import (
     Node,
     Token,
     Unverifiable,
+    approximate,
     parse_number,
     parse_tokens,
     tokenize,
@@ -53,6 +55,15 @@ class Side:
     error: str | None = None
     unit: str | None = None
     """The word right after the side (``50 cents``), when there is one."""
+    _approx: tuple[Fraction | None] | None = None
+
+    def approximate(self) -> Fraction | None:
+        """The side's value to 60 digits (``arith.approximate``), None without one (letters, a complex
+        value); computed once: a side is compared as computed, as stated, and again in a later pass, and a
+        root to 60 digits costs a Decimal logarithm."""
+        if self._approx is None:
+            self._approx = (approximate(self.node, 60) if self.node is not None else None,)
+        return self._approx[0]
 
     @property
     def is_literal(self) -> bool:

@@ -250,7 +250,7 @@ def _side_values(f: Formula) -> list[Fraction] | None:
     for side in f.sides:
         if side.node is None or symbols_of(side.node):
             return None
-        v = approximate(side.node, 20)
+        v = side.approximate()
         if v is None:
             return None
         if not any(_close(v, w) for w in values):
@@ -329,7 +329,7 @@ def _cancelled_from(prev: Formula, f: Formula) -> bool:
     a, b = f.sides[0].node, f.sides[1].node
     if left is None or right is None or a is None or b is None or not (symbols_of(left) | symbols_of(right)):
         return False
-    va, vb = approximate(a, 20), approximate(b, 20)
+    va, vb = f.sides[0].approximate(), f.sides[1].approximate()
     if va is None or vb is None or max(abs(va), abs(vb)) > 10**300:
         return False
     return cancels_to(left, right, float(va), float(vb))

@@ -80,6 +80,9 @@ def test_the_fallback_never_reads_code_or_what_a_base_model_runs_on_into() -> No
         ("m + n = 27 + 3 = 30", "30", True), ("11111111100", "11,\\! 111,\\! 111,\\! 100", True),
         ("\\text{4:30 p.m.}", "4:30 \\text{ p.m.}", True), ("2\\sqrt{3}", "\\sqrt{12}", True),
         ("x^2 + 2x + 1", "(x+1)^2", True),
+        # words: the same words, case aside; never equal to mathematics (decided without math-verify)
+        ("\\text{Carla}", "\\text{Evelyn}", False), ("Evelyn", "\\text{Evelyn}", True),
+        ("\\text{No solutions}", "3 \\pm 2 \\sqrt{2}", False), ("\\text{(B)}", "B", True),
     ],
 )
 def test_answers_compare_as_a_reader_would(answer: str, reference: str, same: bool) -> None:
