@@ -507,10 +507,20 @@ _WORDS_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*)*")
 """An answer in words only (``Evelyn``, ``No real solutions``, ``circle``): no digit, no command, no sign."""
 
 
+_CHOICE_ONLY_RE = re.compile(r"\(([A-E])\)")
+
+
 def _words_comparison(a: str, b: str) -> bool | None:
     """Words against words, or words against mathematics, decided without math-verify: ``Carla`` is not
     ``Evelyn`` (case aside, the words must be the same), and ``No solutions`` is not ``3 \\pm 2\\sqrt{2}``.
     A single letter is no word here (a variable, a choice): None, for the comparisons after this one."""
+    choice_a, choice_b = _CHOICE_ONLY_RE.fullmatch(a.strip()), _CHOICE_ONLY_RE.fullmatch(b.strip())
+    if choice_a or choice_b:
+        # a choice letter against a choice letter, or against mathematics: "(B)" is not "3(1 + r)^x = 7"
+        if choice_a and choice_b:
+            return choice_a.group(1) == choice_b.group(1)
+        other = b if choice_a else a
+        return False if re.search(r"\d|\\[A-Za-z]|[=+^]", other) else None
     wa, wb = _WORDS_RE.fullmatch(a.strip()), _WORDS_RE.fullmatch(b.strip())
     if wa and wb:
         return " ".join(a.lower().split()) == " ".join(b.lower().split()) if len(a.strip()) > 1 and len(

@@ -83,6 +83,7 @@ def test_the_fallback_never_reads_code_or_what_a_base_model_runs_on_into() -> No
         # words: the same words, case aside; never equal to mathematics (decided without math-verify)
         ("\\text{Carla}", "\\text{Evelyn}", False), ("Evelyn", "\\text{Evelyn}", True),
         ("\\text{No solutions}", "3 \\pm 2 \\sqrt{2}", False), ("\\text{(B)}", "B", True),
+        ("3(1 + r)^x = 7", "\\text{(B)}", False), ("(B)", "(C)", False),
     ],
 )
 def test_answers_compare_as_a_reader_would(answer: str, reference: str, same: bool) -> None:
