@@ -22,8 +22,6 @@ from fractions import Fraction
 from .arith import (
     NotRational,
     PolyValue,
-    Value,
-    as_poly,
     Unverifiable,
     approximate,
     evaluate,
@@ -31,6 +29,7 @@ from .arith import (
     leaves,
     parse,
     parse_number,
+    subtract,
     symbols_of,
 )
 from .model import FinalAnswer
@@ -508,6 +507,8 @@ _WORDS_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*)*")
 
 
 _CHOICE_ONLY_RE = re.compile(r"\(([A-E])\)")
+_MATHEMATICS_RE = re.compile(r"\d|\\[A-Za-z]|[=+^]")
+"""A digit, a command or an operator: an answer in mathematics, never equal to words or a choice letter."""
 
 
 def _words_comparison(a: str, b: str) -> bool | None:
@@ -520,15 +521,16 @@ def _words_comparison(a: str, b: str) -> bool | None:
         if choice_a and choice_b:
             return choice_a.group(1) == choice_b.group(1)
         other = b if choice_a else a
-        return False if re.search(r"\d|\\[A-Za-z]|[=+^]", other) else None
+        return False if _MATHEMATICS_RE.search(other) else None
     wa, wb = _WORDS_RE.fullmatch(a.strip()), _WORDS_RE.fullmatch(b.strip())
     if wa and wb:
-        return " ".join(a.lower().split()) == " ".join(b.lower().split()) if len(a.strip()) > 1 and len(
-            b.strip()) > 1 else None
-    word, other = (a, b) if wa else (b, a) if wb else (None, None)
-    if word is None or other is None or len(word.strip()) < 2:
+        if len(a.strip()) < 2 or len(b.strip()) < 2:
+            return None
+        return " ".join(a.lower().split()) == " ".join(b.lower().split())
+    if not (wa or wb):
         return None
-    if re.search(r"\d|\\[A-Za-z]|[=+^]", other):
+    word, other = (a, b) if wa else (b, a)
+    if len(word.strip()) >= 2 and _MATHEMATICS_RE.search(other):
         return False  # words on one side, mathematics on the other
     return None
 
@@ -566,21 +568,13 @@ def _same_equation(a: str, b: str) -> bool | None:
         pb = [evaluate(parse(side)) for side in b.split("=")]
     except (Unverifiable, NotRational, RecursionError):
         return None
-    da, db = _minus(pa[0], pa[1]), _minus(pb[0], pb[1])
+    da, db = subtract(pa[0], pa[1]), subtract(pb[0], pb[1])
     ta, tb = {m: c for m, c in da.terms.items() if c}, {m: c for m, c in db.terms.items() if c}
     if not ta or not tb or set(ta) != set(tb):
         return False if ta and tb else None
     m0 = next(iter(ta))
     k = tb[m0] / ta[m0]
     return all(tb[m] == k * c for m, c in ta.items())
-
-
-def _minus(x: Value, y: Value) -> PolyValue:
-    px, py = as_poly(x), as_poly(y)
-    terms = dict(px.terms)
-    for m, c in py.terms.items():
-        terms[m] = terms.get(m, Fraction(0)) - c
-    return PolyValue(terms)
 
 
 def _equal_at_points(a: object, b: object, names: list[str]) -> bool | None:

@@ -650,6 +650,15 @@ def as_poly(v: Value) -> PolyValue:
     return v if isinstance(v, PolyValue) else PolyValue({(): v})
 
 
+def subtract(a: Value, b: Value) -> PolyValue:
+    """``a − b`` as a polynomial (an equation's ``left − right``; two answers' difference)."""
+    pa, pb = as_poly(a), as_poly(b)
+    terms = dict(pa.terms)
+    for m, c in pb.terms.items():
+        terms[m] = terms.get(m, Fraction(0)) - c
+    return PolyValue(terms)
+
+
 def simplify(v: Value) -> Value:
     if isinstance(v, PolyValue) and v.is_constant:
         return v.constant()

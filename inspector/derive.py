@@ -22,10 +22,10 @@ from .arith import (
     Token,
     Unverifiable,
     Value,
-    as_poly,
     evaluate,
     format_value,
     literals,
+    subtract,
     symbols_of,
 )
 from .check import Checked
@@ -54,14 +54,6 @@ def _value(side: Side) -> Value | None:
         return evaluate(side.node)
     except (NotRational, Unverifiable):
         return None
-
-
-def subtract(a: Value, b: Value) -> PolyValue:
-    pa, pb = as_poly(a), as_poly(b)
-    terms = dict(pa.terms)
-    for m, c in pb.terms.items():
-        terms[m] = terms.get(m, Fraction(0)) - c
-    return PolyValue(terms)
 
 
 def _norm(side: Side) -> str:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from .answer import answers_match, extract_answer, numeric_value
-from .arith import approximate, format_value, symbols_of
+from .arith import format_value, symbols_of
 from .check import LETTERS_CANCEL, Checked, cancels_to, check_annotation, check_formula
 from .classify import classify
 from .derive import check_derivations

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .arith import Node, NotRational, PolyValue, Token, Unverifiable, evaluate, literals
+from .arith import Node, NotRational, PolyValue, Token, Unverifiable, evaluate, literals, subtract
 from .check import Checked
-from .derive import Link, is_value, solve_linear, subtract
+from .derive import Link, is_value, solve_linear
 from .model import ClaimStatus, ValueFlow
 from .notation import RULE as NOTATION
 
