@@ -87,12 +87,12 @@ _TOKEN_RE = re.compile(
     |(?P<hyphen>(?<=[A-Za-z][A-Za-z])[-–/](?=\w)|(?<=\w)[-–](?=[A-Za-z][A-Za-z]))
     |(?P<ordinal>(?<![\d.])\d{1,6}(?:st|nd|rd|th)(?![A-Za-z]))
     |(?P<time>(?<![\d.])\d{1,2}:[0-5]\d(?::[0-5]\d)?(?![\d]))
-    |(?P<num>\d{1,3}(?:(?:,|\{,\}|,\\!|[ \u00a0\u202f\u2009](?=\d{3}(?!\d|[.,]\d)))\d{3})+(?:\.\d+)?(?!\d|,\d)|\d+(?:\.\d+)?(?!,\d)|\.\d+)
+    |(?P<num>\d{1,3}(?:(?:,|\{,\}|,\\!|[ \u00a0\u202f\u2009](?=\d{3}(?!\d|[.,]\d)))\d{3})+(?:[.٫．]\d+)?(?!\d|,\d)|\d+(?:[.٫．]\d+)?(?!,\d)|\.\d+)
     |(?P<badnum>\d+(?:,\d+)+)
     |(?P<pct>\\?%)
     |(?P<approx>≈|\\approx(?![A-Za-z])|≃|\\simeq(?![A-Za-z])|\\sim(?![A-Za-z])|~=)
     |(?P<eq>=)
-    |(?P<op>\*\*|[+\-*/^×·⋅∙÷−–]|\\cdot(?![A-Za-z])|\\times(?![A-Za-z])|\\div(?![A-Za-z])|\\ast(?![A-Za-z]))
+    |(?P<op>\*\*|[+\-*/^×·⋅∙÷−–‒﹣－]|\\cdot(?![A-Za-z])|\\times(?![A-Za-z])|\\div(?![A-Za-z])|\\ast(?![A-Za-z]))
     |(?P<lp>[(\[]|\\\{|\\lbrace(?![A-Za-z]))
     |(?P<rp>[)\]]|\\\}|\\rbrace(?![A-Za-z]))
     |(?P<lb>\{)
@@ -118,7 +118,7 @@ _BRACKET_FUNCS = frozenset({"abs", "floor", "ceil"})
 """Brackets that apply a function: |x|, ⌊x⌋, ⌈x⌉."""
 
 _OP_MAP = {
-    "+": "+", "-": "-", "−": "-", "–": "-", "*": "*", "×": "*", "·": "*", "⋅": "*", "∙": "*",
+    "+": "+", "-": "-", "−": "-", "–": "-", "‒": "-", "﹣": "-", "－": "-", "*": "*", "×": "*", "·": "*", "⋅": "*", "∙": "*",
     "\\cdot": "*", "\\times": "*", "\\ast": "*", "/": "/", "÷": "/", "\\div": "/", "^": "^", "**": "^",
 }
 _GREEK = {"π": "pi"}
@@ -140,12 +140,20 @@ _SIMPLE_KINDS = {
 }
 
 
+_POINTS_OF_SCRIPTS = {"٫": ".", "．": "."}
+"""Decimal points other scripts write: the Arabic decimal separator, the fullwidth full stop."""
+
+
 @functools.lru_cache(maxsize=8192)
 def parse_number(text: str) -> tuple[Fraction, int, int]:
     """Read a numeric literal exactly: value, digits after the point, significant digits.
 
     Memoised: the same literals (2, 10, 100, 0.5) recur in every chain, and the result is immutable.
     """
+    if not text.isascii():
+        # ３.５, ٣٫٥: digits of any script (and their decimal points) read as the digits they are
+        text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else _POINTS_OF_SCRIPTS.get(ch, ch)
+                       for ch in text)
     clean = text if text.isdigit() else "".join(ch for ch in text if ch in "0123456789.")
     if not clean or clean.count(".") > 1:
         raise Unverifiable(f"not a number: {text!r}")
@@ -768,6 +776,8 @@ def _ppow(a: Value, b: Value) -> Value:
     e = b.numerator
     if abs(e) > 100_000:
         raise Unverifiable("exponent too large")
+    if e == 0:
+        return Fraction(1)  # 0^0 = 1, as Python and the computer algebra systems have it
     if isinstance(a, Fraction):
         if a == 0 and e < 0:
             raise Unverifiable("division by zero")
@@ -1062,6 +1072,8 @@ def _approx(node: Node, ctx: Any) -> Any:
             if exact.denominator == 1:
                 if abs(exact.numerator) > 100_000:
                     raise ValueError("exponent too large")
+                if exact == 0:
+                    return Decimal(1)  # 0^0 = 1, as in evaluate
                 return ctx.power(base, int(exact))
             if base < 0:
                 if exact.denominator % 2 == 0:

@@ -385,3 +385,40 @@ def test_regression_token_limit_judges_a_prefix() -> None:
             context = f"{prefix!r} {stated}: {[(c.status.value, c.actual) for c in claims]}"
             assert not any(c.status is ClaimStatus.CORRECT for c in claims), context
             assert all(c.actual in (None, "3000") for c in claims if c.status is ClaimStatus.WRONG), context
+
+
+# --- issue "Reliability": engine reproductions ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    ["So ３.５ + 1 = 4.5", "So ٣٫٥ + 1 = 4.5", "３．５ × 2 = 7", "0^0 = 1", "5 − 3 = 2", "5 － 3 = 2", "5 ‒ 3 = 2",
+     "5 ﹣ 3 = 2", "5 – 3 = 2"],
+)
+def test_correct_arithmetic_in_any_script_stays_correct(text: str) -> None:
+    r = verify_text(text)
+    assert r.errors == ()
+    assert any(c.status is ClaimStatus.CORRECT for s in r.steps for c in s.claims)
+
+
+def test_a_wrong_result_in_fullwidth_digits_is_still_a_slip() -> None:
+    assert [(f.stated, f.actual) for f in verify_text("So ３.５ + 1 = 5.5").errors] == [("5.5", "4.5")]
+
+
+@pytest.mark.parametrize(
+    "text, reference",
+    [
+        ("\\boxed{" * 150_000, "1"),  # quadratic brace matching before
+        ("#### 1" + " " * 30_000, "1"),
+        ("The answer is" + " " * 200 + "a" * 300, "5"),
+        ("so \\boxed{1," + "000," * 25 + "000}", "5"),  # more digits than a literal may have
+        ("The answer is 5", "1," + "000," * 25 + "000"),
+        ("\\boxed{9^{9^{9}}}", "5"),
+        ("\\boxed{(x+y+z)^{999}}", "(x+y+z+1)^{999}"),
+        ("\\boxed{\\binom{999999}{499999}}", "5"),
+    ],
+    ids=["boxed-150k", "hash-spaces", "answer-is-spaces", "boxed-60-digits", "reference-60-digits", "tower",
+         "power-999", "binomial"],
+)
+def test_hostile_answers_end_in_well_under_a_second(text: str, reference: str) -> None:
+    start = time.perf_counter()
+    verify_text(text, reference=reference)
+    assert time.perf_counter() - start < 1.0
