@@ -81,10 +81,21 @@ def _run_chunk(job: Job, work: Work) -> list[Outcome | InputError]:
                 exc.__cause__ = None  # keep it small and picklable
                 out.append(exc)
                 continue
-            out.extend(outcome_of(verify_chain(c, job.rules), job) for c in chains)
+            out.extend(_verified(c, job) for c in chains)
     else:
-        out.extend(outcome_of(verify_chain(c, job.rules), job) for c in work)
+        out.extend(_verified(c, job) for c in work)
     return out
+
+
+def _verified(chain: ChainInput, job: Job) -> Outcome | InputError:
+    """One chain's outcome; whatever goes wrong in it stays its own error, named by its ``FILE:LINE``, and
+    never reaches the chains around it (a crash there is a bug in the engine: the message says so)."""
+    try:
+        return outcome_of(verify_chain(chain, job.rules), job)
+    except Exception as exc:  # noqa: BLE001 - the one error boundary per record
+        return InputError.at(chain.source or chain.chain_id, f"chain {chain.chain_id!r} could not be verified: "
+                             f"internal error ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "
+                             f"cot-inspector, please report it with this record")
 
 
 def chunks_of_file(path: str) -> Iterator[Work]:

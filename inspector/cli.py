@@ -43,6 +43,11 @@ class ExitCode(IntEnum):
     """An optional package the command needs is not installed (stderr says how to install it)."""
     BACKEND_FAILED = 4
     """A model or model server failed (after retries); what was finished is stored: run it again to resume."""
+    ENVIRONMENT = 5
+    """The file system or the database failed (full disk, read-only or damaged database, a missing directory);
+    what was finished is stored and the run is marked unfinished."""
+    INTERNAL_ERROR = 70
+    """A bug in cot-inspector (stderr says where to report it); never 1, so a crash is not read as a verdict."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C; what was finished is stored: run it again to resume."""
 
@@ -64,7 +69,39 @@ def _fail(exc: Exception) -> NoReturn:
     sys.exit(ExitCode.BAD_INPUT)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ErrorBoundary(click.Group):
+    """Every command ends in a one-line message and its own exit code, whatever happens under it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import os
+        import sqlite3
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except (KeyboardInterrupt, click.Abort):
+            _err("interrupted: what was finished is stored; run the same command again to resume")
+            sys.exit(ExitCode.INTERRUPTED)
+        except InspectorError as exc:
+            _fail(exc)
+        except BrokenPipeError:
+            # `inspect verify … | head`: the reader has what it wanted; say nothing more
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(ExitCode.OK)
+        except (OSError, sqlite3.Error) as exc:
+            _err(f"environment failure: {exc}")
+            sys.exit(ExitCode.ENVIRONMENT)
+        except Exception as exc:  # noqa: BLE001 - the boundary: a crash is a bug, reported as one
+            if os.environ.get("INSPECT_DEBUG"):
+                raise
+            _err(f"internal error ({type(exc).__name__}: {str(exc)[:300]}). This is a bug in cot-inspector: please "
+                 "report it to its maintainers with the command you ran and its input (run it again with "
+                 "INSPECT_DEBUG=1 for the traceback)")
+            sys.exit(ExitCode.INTERNAL_ERROR)
+
+
+@click.group(cls=_ErrorBoundary, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cot-inspector", prog_name="inspect")
 def main() -> None:
     """Re-do the arithmetic of every chain of thought and classify how its answer was reached."""
@@ -188,7 +225,13 @@ def verify(
         if db is not None:
             from . import store
 
-            written = store.write_rows(db, run_id, (o.rows for o in stream if o.rows is not None))
+            def refused(error: InputError) -> None:  # an id used twice; a labelled chain's text changed
+                if not skip_invalid:
+                    raise error
+                skipped.append(error)
+
+            written = store.write_rows(db, run_id, (o.rows for o in stream if o.rows is not None),
+                                       on_conflict=refused)
             store.finish_run(db, run_id, chains=written, counts=dict(counts))
         else:
             for _ in stream:

@@ -27,6 +27,14 @@ class InputError(InspectorError):
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {message}")
 
+    @classmethod
+    def at(cls, source: str | None, message: str) -> InputError:
+        """An error at a chain's ``source`` (``FILE:LINE``, as the readers record it)."""
+        path, _, line = (source or "<input>").rpartition(":")
+        if path and line.isdigit():
+            return cls(path, int(line), message)
+        return cls(source or "<input>", None, message)
+
     def __reduce__(self) -> tuple[type[InputError], tuple[str, int | None, str]]:
         # worker processes send these back to the parent: rebuild from the three parts
         return (InputError, (self.path, self.line, self.message))

@@ -101,7 +101,9 @@ def _first_record(path: str) -> tuple[dict[str, Any] | None, bool]:
             try:
                 obj, _ = decoder.raw_decode(text)
                 return (obj if isinstance(obj, dict) else None), is_list
-            except json.JSONDecodeError:
+            except (RecursionError, ValueError) as exc:
+                if not isinstance(exc, json.JSONDecodeError):
+                    return None, is_list  # too deep, a 5,000-digit number: the reader names the line
                 more = f.read(1 << 22)
                 if not more or len(text) > 1 << 26:
                     return None, is_list

@@ -139,10 +139,12 @@ def parse_line(raw: bytes, name: str, lineno: int) -> list[ChainInput]:
     """
     try:
         record = _DECODER.decode(raw.decode("utf-8-sig" if lineno == 1 else "utf-8"))
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of over 4,300 digits
         if not raw.strip():
             return []  # a blank line
         raise InputError(name, lineno, _json_message(exc)) from exc
+    except RecursionError:
+        raise InputError(name, lineno, "invalid JSON: nested too deeply") from None
     try:
         if type(record) is not dict:
             raise _RecordError(f"expected a JSON object, got {_type_name(record)}")
@@ -172,6 +174,8 @@ def _iter_json_list(
         raise InputError(display, exc.lineno, f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
     except ValueError as exc:
         raise InputError(display, None, _json_message(exc)) from exc
+    except RecursionError:
+        raise InputError(display, None, "invalid JSON: nested too deeply") from None
     if type(records) is not list:  # pragma: no cover - the text opens with "["
         raise InputError(display, None, f"expected a JSON list of records, got {_type_name(records)}")
     for index, record in enumerate(records):
@@ -191,6 +195,8 @@ def _json_message(exc: ValueError) -> str:
         return f"invalid JSON: {exc.msg} at column {exc.colno}"
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 text (byte {exc.start})"
+    if "integer string conversion" in str(exc):
+        return "invalid JSON: a number of more than 4,300 digits"
     return f"invalid JSON: {exc}"
 
 
@@ -247,17 +253,34 @@ def _single(
             problem_id = record_id  # ProcessBench: one record per problem and generator
         elif problem is not None:
             problem_id = _problem_hash(problem)
+    reference = _reference(record)
+    for field_name, value in (("chain text", cot), ("problem", problem), ("id", record_id), ("reference", reference),
+                              ("model", model), ("problem_id", problem_id)):
+        _check_unicode(field_name, value)
+    for k, step in enumerate(steps or ()):
+        _check_unicode(f"step {k}", step)
     return ChainInput(
         chain_id=record_id if record_id is not None else _content_id(problem, cot, model, sample_index),
         cot=cot,
         problem_id=problem_id,
         problem=problem,
-        reference=_reference(record),
+        reference=reference,
         model=model,
         sample_index=sample_index,
         source=source,
         steps=steps,
     )
+
+
+def _check_unicode(field_name: str, value: str | None) -> None:
+    """A lone surrogate (``\\ud800`` in the JSON) is no character: it could be neither stored nor printed."""
+    if value is None or value.isascii():
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _RecordError(f"{field_name} is not valid Unicode: a lone surrogate {value[exc.start]!r} at character "
+                           f"{exc.start}") from None
 
 
 def _many(record: dict[str, Any], key: str, value: list[Any], source: str) -> list[ChainInput]:
@@ -351,11 +374,16 @@ def _id(record: dict[str, Any], key: str) -> str | None:
 
 def _sample_index(record: dict[str, Any]) -> int | None:
     value = record.get("sample_index")
-    if value is None or type(value) is int:
+    if type(value) is str and value.strip().isdecimal() and len(value.strip()) <= 19:
+        value = int(value)
+    if value is None or (type(value) is int and -_SQLITE_INT <= value < _SQLITE_INT):
         return value
-    if type(value) is str and value.strip().isdecimal():
-        return int(value)
-    raise _RecordError(f"field 'sample_index' must be an integer, got {_type_name(value)} {value!r}")
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    raise _RecordError(f"field 'sample_index' must be an integer below 2^63, got {_type_name(value)} {shown}")
+
+
+_SQLITE_INT = 1 << 63
+"""Integers SQLite stores: a sample index beyond them is not an index anyone meant."""
 
 
 def _reference(record: dict[str, Any]) -> str | None:

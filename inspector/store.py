@@ -14,7 +14,7 @@ from typing import NamedTuple, Any, TypeVar
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from inspector.errors import StoreError
+from inspector.errors import InputError, StoreError
 from inspector.model import (
     ChainInput,
     ChainResult,
@@ -561,19 +561,91 @@ def write_results(db: Database, run_id: int, results: Iterable[ChainResult], *, 
     return write_rows(db, run_id, map(result_rows, results), batch_size=batch_size)
 
 
-def write_rows(db: Database, run_id: int, rows: Iterable[ChainRows], *, batch_size: int = 500) -> int:
-    """``write_results`` for rows built elsewhere (``result_rows``, in worker processes)."""
+OnConflict = Callable[[InputError], None]
+"""Told of a chain the store refuses (an id used twice, a labelled chain whose text changed); it may raise."""
+
+
+def write_rows(db: Database, run_id: int, rows: Iterable[ChainRows], *, batch_size: int = 500,
+               on_conflict: OnConflict | None = None) -> int:
+    """``write_results`` for rows built elsewhere (``result_rows``, in worker processes).
+
+    An identity never silently collides: a chain id this run already wrote (the same id twice in the
+    input), or a labelled chain whose text is not the text its labels were given on, is refused. It is
+    reported to ``on_conflict`` (an ``InputError`` naming the chain's ``FILE:LINE`` and the other place)
+    and not written; without ``on_conflict`` the error is raised.
+    """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     iterator = iter(rows)
     written = 0
     while batch := list(itertools.islice(iterator, batch_size)):
+        refused = _conflicts(db, run_id, batch)
+        if refused:
+            kept: list[ChainRows] = []
+            for k, r in enumerate(batch):
+                if k not in refused:
+                    kept.append(r)
+                    continue
+                try:
+                    if on_conflict is None:
+                        raise refused[k]
+                    on_conflict(refused[k])
+                except BaseException:
+                    _write_batch(db, run_id, kept)  # what came before the refused chain is kept
+                    raise
+            batch = kept
         _write_batch(db, run_id, batch)
         written += len(batch)
     return written
 
 
+_SOURCE = _CHAIN_COLUMNS.index("source") - 1  # the row a worker builds has no run_id before it
+_COT = _CHAIN_COLUMNS.index("cot")
+
+
+def _conflicts(db: Database, run_id: int, batch: Sequence[ChainRows]) -> dict[int, InputError]:
+    """The rows of ``batch`` (by position) that would overwrite what must not be overwritten."""
+    ids = list({r.chain_id for r in batch})
+    marks = ", ".join("?" * len(ids))
+    stored = {row[0]: row[1:] for row in db.conn.execute(
+        f"SELECT chain_id, run_id, source, cot FROM chains WHERE chain_id IN ({marks})", ids)}
+    refused: dict[int, InputError] = {}
+    first_here: dict[str, str | None] = {}  # id → where this batch has it first
+    changed: dict[int, ChainRows] = {}
+    for k, r in enumerate(batch):
+        source = r.chain[_SOURCE]
+        # the same id from another place of this run's input is a collision; from the same place (or from a
+        # library caller that names no place) it is the chain written again
+        other = first_here[r.chain_id] if r.chain_id in first_here else (
+            stored[r.chain_id][1] if r.chain_id in stored and stored[r.chain_id][0] == run_id else None)
+        if other is not None and source is not None and other != source:
+            refused[k] = InputError.at(source, f"chain id {r.chain_id!r} is already used by {other} in this input: "
+                                       "give each record its own id")
+            continue
+        first_here[r.chain_id] = source
+        if r.chain_id in stored and stored[r.chain_id][2] != r.chain[_COT]:
+            changed[k] = r
+    if changed:
+        marks = ", ".join("?" * len(changed))
+        changed_ids = [r.chain_id for r in changed.values()]
+        labelled = {row[0]: row[1] for row in db.conn.execute(
+            f"SELECT chain_id, group_concat(DISTINCT annotator) FROM (SELECT chain_id, annotator FROM chain_labels "
+            f"WHERE chain_id IN ({marks}) UNION ALL SELECT chain_id, annotator FROM step_labels WHERE chain_id IN "
+            f"({marks}) UNION ALL SELECT chain_id, annotator FROM notes WHERE chain_id IN ({marks})) GROUP BY chain_id",
+            changed_ids * 3)}
+        for k, r in changed.items():
+            if r.chain_id in labelled:
+                refused[k] = InputError.at(
+                    r.chain[_SOURCE],
+                    f"chain {r.chain_id!r} is labelled (by {labelled[r.chain_id]}) on another text in this "
+                    "database: its labels stay with the text they were given on; give this chain another id, or "
+                    "use another database")
+    return refused
+
+
 def _write_batch(db: Database, run_id: int, batch: Sequence[ChainRows]) -> None:
+    if not batch:
+        return
     now = _now()
     problems = [r.problem for r in batch if r.problem is not None]
     chains = [(*r.chain[:15], run_id, *r.chain[15:], now) for r in batch]

@@ -1,0 +1,156 @@
+"""No input can crash a batch or silently overwrite a chain, and every failure has its own exit code.
+
+Each test reproduces an attack from the issue "Reliability": a bad record ends as a ``FILE:LINE`` message and
+never takes the records around it down; the file system and SQLite fail with a one-line message and exit 5; a
+bug exits 70, never 1 (the ``--fail-on`` code); Ctrl-C exits 130; an id never silently collides.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inspector import batch, store
+from inspector.cli import ExitCode, main
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+OK = json.dumps({"id": "ok", "cot": "3 + 3 = 6", "reference": "6"})
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (json.dumps({"id": "b", "cot": "2+2=4", "sample_index": 99999999999999999999999}),
+         "field 'sample_index' must be an integer below 2^63"),
+        ('{"id": "s", "cot": "2 + 2 = 4 \\ud800"}', "chain text is not valid Unicode: a lone surrogate"),
+        ("[" * 100_000 + "]" * 100_000, "invalid JSON: nested too deeply"),
+        ('{"id": "x", "cot": "1+1=2", "n": ' + "9" * 5000 + "}", "invalid JSON: a number of more than 4,300 digits"),
+        (json.dumps({"id": "f", "cot": "So ３.５ + 1 = 4.5", "reference": "4.5"}), None),  # fine now
+        (json.dumps({"id": "g", "cot": "so \\boxed{1," + "000," * 25 + "000}", "reference": "5"}), None),
+    ],
+    ids=["sample-index-2^74", "lone-surrogate", "nesting-100k", "integer-5000-digits", "fullwidth", "boxed-60-digits"],
+)
+def test_a_bad_record_is_its_own_error(tmp_path: Path, bad: str, message: str | None) -> None:
+    src = write(tmp_path / "in.jsonl", [bad, OK])
+    db = str(tmp_path / "out.db")
+    code, _, err = run("verify", str(src), "--db", db, "--format", "jsonl")
+    if message is None:
+        assert code == ExitCode.OK and "Traceback" not in err
+        return
+    assert code == ExitCode.BAD_INPUT
+    assert f"in.jsonl:1: {message}" in err and "Traceback" not in err
+    # with --skip-invalid the record is listed and the one after it is verified and stored
+    code, out, err = run("verify", str(src), "--db", db, "--format", "jsonl", "--skip-invalid")
+    assert code == ExitCode.OK
+    assert "skipped 1 unreadable line(s)" in err and f"in.jsonl:1: {message}" in err
+    assert [json.loads(line)["chain_id"] for line in out.splitlines()] == ["ok"]
+    assert [r[0] for r in store.open_db(db).execute("SELECT chain_id FROM chains").fetchall()] == ["ok"]
+
+
+def test_an_engine_crash_on_one_chain_is_that_chains_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = batch.verify_chain
+
+    def flaky(chain, rules=None):  # type: ignore[no-untyped-def]
+        if chain.chain_id == "boom":
+            raise ZeroDivisionError("a bug")
+        return real(chain, rules)
+
+    monkeypatch.setattr(batch, "verify_chain", flaky)
+    src = write(tmp_path / "in.jsonl", [json.dumps({"id": "boom", "cot": "1 + 1 = 2"}), OK])
+    code, _, err = run("verify", str(src), "--no-db")
+    assert code == ExitCode.BAD_INPUT
+    assert "in.jsonl:1: chain 'boom' could not be verified: internal error (ZeroDivisionError: a bug)" in err
+    code, out, err = run("verify", str(src), "--no-db", "--skip-invalid", "--format", "jsonl")
+    assert code == ExitCode.OK and [json.loads(x)["chain_id"] for x in out.splitlines()] == ["ok"]
+
+
+# --- identity ------------------------------------------------------------------------------------------------
+def test_two_records_with_one_id_name_both_lines(tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", [json.dumps({"id": "d", "cot": "1 + 1 = 2"}), OK,
+                                        json.dumps({"id": "d", "cot": "1 + 1 = 3"})])
+    db = str(tmp_path / "out.db")
+    code, _, err = run("verify", str(src), "--db", db)
+    assert code == ExitCode.BAD_INPUT
+    assert "in.jsonl:3: chain id 'd' is already used by " in err and "in.jsonl:1 in this input" in err
+    # the first stays as it was: nothing was overwritten
+    assert store.open_db(db).execute("SELECT cot FROM chains WHERE chain_id = 'd'").fetchone()[0] == "1 + 1 = 2"
+
+
+def test_the_same_file_verified_again_is_no_collision(tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", [json.dumps({"id": "d", "cot": "1 + 1 = 2"}), OK])
+    db = str(tmp_path / "out.db")
+    assert run("verify", str(src), "--db", db)[0] == ExitCode.OK
+    assert run("verify", str(src), "--db", db)[0] == ExitCode.OK
+
+
+def test_a_label_never_moves_onto_text_its_annotator_did_not_read(tmp_path: Path) -> None:
+    db_path = str(tmp_path / "out.db")
+    first = write(tmp_path / "a.jsonl", [json.dumps({"id": "c1", "cot": "2 + 2 = 4", "reference": "4"})])
+    assert run("verify", str(first), "--db", db_path)[0] == ExitCode.OK
+    db = store.open_db(db_path)
+    store.set_chain_label(db, "c1", "valid", annotator="alice", machine_verdict="valid", run_id=None, agrees=True)
+    other = write(tmp_path / "b.jsonl", [json.dumps({"id": "c1", "cot": "2 + 2 = 5", "reference": "4"})])
+    code, _, err = run("verify", str(other), "--db", db_path)
+    assert code == ExitCode.BAD_INPUT
+    assert "b.jsonl:1: chain 'c1' is labelled (by alice) on another text in this database" in err
+    assert db.execute("SELECT cot FROM chains WHERE chain_id = 'c1'").fetchone()[0] == "2 + 2 = 4"
+    # the same text again is fine: the labels are on it
+    assert run("verify", str(first), "--db", db_path)[0] == ExitCode.OK
+
+
+# --- the command's own boundary ------------------------------------------------------------------------------
+def test_the_file_system_failing_is_an_environment_failure(tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", [OK])
+    db = str(tmp_path / "out.db")
+    assert run("verify", str(src), "--db", db)[0] == ExitCode.OK
+    code, _, err = run("export", db, "-o", str(tmp_path / "missing" / "dir" / "x.jsonl"))
+    assert code == ExitCode.ENVIRONMENT == 5
+    assert err.startswith("inspect: environment failure:") and "Traceback" not in err
+    if Path("/dev/full").exists():
+        code, _, err = run("export", db, "-o", "/dev/full")
+        assert code == ExitCode.ENVIRONMENT and "No space left on device" in err
+
+
+def test_a_damaged_database_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(bytes(range(256)) * 80)
+    code, _, err = run("report", str(bad))
+    assert code == ExitCode.BAD_INPUT and "not a SQLite database (or a damaged one)" in err
+
+
+def test_a_bug_exits_70_and_says_where_to_report_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = write(tmp_path / "in.jsonl", [OK])
+    db = str(tmp_path / "out.db")
+    assert run("verify", str(src), "--db", db)[0] == ExitCode.OK
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the report")
+
+    monkeypatch.setattr("inspector.report.build_report", broken)
+    code, _, err = run("report", db)
+    assert code == ExitCode.INTERNAL_ERROR == 70
+    assert "internal error (RuntimeError: a bug in the report)" in err and "This is a bug" in err
+
+
+def test_ctrl_c_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = write(tmp_path / "in.jsonl", [OK])
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "run", interrupted)
+    code, _, err = run("verify", str(src), "--no-db")
+    assert code == ExitCode.INTERRUPTED == 130 and "interrupted" in err
