@@ -78,6 +78,13 @@ def _names(kinds: type | tuple[type, ...]) -> str:
     return " or ".join(k.__name__ for k in _as_tuple(kinds))
 
 
+def _in_range(table: dict[str, Any], key: str, low: float, high: float, where: str) -> None:
+    """A number the checker divides, loops or bounds by: outside its range it silently changes every verdict
+    (``max_chain_lines = -1`` read no line, so ``2 + 2 = 5`` was valid)."""
+    if key in table and not low <= table[key] <= high:  # nan fails both comparisons
+        raise RulesError(f"{where}.{key}: {table[key]!r} is out of range (from {low:g} to {high:g})")
+
+
 def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
     """Validate a rule set's TOML text; every unknown key or bad value is a ``RulesError``."""
     try:
@@ -115,12 +122,21 @@ def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
     words = tol.get("approximate_words", [])
     if not all(isinstance(w, str) for w in words):
         raise RulesError(f"{path}: tolerance.approximate_words must be a list of strings")
+    if any(not w.strip() for w in words):
+        raise RulesError(f"{path}: tolerance.approximate_words: an empty word would make every line approximate")
+    _in_range(seg, "max_line_chars", 1, 10_000_000, f"{path}: segmentation")
+    _in_range(seg, "max_chain_lines", 1, 10_000_000, f"{path}: segmentation")
+    _in_range(tol, "float_noise_digits", 1, 30, f"{path}: tolerance")
+    _in_range(tol, "float_noise_relative", 0, 0.01, f"{path}: tolerance")  # also refuses nan and inf
     ans = data.get("answer", {})
     _expect(ans, {"methods": list, "max_symbolic_chars": int, "timeout_seconds": (float, int)}, f"{path}: answer")
+    _in_range(ans, "max_symbolic_chars", 1, 100_000, f"{path}: answer")
     timeout = float(ans.get("timeout_seconds", 1.0))
     if not 0 < timeout <= 600:  # also refuses nan and inf
         raise RulesError(f"{path}: answer.timeout_seconds must be between 0 and 600 seconds")
     methods = ans.get("methods", list(ANSWER_METHODS))
+    if not methods:
+        raise RulesError(f"{path}: answer.methods is empty: no chain could have an answer")
     for m in methods:
         if m not in ANSWER_METHODS:
             raise RulesError(f"{path}: answer.methods: unknown method {m!r} (known: {', '.join(ANSWER_METHODS)})")
@@ -150,6 +166,8 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise RulesError(f"{p}: cannot read rule set: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise RulesError(f"{p}: not UTF-8 text (byte {exc.start})") from None
     return parse_rules(text, str(p))
 
 

@@ -154,3 +154,30 @@ def test_ctrl_c_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(batch, "run", interrupted)
     code, _, err = run("verify", str(src), "--no-db")
     assert code == ExitCode.INTERRUPTED == 130 and "interrupted" in err
+
+
+# --- rule values ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[tolerance]\nfloat_noise_relative = nan", "tolerance.float_noise_relative: nan is out of range"),
+        ("[tolerance]\nfloat_noise_relative = inf", "tolerance.float_noise_relative: inf is out of range"),
+        ("[segmentation]\nmax_chain_lines = -1", "segmentation.max_chain_lines: -1 is out of range"),
+        ("[segmentation]\nmax_line_chars = 0", "segmentation.max_line_chars: 0 is out of range"),
+        ('[tolerance]\napproximate_words = [""]', "tolerance.approximate_words: an empty word"),
+        ("[answer]\nmethods = []", "answer.methods is empty"),
+        ("[answer]\nmax_symbolic_chars = -5", "answer.max_symbolic_chars: -5 is out of range"),
+    ],
+)
+def test_rule_values_are_validated_with_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    rules = tmp_path / "r.toml"
+    rules.write_text(text)
+    code, _, err = run("verify", "-", "--no-db", "--rules", str(rules))
+    assert code == ExitCode.BAD_INPUT and f"r.toml: {message}" in err
+
+
+def test_rules_that_are_not_utf8_are_named(tmp_path: Path) -> None:
+    rules = tmp_path / "r.toml"
+    rules.write_bytes(b'name = "\xff"\n')
+    code, _, err = run("verify", "-", "--no-db", "--rules", str(rules))
+    assert code == ExitCode.BAD_INPUT and "r.toml: not UTF-8 text (byte 8)" in err
