@@ -45,7 +45,7 @@ _ANSWER_COLON_RE = re.compile(r"(?im)^[ \t>#*_]*(?:final[ \t]+answer|answer|a)[ 
 _BOLD_RE = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 _NUMBER_RE = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _SIGNED_NUMBER_RE = re.compile(
-    r"(?:[-−–][ \t]?)?\\?\$?[ \t]*(?:\d{1,3}(?:(?:,|\{,\})\d{3})+|\d+)(?:\.\d+)?(?:[ \t]*/[ \t]*\d+)?(?:[ \t]*\\?%)?"
+    r"(?:[-−–][ \t]?)?(?:\\?\$[ \t]*+)?(?:\d{1,3}(?:(?:,|\{,\})\d{3})+|\d+)(?:\.\d+)?(?:[ \t]*/[ \t]*\d+)?(?:[ \t]*\\?%)?"
     r"|[-−]?\.\d+"
 )
 _ASSIGN_RE = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*")
@@ -313,8 +313,8 @@ def _printed(text: str, blocks: list[tuple[int, int]]) -> Fraction | None:
 
 
 _UNIT_TAIL_RE = re.compile(
-    r"\s*(?:\\(?:text|mbox|mathrm)\{\s*[A-Za-z][A-Za-z ]{0,24}(?:\^\{?\d\}?)?\s*\}|dollars?|cents?|units?|degrees|minutes|hours|"
-    r"days|weeks|years|meters|feet|inches|miles|pounds|square\s+\w+|\^\\circ|°)\s*$"
+    r"(?<!\s)\s*+(?:\\(?:text|mbox|mathrm)\{\s*[A-Za-z][A-Za-z ]{0,24}(?:\^\{?\d\}?)?\s*\}|dollars?|cents?|units?|degrees|minutes|hours|"
+    r"days|weeks|years|meters|feet|inches|miles|pounds|square\s+\w+|\^\\circ|°)\s*+$"
 )
 
 

@@ -213,7 +213,8 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
 _ANEW_RE = re.compile(
     r"(?i)\b(?:case|however|alternatively|instead|suppose|set\s+up|another|similarly|also|second|third|"
     r"consider|check(?:ing)?|verify(?:ing)?|substitut\w*|plug(?:ging)?|given|we\s+know|recall|"
-    r"let(?!['’]s|\s+us)|assum\w*)\b|(?:^|[.:;!?]\s+|\n\s*(?:[-*•]\s*)?)(?:for|if|when)\b(?!\s+we\b)"
+    r"let(?!['’]s|\s+us)|assum\w*)\b|(?:^|[.:;!?]\s++|(?<!\s)[ \t]*+\n\s*+(?:[-*•]\s*+)?)(?:for|if|when)\b"
+    r"(?!\s+we\b)"
 )
 """Words between two equations that say the second is a new one (another case, a trial, a new fact),
 not a restatement of the first."""

@@ -25,11 +25,11 @@ from .intent import quotient_in_context, rejected, tested
 from .segment import code_blocks, line_spans, segment
 from .trace import repair
 
-_CONTINUES_RE = re.compile(r"[ \t]*(?:\\\[|\$\$?|&)?[ \t]*=")
+_CONTINUES_RE = re.compile(r"[ \t]*+(?:\\\[|\$\$?|&)?[ \t]*+=")
 """A line that starts with ``=`` (after ``&``, ``$`` or ``\\[``) continues the one above it."""
 
 
-_DELIMITER_LINE_RE = re.compile(r"[ \t]*(?:\\\[|\\\]|\$\$|\\begin\{[a-z*]+\}|\\end\{[a-z*]+\})?[ \t]*$")
+_DELIMITER_LINE_RE = re.compile(r"[ \t]*+(?:\\\[|\\\]|\$\$|\\begin\{[a-z*]+\}|\\end\{[a-z*]+\})?[ \t]*+$")
 
 
 _ROW_BREAK_RE = re.compile(r"\\\\(?:\[[^\]]{0,10}\])?")
