@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .errors import InputError
-from .load import parse_line
+from .load import capped_lines, parse_line
 from .model import ChainInput, ChainResult, Verdict
 from .pipeline import verify_chain
 from .rules import RuleSet
@@ -66,7 +66,7 @@ def outcome_of(result: ChainResult, job: Job) -> Outcome:
     )
 
 
-Work = tuple[str, list[tuple[int, bytes]]] | list[ChainInput]
+Work = tuple[str, list[tuple[int, bytes | None]]] | list[ChainInput]
 """A chunk of work: ``(file name, [(line number, raw line)])``, or chains already read."""
 
 
@@ -108,7 +108,7 @@ def chunks_of_file(path: str) -> Iterator[Work]:
     except OSError as exc:
         raise InputError(name, None, f"cannot open: {exc.strerror or exc}") from None
     try:
-        numbered = enumerate(stream, 1)
+        numbered = enumerate(capped_lines(stream), 1)
         while chunk := list(itertools.islice(numbered, CHUNK)):
             yield (name, chunk)
     finally:

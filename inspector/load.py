@@ -98,25 +98,47 @@ def _iter_file(name: str, skip_invalid: bool, on_skip: OnSkip | None) -> Iterato
         except OSError as exc:
             raise InputError(display, None, f"cannot open: {exc.strerror or exc}") from exc
     try:
+        numbered = capped_lines(stream)
         if stdin or name.endswith(".json"):
-            head, is_list = _peek(stream)
+            head, is_list = _peek(numbered)
             if is_list:
-                yield from _iter_json_list(b"".join(head) + stream.read(), display, skip_invalid, on_skip)
+                whole = b"".join(line for line in head if line is not None) + stream.read()
+                yield from _iter_json_list(whole, display, skip_invalid, on_skip)
                 return
-            lines: Iterable[bytes] = itertools.chain(head, stream)
+            lines: Iterable[bytes | None] = itertools.chain(head, numbered)
         else:
-            lines = stream
+            lines = numbered
         yield from _iter_jsonl(lines, display, skip_invalid, on_skip)
     finally:
         if not stdin:
             stream.close()
 
 
-def _peek(stream: IO[bytes]) -> tuple[list[bytes], bool]:
+MAX_LINE_BYTES = 64 << 20
+"""The longest JSONL record read (64 MiB): a longer line is an error of its own, and is never held in memory
+(a 2 GB file with no newline is read in pieces and skipped, not loaded whole)."""
+
+
+def capped_lines(stream: IO[bytes], cap: int | None = None) -> Iterator[bytes | None]:
+    """The lines of a binary stream, each at most ``cap`` bytes (``MAX_LINE_BYTES``); ``None`` stands for a
+    longer line, which is read past in pieces."""
+    cap = MAX_LINE_BYTES if cap is None else cap
+    while line := stream.readline(cap + 1):
+        if len(line) <= cap or line.endswith(b"\n"):
+            yield line
+            continue
+        while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+            pass  # the rest of an over-long line, a megabyte at a time
+        yield None
+
+
+def _peek(lines: Iterator[bytes | None]) -> tuple[list[bytes | None], bool]:
     """The lines up to the first non-blank one, and whether that one opens a JSON list."""
-    head: list[bytes] = []
-    for line in stream:
+    head: list[bytes | None] = []
+    for line in lines:
         head.append(line)
+        if line is None:
+            return head, False
         text = line.removeprefix(_BOM).lstrip()
         if text:
             return head, text.startswith(b"[")
@@ -132,11 +154,15 @@ def _reject(err: InputError, skip_invalid: bool, on_skip: OnSkip | None, cause: 
         _log.warning("skipped: %s", err)
 
 
-def parse_line(raw: bytes, name: str, lineno: int) -> list[ChainInput]:
+def parse_line(raw: bytes | None, name: str, lineno: int) -> list[ChainInput]:
     """The chains of one JSONL line (none for a blank line); ``InputError`` names FILE:LINE.
 
-    Split out so worker processes can parse their own share of a file.
+    Split out so worker processes can parse their own share of a file. ``None`` is a line over
+    ``MAX_LINE_BYTES`` (``capped_lines``).
     """
+    if raw is None:
+        size = f"{MAX_LINE_BYTES >> 20} MiB" if MAX_LINE_BYTES >= 1 << 20 else f"{MAX_LINE_BYTES} bytes"
+        raise InputError(name, lineno, f"line longer than {size}: not read")
     try:
         record = _DECODER.decode(raw.decode("utf-8-sig" if lineno == 1 else "utf-8"))
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of over 4,300 digits
@@ -154,7 +180,7 @@ def parse_line(raw: bytes, name: str, lineno: int) -> list[ChainInput]:
 
 
 def _iter_jsonl(
-    lines: Iterable[bytes], display: str, skip_invalid: bool, on_skip: OnSkip | None
+    lines: Iterable[bytes | None], display: str, skip_invalid: bool, on_skip: OnSkip | None
 ) -> Iterator[ChainInput]:
     for lineno, raw in enumerate(lines, 1):
         try:

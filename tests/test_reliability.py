@@ -181,3 +181,30 @@ def test_rules_that_are_not_utf8_are_named(tmp_path: Path) -> None:
     rules.write_bytes(b'name = "\xff"\n')
     code, _, err = run("verify", "-", "--no-db", "--rules", str(rules))
     assert code == ExitCode.BAD_INPUT and "r.toml: not UTF-8 text (byte 8)" in err
+
+
+# --- memory --------------------------------------------------------------------------------------------------
+def test_an_over_long_line_is_read_past_not_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from inspector import load
+
+    monkeypatch.setattr(load, "MAX_LINE_BYTES", 1000)
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "long", "cot": "1 + 1 = 2 " * 500}) + "\n" + OK + "\n" + "x" * 5000)
+    code, _, err = run("verify", str(src), "--no-db")
+    assert code == ExitCode.BAD_INPUT and "in.jsonl:1: line longer than 1000 bytes: not read" in err
+    code, out, err = run("verify", str(src), "--no-db", "--skip-invalid", "--format", "jsonl")
+    assert code == ExitCode.OK
+    assert "in.jsonl:1: line longer than 1000 bytes" in err and "in.jsonl:3: line longer than 1000 bytes" in err
+    assert [json.loads(x)["chain_id"] for x in out.splitlines()] == ["ok"]
+    # the library reader too
+    chains = list(load.iter_chains(str(src), skip_invalid=True))
+    assert [c.chain_id for c in chains] == ["ok"]
+
+
+def test_capped_lines_never_hold_more_than_the_cap() -> None:
+    import io
+
+    from inspector.load import capped_lines
+
+    stream = io.BytesIO(b"short\n" + b"y" * 10_000_000 + b"\nlast")
+    assert list(capped_lines(stream, cap=100)) == [b"short\n", None, b"last"]
