@@ -45,7 +45,7 @@ from typing import Any
 from .answer import extract_answer
 from .errors import InputError
 from .extras import require
-from .labelset import ChainLabel, ChainLabels, Note, StepLabel
+from .labelset import CHAIN_LABELS, ChainLabel, ChainLabels, Note, StepLabel
 from .load import iter_chains
 from .model import ChainInput, Verdict
 
@@ -251,11 +251,26 @@ def _from_provenance(p: Mapping[str, Any], name: str, number: int) -> Imported:
             steps=tuple(steps) if steps is not None else None,
         )
         return Imported(chain, _labels_from_json(chain.chain_id, p))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(name, number, f"not a chain as inspect export writes it: {exc!r}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise InputError(name, number, f"not a chain as inspect export writes it: {what}") from exc
+
+
+_KNOWN_LABELS = frozenset(CHAIN_LABELS) | {v.value for v in Verdict}
 
 
 def _labels_from_json(chain_id: str, p: Mapping[str, Any]) -> ChainLabels:
+    """The labels an export carries, each checked: a label the tool does not know, an annotator that is not a
+    name, a rating other than -1, 0, 1 would enter the store as a human judgement nobody gave."""
+    for x in p.get("labels") or ():
+        if x.get("label") not in _KNOWN_LABELS:
+            raise ValueError(f"unknown chain label {x.get('label')!r} (one of {', '.join(sorted(_KNOWN_LABELS))})")
+    for x in [*(p.get("labels") or ()), *(p.get("step_labels") or ()), *(p.get("notes") or ())]:
+        if not isinstance(x.get("annotator"), str) or not x["annotator"].strip():
+            raise ValueError(f"a label without an annotator's name: {x!r}"[:200])
+    for x in p.get("step_labels") or ():
+        if x.get("rating") is not None and x.get("rating") not in (-1, 0, 1):
+            raise ValueError(f"step rating {x.get('rating')!r} (one of -1, 0, 1)")
     return ChainLabels(
         tuple(
             ChainLabel(chain_id, x.get("annotator"), x["label"], x["created_at"], x.get("note"),
@@ -336,25 +351,7 @@ def _prm800k(name: str, annotator: str | None, model: str, stamp: str) -> Iterat
             finish = record["label"].get("finish_reason")
         except (KeyError, TypeError) as exc:
             raise InputError(name, number, f"not a PRM800K record: missing {exc}") from exc
-        texts: list[str] = []
-        ratings: list[int | None] = []
-        for step in steps_in:
-            completions = step.get("completions") or []
-            chosen = step.get("chosen_completion")
-            human = step.get("human_completion")
-            if chosen is not None:
-                comp = completions[chosen]
-                texts.append(comp["text"])
-                ratings.append(comp.get("rating"))
-            elif human:
-                texts.append(human["text"] if isinstance(human, dict) else str(human))
-                ratings.append(human.get("rating", 1) if isinstance(human, dict) else 1)
-            else:  # the step that ended the labelling: the wrong completion, if one was rated so
-                ended = next((c for c in completions if c.get("rating") == -1), completions[0] if completions else None)
-                if ended is not None:
-                    texts.append(ended["text"])
-                    ratings.append(ended.get("rating"))
-                break
+        texts, ratings = _prm800k_steps(steps_in, name, number)
         if not texts:
             continue
         cot = "\n\n".join(texts)
@@ -374,6 +371,54 @@ def _prm800k(name: str, annotator: str | None, model: str, stamp: str) -> Iterat
             source=f"{name}:{number}", steps=tuple(texts),
         )  # fmt: skip
         yield Imported(chain, ChainLabels(chain_labels, step_labels))
+
+
+def _prm800k_steps(steps_in: Any, name: str, number: int) -> tuple[list[str], list[int | None]]:
+    """The texts and ratings of a PRM800K record's steps: the chosen completion, the human one, or (where the
+    labelling ended) the completion rated -1. Every shape is checked: a malformed record is its own
+    ``FILE:LINE`` error, before anything is written."""
+
+    def bad(what: str) -> InputError:
+        return InputError(name, number, f"not a PRM800K record: {what}")
+
+    def text_and_rating(comp: Any, where: str, default: int | None = None) -> tuple[str, int | None]:
+        if not isinstance(comp, dict) or not isinstance(comp.get("text"), str):
+            raise bad(f"{where} has no 'text' string")
+        rating = comp.get("rating", default)
+        if rating is not None and (type(rating) is not int or rating not in (-1, 0, 1)):
+            raise bad(f"{where} has rating {rating!r} (PRM800K rates -1, 0 or 1)")
+        return comp["text"], rating
+
+    if not isinstance(steps_in, list):
+        raise bad("label.steps is not a list")
+    texts: list[str] = []
+    ratings: list[int | None] = []
+    for k, step in enumerate(steps_in):
+        if not isinstance(step, dict):
+            raise bad(f"step {k} is not an object")
+        completions = step.get("completions") or []
+        if not isinstance(completions, list):
+            raise bad(f"step {k}: 'completions' is not a list")
+        chosen = step.get("chosen_completion")
+        human = step.get("human_completion")
+        if chosen is not None:
+            if type(chosen) is not int or not 0 <= chosen < len(completions):
+                raise bad(f"step {k}: chosen_completion {chosen!r} is not one of its {len(completions)} completions")
+            text, rating = text_and_rating(completions[chosen], f"step {k}'s chosen completion")
+        elif human:
+            text, rating = (text_and_rating(human, f"step {k}'s human completion", default=1)
+                            if isinstance(human, dict) else (str(human), 1))
+        else:  # the step that ended the labelling: the wrong completion, if one was rated so
+            ended = next((c for c in completions if isinstance(c, dict) and c.get("rating") == -1),
+                         completions[0] if completions else None)
+            if ended is not None:
+                text, rating = text_and_rating(ended, f"step {k}'s last completion")
+                texts.append(text)
+                ratings.append(rating)
+            break
+        texts.append(text)
+        ratings.append(rating)
+    return texts, ratings
 
 
 # lm-evaluation-harness ---------------------------------------------------------------------------------
@@ -494,9 +539,14 @@ def _csv_rows(name: str) -> Iterator[dict[str, Any]]:
 
 def _parquet_rows(name: str) -> Iterator[dict[str, Any]]:
     pq = require("pyarrow.parquet", "reading parquet")
-    parquet = pq.ParquetFile(name)
-    for batch in parquet.iter_batches(batch_size=1000):
-        yield from batch.to_pylist()
+    import pyarrow as pa
+
+    try:
+        parquet = pq.ParquetFile(name)
+        for batch in parquet.iter_batches(batch_size=1000):
+            yield from batch.to_pylist()
+    except (pa.ArrowException, OSError) as exc:  # ArrowInvalid: not a parquet file, a damaged one
+        raise InputError(name, None, f"not a readable parquet file: {exc}") from None
 
 
 def _flat_rows(name: str, rows: Iterable[dict[str, Any]]) -> Iterator[Imported]:

@@ -298,3 +298,53 @@ def test_processbench_gsm8k_agreement(tmp_path: Path) -> None:
     fe = ag.first_error
     assert fe.chains == 400 and fe.machine_only == 0 and fe.both_none == 193
     assert fe.human_only > 150  # logical errors the arithmetic check cannot see
+
+
+# --- malformed records: each its own FILE:LINE error, before anything is written ---------------------------
+def _prm(steps: Any) -> dict[str, Any]:
+    return dict(PRM_SOLUTION, label={"steps": steps, "finish_reason": "solution"})
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (_prm("steps"), "label.steps is not a list"),
+        (_prm(["a step"]), "step 0 is not an object"),
+        (_prm([{"completions": [{"text": "x", "rating": 1}], "chosen_completion": 5}]),
+         "chosen_completion 5 is not one of its 1 completions"),
+        (_prm([{"completions": [{"text": "x", "rating": 1}], "chosen_completion": "0"}]), "chosen_completion '0'"),
+        (_prm([{"completions": [{"rating": 1}], "chosen_completion": 0}]), "has no 'text' string"),
+        (_prm([{"completions": [{"text": "x", "rating": 99}], "chosen_completion": 0}]), "rating 99"),
+        (_prm([{"completions": "x", "chosen_completion": 0}]), "'completions' is not a list"),
+        (_prm([{"completions": [], "human_completion": {"rating": 1}}]), "human completion has no 'text'"),
+    ],
+)
+def test_prm800k_malformed_records_name_the_line(tmp_path: Path, record: dict[str, Any], message: str) -> None:
+    src = jsonl(tmp_path / "prm.jsonl", [PRM_SOLUTION, record])
+    db = tmp_path / "prm.db"
+    code, _, err = run("import", str(src), "--db", str(db))
+    assert code == ExitCode.BAD_INPUT and f"{src}:2: not a PRM800K record: " in err and message in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        ({"annotator": "ann", "label": "totally_fine", "created_at": "t"}, "unknown chain label 'totally_fine'"),
+        ({"annotator": None, "label": "valid", "created_at": "t"}, "a label without an annotator's name"),
+        ({"annotator": " ", "label": "valid", "created_at": "t"}, "a label without an annotator's name"),
+    ],
+)
+def test_imported_labels_are_checked(tmp_path: Path, label: dict[str, Any], message: str) -> None:
+    record = {"chain_id": "c", "cot": "2 + 2 = 4", "verdict": "valid", "labels": [label]}  # as export writes
+    src = jsonl(tmp_path / "labels.jsonl", [record])
+    code, _, err = run("import", str(src), "--db", str(tmp_path / "l.db"))
+    assert code == ExitCode.BAD_INPUT and f"{src}:1:" in err and message in err
+
+
+def test_a_parquet_file_of_random_bytes_is_named(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    src = tmp_path / "random.parquet"
+    src.write_bytes(bytes(range(256)) * 40)
+    code, _, err = run("import", str(src), "--db", str(tmp_path / "p.db"))
+    assert code == ExitCode.BAD_INPUT and f"{src}: not a readable parquet file" in err and "Traceback" not in err
