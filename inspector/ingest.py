@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from . import batch, store
+from .errors import InputError
 from .importers import iter_imported
 from .labelset import ChainLabels
 from .model import ChainInput
@@ -55,17 +56,22 @@ def run_import(
     """Import ``path`` into ``db``: one run, its chains verified and stored, then their labels."""
     items = iter_imported(path, fmt=fmt, annotator=annotator, model=model, references=references)
     stash: dict[str, ChainLabels] = {}
-    seen: set[str] = set()
+    seen: dict[str, tuple[int, str | None]] = {}  # id → (hash of its text, where it was first)
 
     def chains() -> Iterator[ChainInput]:
         for item in items:
             cid = item.chain.chain_id
+            if cid in seen and seen[cid][0] != hash(item.chain.cot):
+                # one id, two texts (a duplicate ProcessBench id): merging their labels would put a person's
+                # judgement of one text on another
+                raise InputError.at(item.chain.source, f"chain id {cid!r} is already used by {seen[cid][1]} for "
+                                    "another text: give each record its own id")
             if not item.labels.empty:
                 old = stash.get(cid)
                 stash[cid] = item.labels if old is None else _merge(old, item.labels)
             if cid in seen:
-                continue
-            seen.add(cid)
+                continue  # the same chain again (PRM800K: one solution, several labellers): its labels are kept
+            seen[cid] = (hash(item.chain.cot), item.chain.source)
             yield item.chain
 
     run_id = store.start_run(

@@ -348,3 +348,12 @@ def test_a_parquet_file_of_random_bytes_is_named(tmp_path: Path) -> None:
     src.write_bytes(bytes(range(256)) * 40)
     code, _, err = run("import", str(src), "--db", str(tmp_path / "p.db"))
     assert code == ExitCode.BAD_INPUT and f"{src}: not a readable parquet file" in err and "Traceback" not in err
+
+
+def test_one_processbench_id_for_two_texts_is_an_error(tmp_path: Path) -> None:
+    other = dict(PB[1], id=PB[0]["id"])
+    src = tmp_path / "pb.json"
+    src.write_text(json.dumps([PB[0], other]))
+    code, _, err = run("import", str(src), "--db", str(tmp_path / "pb.db"))
+    assert code == ExitCode.BAD_INPUT
+    assert f"{src}:2: chain id {PB[0]['id']!r} is already used by {src}:1 for another text" in err
