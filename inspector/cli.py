@@ -445,6 +445,8 @@ def report(
     if png_path and png is not None:
         Path(png_path).write_bytes(png)
         _err(f"wrote {png_path}")
+    elif png_path and not rep.curves:
+        _err(f"{png_path} not written: no pass@k curves to draw (no model has chains with a reference answer)")
     if html_path:
         Path(html_path).write_text(to_html(rep, png), encoding="utf-8")
         _err(f"wrote {html_path}")

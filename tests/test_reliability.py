@@ -208,3 +208,14 @@ def test_capped_lines_never_hold_more_than_the_cap() -> None:
 
     stream = io.BytesIO(b"short\n" + b"y" * 10_000_000 + b"\nlast")
     assert list(capped_lines(stream, cap=100)) == [b"short\n", None, b"last"]
+
+
+def test_report_png_without_curves_says_so(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    src = write(tmp_path / "in.jsonl", [json.dumps({"id": "n", "cot": "2 + 2 = 4"})])  # no reference
+    db = str(tmp_path / "out.db")
+    assert run("verify", str(src), "--db", db)[0] == ExitCode.OK
+    png = tmp_path / "curves.png"
+    code, _, err = run("report", db, "--png", str(png))
+    assert code == ExitCode.OK and not png.exists()
+    assert f"{png} not written: no pass@k curves to draw" in err

@@ -426,3 +426,29 @@ def test_report_is_built_off_the_screen_thread(db_path: Path, monkeypatch: pytes
         assert isinstance(app.screen, ReportScreen) and app.screen.report is not None
 
     drive(app, script)
+
+
+def test_a_pasted_note_of_several_lines_is_kept_whole(db_path: Path) -> None:
+    from textual import events
+
+    from inspector.tui.screens.note import NoteInput
+
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await press(pilot, "enter")
+        chain_id = current_chain(app)
+        await press(pilot, "e")
+        note = app.screen.query_one(NoteInput)
+        note.post_message(events.Paste("step 2 adds wrong\n\n  the answer is still right\n"))
+        await settle(pilot)
+        assert note.value == "step 2 adds wrong / the answer is still right"
+        note.post_message(events.Paste("!"))  # one line: pasted once, by Input itself
+        await settle(pilot)
+        assert note.value == "step 2 adds wrong / the answer is still right!"
+        await press(pilot, "enter")
+        assert current_rows(db_path, "notes")[-1]["chain_id"] == chain_id
+        await press(pilot, "q")
+
+    drive(app, script)
+    assert [r["text"] for r in current_rows(db_path, "notes")] == ["step 2 adds wrong / the answer is still right!"]

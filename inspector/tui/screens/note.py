@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+
+class NoteInput(Input):
+    """The note's line: a pasted text of several lines is kept whole, its lines joined with " / " (Textual's
+    Input keeps only the first line of a paste, silently), and the annotator is told."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        lines = [line.strip() for line in event.text.splitlines() if line.strip()]
+        if len(lines) > 1:
+            event.prevent_default()
+            event.stop()
+            text = " / ".join(lines)
+            if self.selection.is_empty:
+                self.insert_text_at_cursor(text)
+            else:
+                self.replace(text, *self.selection)
+            self.app.notify(f"the pasted {len(lines)} lines are kept on one line, joined with ' / '", timeout=4)
+        # one line: Input's own handler (which runs after this one) pastes it
 
 
 class NoteScreen(ModalScreen[str | None]):
@@ -34,7 +52,7 @@ class NoteScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="note-box"):
             yield Static(f"Note on {self.chain_id}", id="note-title")
-            yield Input(
+            yield NoteInput(
                 value=self.text, placeholder="what is wrong, what the machine missed …", id="note-input"
             )
             yield Static("Enter saves · Esc cancels · an empty note clears it", id="note-help")
