@@ -534,7 +534,13 @@ def _inspector_jsonl(name: str) -> Iterator[Imported]:
 def _csv_rows(name: str) -> Iterator[dict[str, Any]]:
     csv.field_size_limit(sys.maxsize)
     with open(name, newline="", encoding="utf-8") as f:
-        yield from csv.DictReader(f)
+        reader = csv.DictReader(f)
+        try:
+            yield from reader
+        except UnicodeDecodeError as exc:
+            raise InputError(name, reader.line_num + 1, f"not UTF-8 text (byte {exc.start} of a read)") from None
+        except csv.Error as exc:
+            raise InputError(name, reader.line_num, f"not a CSV file as inspect export writes it: {exc}") from None
 
 
 def _parquet_rows(name: str) -> Iterator[dict[str, Any]]:
