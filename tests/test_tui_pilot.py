@@ -452,3 +452,33 @@ def test_a_pasted_note_of_several_lines_is_kept_whole(db_path: Path) -> None:
 
     drive(app, script)
     assert [r["text"] for r in current_rows(db_path, "notes")] == ["step 2 adds wrong / the answer is still right!"]
+
+
+def test_a_chain_of_5000_lines_opens_at_once_and_q_quits(tmp_path: Path) -> None:
+    """Laying out a chain only finds its row breaks; rows are rendered when on screen (benchmarks/long_chain_open.py
+    measures it: a few hundred ms for 5,000 lines on our machine, where it took 18 s before)."""
+    import time
+
+    from inspector.labelling import verify_into
+
+    cot = "\n".join(f"Step {i}: we add {i} + {i} = {2 * i} apples to the pile of the day." for i in range(5000))
+    src = tmp_path / "long.jsonl"
+    src.write_text(json.dumps({"id": "long", "cot": cot, "reference": "5"}) + "\n")
+    db = tmp_path / "long.db"
+    verify_into(str(db), [str(src)])
+    app = make_app(db, "alice")
+    opened: list[float] = []
+
+    async def script(pilot: Any) -> None:
+        start = time.perf_counter()
+        await press(pilot, "enter")
+        opened.append(time.perf_counter() - start)
+        text = chain_screen(app).query_one(ChainText)
+        assert text.step_count == 5000
+        await press(pilot, "end")  # the last step: its rows are rendered when they come on screen
+        assert text.selected == 4999
+        await press(pilot, "q")
+
+    drive(app, script)
+    assert app.return_code == 0
+    assert opened[0] < 3.0  # generous for a shared machine: the point is "not 18 s"

@@ -1,14 +1,18 @@
 """The chain of thought, its steps numbered in a gutter and every checked claim highlighted at its span.
 
-A Line API widget: the text is wrapped once per width, and moving between steps only restyles the
-lines of two steps, so a long chain stays as quick as a short one.
+A Line API widget. Laying out a chain only finds where its rows break (a greedy word wrap over the plain
+text, linear and cheap); a row is styled and rendered when it is first on screen. So a chain of 20,000 lines
+opens as fast as one of ten, and moving between steps only redraws the rows of two steps.
 """
 
 from __future__ import annotations
 
+import itertools
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import ClassVar
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -91,7 +95,13 @@ class ChainText(ScrollView, can_focus=True):
         self._text = ""
         self._spans: list[tuple[int, int]] = []
         self._marks: list[Marked] = []
-        self._lines: list[Strip] = []
+        self._mark_starts: list[int] = []
+        self._mark_reach = 0
+        """The longest mark: a row's marks are those starting at most this far before it."""
+        self._rows: list[tuple[int, int]] = []
+        """Each visual row as ``[start, end)`` of the text."""
+        self._strips: dict[int, Strip] = {}
+        """Rows rendered so far (for this width and theme)."""
         self._line_step: list[int] = []
         self._first_line: list[int] = []
         self._built_for: tuple[int, bool] | None = None
@@ -143,13 +153,20 @@ class ChainText(ScrollView, can_focus=True):
         marks = chain_marks(self.result)
         if self.readable:
             r = readable(cot)
-            self._text = r.text
-            self._spans = [r.span(s, e) for s, e in spans]
-            self._marks = [(*r.span(s, e), m) for s, e, m in marks]
+            text = r.text
+            spans = [r.span(s, e) for s, e in spans]
+            marks = [(*r.span(s, e), m) for s, e, m in marks]
         else:
-            self._text = cot
-            self._spans = list(spans)
-            self._marks = marks
+            text = cot
+        if "\t" in text or "\r" in text:
+            text, at = _expand_tabs(text)
+            spans = [(at(s), at(e)) for s, e in spans]
+            marks = [(at(s), at(e), m) for s, e, m in marks]
+        self._text = text
+        self._spans = list(spans)
+        self._marks = sorted(marks, key=lambda mark: mark[0])
+        self._mark_starts = [mark[0] for mark in self._marks]
+        self._mark_reach = max((e - s for s, e, _ in self._marks), default=0)
 
     @property
     def step_count(self) -> int:
@@ -159,27 +176,43 @@ class ChainText(ScrollView, can_focus=True):
     # Layout
 
     def _rebuild(self) -> None:
+        if self.scrollable_content_region.width <= 0 and not self._rows:
+            return  # not laid out yet: the first resize builds it, at its real width
         width = max(GUTTER + 10, self.scrollable_content_region.width)
         dark = self.app.current_theme.dark
         if self._built_for == (width, dark) or self.result is None:
             return
-        console = self.app.console
-        text_width = width - GUTTER
-        lines: list[Strip] = []
-        line_step: list[int] = []
-        first_line: list[int] = []
-        for k, (s, e) in enumerate(self._spans):
-            first_line.append(len(lines))
-            for strip in _wrap(self._text, s, e, self._marks, dark, console, text_width):
-                lines.append(strip)
-                line_step.append(k)
-        self._lines, self._line_step, self._first_line = lines, line_step, first_line
+        if self._built_for is None or self._built_for[0] != width:
+            text_width = width - GUTTER
+            rows: list[tuple[int, int]] = []
+            line_step: list[int] = []
+            first_line: list[int] = []
+            ascii_text = self._text.isascii()
+            for k, (s, e) in enumerate(self._spans):
+                first_line.append(len(rows))
+                step_rows = _row_breaks(self._text, s, e, text_width, ascii_text)
+                rows.extend(step_rows)
+                line_step.extend([k] * len(step_rows))
+            self._rows, self._line_step, self._first_line = rows, line_step, first_line
+        self._strips = {}
         self._built_for = (width, dark)
-        size = Size(width, len(lines))
+        size = Size(width, len(self._rows))
         if self.styles.height is not None and self.styles.height.is_auto:
             self.virtual_size = size  # the pane's height follows its lines: the screen must lay out again
         else:
             set_virtual_size(self, size)
+
+    def _strip(self, index: int) -> Strip:
+        """Row ``index`` with its highlights, rendered on first sight."""
+        strip = self._strips.get(index)
+        if strip is None:
+            a, b = self._rows[index]
+            lo = bisect_left(self._mark_starts, a - self._mark_reach)
+            hi = bisect_left(self._mark_starts, b)
+            width, dark = self._built_for or (GUTTER + 10, True)
+            strip = _render_row(self._text, a, b, self._marks[lo:hi], dark, self.app.console, width - GUTTER)
+            self._strips[index] = strip
+        return strip
 
     def on_resize(self, event: events.Resize) -> None:
         self._rebuild()
@@ -189,11 +222,11 @@ class ChainText(ScrollView, can_focus=True):
         if not self._first_line:
             return Region(0, 0, 1, 1)
         start = self._first_line[index]
-        end = self._first_line[index + 1] if index + 1 < len(self._first_line) else len(self._lines)
+        end = self._first_line[index + 1] if index + 1 < len(self._first_line) else len(self._rows)
         return Region(0, start, self.virtual_size.width, max(1, end - start))
 
     def _scroll_to_selected(self) -> None:
-        if not self._lines:
+        if not self._rows:
             return
         region = self.step_region(self.selected)
         height = self.scrollable_content_region.height
@@ -261,13 +294,13 @@ class ChainText(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width, base, dark, top = self._frame
         index = top + y
-        if index >= len(self._lines):
+        if index >= len(self._rows):
             return Strip.blank(width, base)
         step = self._line_step[index]
         first = self._first_line[step] == index
         selected = step == self.selected
         gutter = self._gutter(step, first, selected, dark)
-        strip = Strip.join([gutter, self._lines[index]])
+        strip = Strip.join([gutter, self._strip(index)])
         if selected:
             strip = strip.apply_style(SELECTED_STEP[dark])
         return strip.crop_extend(0, width, base).apply_style(base)
@@ -295,19 +328,77 @@ class ChainText(ScrollView, can_focus=True):
         return Strip(list(t.render(self.app.console)), GUTTER)
 
 
-def _wrap(
+def _expand_tabs(text: str) -> tuple[str, Callable[[int], int]]:
+    """The text with each tab as four spaces and carriage returns dropped, and where an offset moved to."""
+    moves = [(k, 3 if ch == "\t" else -1) for k, ch in enumerate(text) if ch in "\t\r"]
+    positions = [k for k, _ in moves]
+    shifts = list(itertools.accumulate(d for _, d in moves))
+
+    def at(offset: int) -> int:
+        n = bisect_left(positions, offset)
+        return offset + (shifts[n - 1] if n else 0)
+
+    return text.replace("\t", "    ").replace("\r", ""), at
+
+
+def _row_breaks(text: str, start: int, end: int, width: int, ascii_text: bool) -> list[tuple[int, int]]:
+    """The visual rows of ``text[start:end]`` at ``width`` cells: its lines, each cut greedily at the last
+    space that fits (or, in a word longer than a row, at the width). Linear, and cheap on plain text."""
+    if not text[start:end].strip():
+        return [(start, start)]
+    rows: list[tuple[int, int]] = []
+    pos = start
+    while True:
+        nl = text.find("\n", pos, end)
+        line_end = end if nl < 0 else nl
+        if line_end - pos <= width and (ascii_text or cell_len(text[pos:line_end]) <= width):
+            rows.append((pos, line_end))
+        else:
+            rows.extend(_fold(text, pos, line_end, width, ascii_text))
+        if nl < 0:
+            return rows
+        pos = nl + 1
+
+
+def _fold(text: str, start: int, end: int, width: int, ascii_text: bool) -> list[tuple[int, int]]:
+    """One long line as rows of at most ``width`` cells; the spaces where it breaks belong to no row."""
+    rows = []
+    pos = start
+    while pos < end:
+        limit = min(end, pos + width) if ascii_text else _fits(text, pos, end, width)
+        if limit >= end:
+            rows.append((pos, end))
+            break
+        space = text.rfind(" ", pos, limit + 1)
+        if space > pos:
+            rows.append((pos, space))
+            pos = space + 1
+            while pos < end and text[pos] == " ":
+                pos += 1
+        else:
+            rows.append((pos, limit))  # a word longer than a row: folded at the width
+            pos = limit
+    return rows
+
+
+def _fits(text: str, start: int, end: int, width: int) -> int:
+    """The end of the longest run from ``start`` that fits in ``width`` cells (at least one character)."""
+    cells = 0
+    for k in range(start, end):
+        cells += get_character_cell_size(text[k])
+        if cells > width:
+            return max(k, start + 1)
+    return end
+
+
+def _render_row(
     text: str, start: int, end: int, marks: list[Marked], dark: bool, console: Console, width: int
-) -> list[Strip]:
-    """The step ``text[start:end]`` with its highlights, wrapped to ``width`` cells."""
-    t = Text(end="", no_wrap=False)
+) -> Strip:
+    """One row ``text[start:end]`` with its highlights, ``width`` cells wide."""
+    if start == end:
+        return Strip.blank(width)
+    t = Text(end="", no_wrap=True)
     for a, b, here in segments(start, end, marks):
         style: Style | None = mark_style(here, dark)
-        t.append(text[a:b].replace("\t", "    ").replace("\r", ""), style or "")
-    if not t.plain.strip():
-        return [Strip.blank(width)]
-    out = []
-    for line in t.wrap(console, width, overflow="fold"):
-        line.end = ""
-        segs = list(line.render(console))
-        out.append(Strip(segs).adjust_cell_length(width))
-    return out
+        t.append(text[a:b], style or "")
+    return Strip(list(t.render(console))).adjust_cell_length(width)
