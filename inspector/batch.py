@@ -128,9 +128,17 @@ def run(works: Iterable[Work], job: Job, workers: int = 1) -> Iterator[Outcome |
         for work in works:
             yield from _run_chunk(job, work)
         return
+    import collections
     import multiprocessing as mp
-    from functools import partial
+    from multiprocessing.pool import AsyncResult
 
+    # At most a few chunks per worker in flight: Pool.imap would read the whole input ahead of a slow writer
+    # and hold every finished chunk until the writer takes it (an import of 1M chains grew to 862 MB).
+    pending: collections.deque[AsyncResult[list[Outcome | InputError]]] = collections.deque()
     with mp.get_context("fork").Pool(workers) as pool:
-        for outcomes in pool.imap(partial(_run_chunk, job), works):
-            yield from outcomes
+        for work in works:
+            pending.append(pool.apply_async(_run_chunk, (job, work)))
+            if len(pending) >= 3 * workers:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()

@@ -40,6 +40,15 @@ def _merge(a: ChainLabels, b: ChainLabels) -> ChainLabels:
     return ChainLabels(a.chain_labels + b.chain_labels, a.step_labels + b.step_labels, a.notes + b.notes)
 
 
+_HASH_MASK = (1 << 64) - 1
+
+
+def _line(source: str | None, number: int) -> int:
+    """The line (or record) number of a chain's ``FILE:LINE`` source; its place in the file when it has none."""
+    line = (source or "").rpartition(":")[2]
+    return int(line) if line.isdigit() else number
+
+
 def run_import(
     db: Database,
     path: str | os.PathLike[str],
@@ -56,22 +65,27 @@ def run_import(
     """Import ``path`` into ``db``: one run, its chains verified and stored, then their labels."""
     items = iter_imported(path, fmt=fmt, annotator=annotator, model=model, references=references)
     stash: dict[str, ChainLabels] = {}
-    seen: dict[str, tuple[int, str | None]] = {}  # id → (hash of its text, where it was first)
+    seen: dict[str, int] = {}
+    """id → its text's hash and the number of the record it was first in, packed in one int: an import may
+    hold a million chains, and a tuple of two would cost three objects each."""
 
     def chains() -> Iterator[ChainInput]:
-        for item in items:
+        for number, item in enumerate(items, 1):
             cid = item.chain.chain_id
-            if cid in seen and seen[cid][0] != hash(item.chain.cot):
+            text_hash = hash(item.chain.cot) & _HASH_MASK
+            if cid in seen and seen[cid] & _HASH_MASK != text_hash:
                 # one id, two texts (a duplicate ProcessBench id): merging their labels would put a person's
                 # judgement of one text on another
-                raise InputError.at(item.chain.source, f"chain id {cid!r} is already used by {seen[cid][1]} for "
+                first = seen[cid] >> 64
+                where = item.chain.source.rpartition(":")[0] if item.chain.source else os.fspath(path)
+                raise InputError.at(item.chain.source, f"chain id {cid!r} is already used by {where}:{first} for "
                                     "another text: give each record its own id")
             if not item.labels.empty:
                 old = stash.get(cid)
                 stash[cid] = item.labels if old is None else _merge(old, item.labels)
             if cid in seen:
                 continue  # the same chain again (PRM800K: one solution, several labellers): its labels are kept
-            seen[cid] = (hash(item.chain.cot), item.chain.source)
+            seen[cid] = (_line(item.chain.source, number) << 64) | text_hash
             yield item.chain
 
     run_id = store.start_run(
