@@ -219,3 +219,23 @@ def test_report_png_without_curves_says_so(tmp_path: Path) -> None:
     code, _, err = run("report", db, "--png", str(png))
     assert code == ExitCode.OK and not png.exists()
     assert f"{png} not written: no pass@k curves to draw" in err
+
+
+@pytest.mark.parametrize("failure", ["attempt to write a readonly database", "database disk image is malformed",
+                                     "database or disk is full"])
+def test_sqlite_failing_mid_run_is_an_environment_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           failure: str) -> None:
+    import sqlite3
+
+    src = write(tmp_path / "in.jsonl", [OK])
+    db = str(tmp_path / "out.db")
+
+    def failing(*args: object, **kwargs: object) -> int:
+        raise (sqlite3.DatabaseError if "malformed" in failure else sqlite3.OperationalError)(failure)
+
+    monkeypatch.setattr(store, "write_rows", failing)
+    code, _, err = run("verify", str(src), "--db", db)
+    assert code == ExitCode.ENVIRONMENT
+    assert err.strip() == f"inspect: environment failure: {failure}"
+    # the run is left unfinished in the store, for anyone who looks
+    assert store.open_db(db).execute("SELECT finished_at FROM runs").fetchone()[0] is None
