@@ -360,6 +360,9 @@ def _next_prose(text: str, lines: list[tuple[int, int, int]], i: int) -> str | N
     return None
 
 
+_SETS_UP_RE = re.compile(r"(?i)\bset(?:s|ting)?\s+up\s+(?:the|an|this|our)\s+equation")
+
+
 def _intent(c: Checked, text: str, next_line: Callable[[int], str | None]) -> Checked:
     """A false claim the text itself rejects or sets up as a trial is not a slip (``intent``)."""
     claim = c.claim
@@ -378,6 +381,10 @@ def _intent(c: Checked, text: str, next_line: Callable[[int], str | None]) -> Ch
         why = "a false equation the text itself rejects: not a slip"
     elif stated_first and tested(text, context.start, claim.span[0], claim.span[1], context.end):
         why = "a trial the text sets up and does not assert: not a slip"
+    elif claim.reason == LETTERS_CANCEL and _SETS_UP_RE.search(text, context.start, claim.span[0]):
+        # "we can set up the equation 4V + 339 = 4V − 8 + 339": a new equation built by reasoning (SLIP_POLICY:
+        # new equations are no rewrites and no slips); that it holds for no V is where the reasoning went wrong
+        why = "an equation the text sets up that holds for no value of its letters: a reasoning error, not arithmetic"
     else:
         return c
     return Checked(replace(claim, rule="contradiction", reason=why), c.formula, c.computation, None,

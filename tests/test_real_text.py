@@ -173,6 +173,19 @@ def test_a_subscript_typed_plainly_is_a_name_and_a_denominator_is_pinned() -> No
     assert r.repaired_answer == "1/5625"
 
 
+def test_an_equation_of_a_system_expanded_later_restates_itself_not_the_line_above() -> None:
+    chain = ("\\[\n\\begin{cases}\n(x - 4)^2 + y^2 = 16 \\\\\nx^2 + (y - 10)^2 = 100\n\\end{cases}\n\\]\n"
+             "Let's expand and simplify the equations:\n\\[\n(x - 4)^2 + y^2 = 16 \\implies x^2 - 8x + 16 + y^2 = 16 "
+             "\\implies x^2 + y^2 - 8x = 0\n\\]")
+    assert errors(chain) == []
+
+
+def test_an_equation_the_text_sets_up_is_reasoning_not_arithmetic() -> None:
+    r = verify_text("7. By step 6, we can set up the equation 4V + 339 = 4V - 8 + 339 to represent the sum.")
+    assert r.errors == () and [f.rule for f in r.findings] == ["contradiction"]
+    assert errors("So (53 - 26)^2 + k^2 = 26^2 + k^2") == [("26^2 + k^2", "k^2 + 729")]  # no set-up: the slip
+
+
 # --- notation: one habit, one finding ---------------------------------------------------------------
 def test_reversed_division_is_one_notation_finding() -> None:
     chain = "\n".join(f"\\[ {k} \\div 50 \\approx {50 / k:.2f} \\]" for k in range(1, 8))
