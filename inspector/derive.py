@@ -131,13 +131,13 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
     """Each equation written so far (its first two sides as written), and where: a line that writes one of
     them again restates that one (``(x − 4)^2 + y^2 = 16`` expanded after a system of two equations), not the
     line right above it."""
-    for k, link in enumerate(links):
+    for position, link in enumerate(links):
         prev = link.prev
         f = link.formula
         written = (_norm(f.sides[0]), _norm(f.sides[1])) if len(f.sides) >= 2 and f.kind == "inline" else None
         if written is not None:
             earlier = stated.get(written)
-            stated[written] = k
+            stated[written] = position
             if prev is not None and earlier is not None and links[earlier] is not prev:
                 link.start = link
                 link.prev = None
