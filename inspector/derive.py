@@ -138,7 +138,8 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
         if written is not None:
             earlier = stated.get(written)
             stated[written] = position
-            if prev is not None and earlier is not None and links[earlier] is not prev:
+            if (prev is not None and earlier is not None and links[earlier] is not prev
+                    and not _same_step(links[earlier].prev, prev)):
                 link.start = link
                 link.prev = None
                 continue
@@ -232,6 +233,16 @@ _ANEW_RE = re.compile(
 not a restatement of the first."""
 _MAX_GAP = 400
 """Prose longer than this between two equations: they are not one derivation."""
+
+
+def _same_step(a: Link | None, b: Link) -> bool:
+    """Are two lines the same equation as written (a derivation written out again: its rewrites are checked
+    again, as a reader checks a computation done twice)?"""
+    if a is None:
+        return False
+    fa, fb = a.formula, b.formula
+    return (len(fa.sides) >= 2 and len(fb.sides) >= 2 and _norm(fa.sides[0]) == _norm(fb.sides[0])
+            and _norm(fa.sides[1]) == _norm(fb.sides[1]))
 
 
 def _starts_anew(text: str, prev: Formula, f: Formula) -> bool:
