@@ -180,6 +180,12 @@ def test_an_equation_of_a_system_expanded_later_restates_itself_not_the_line_abo
     assert errors(chain) == []
 
 
+def test_a_derivation_written_out_again_is_checked_again() -> None:
+    block = "\\[ s = (13/12)^2 - 2(11/4) \\]\n\\[ s = 169/144 - 22/2 \\]\n"
+    chain = block + "This is incorrect, so let's solve it properly.\n\\[ s = (a+b+c)^2 - 2(ab+bc+ca) \\]\n" + block
+    assert errors(chain) == [("22", "11"), ("22", "11")]
+
+
 def test_an_equation_the_text_sets_up_is_reasoning_not_arithmetic() -> None:
     r = verify_text("7. By step 6, we can set up the equation 4V + 339 = 4V - 8 + 339 to represent the sum.")
     assert r.errors == () and [f.rule for f in r.findings] == ["contradiction"]
