@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .errors import InputError
-from .load import capped_lines, parse_line
+from .load import GZIP_ERRORS, capped_lines, open_input, parse_line
 from .model import ChainInput, ChainResult, Verdict
 from .pipeline import verify_chain
 from .rules import RuleSet
@@ -104,13 +104,15 @@ def chunks_of_file(path: str) -> Iterator[Work]:
 
     name = "<stdin>" if path == "-" else path
     try:
-        stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
+        stream = open_input(path)
     except OSError as exc:
         raise InputError(name, None, f"cannot open: {exc.strerror or exc}") from None
     try:
         numbered = enumerate(capped_lines(stream), 1)
         while chunk := list(itertools.islice(numbered, CHUNK)):
             yield (name, chunk)
+    except GZIP_ERRORS as exc:
+        raise InputError(name, None, f"not a readable gzip file: {exc}") from None
     finally:
         if path != "-":
             stream.close()

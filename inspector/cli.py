@@ -166,7 +166,8 @@ def verify(
                 from . import importers
 
                 yield from batch.chunks_of_chains(i.chain for i in importers.iter_imported(path, fmt=kind))
-            elif path.endswith(".json"):  # maybe a JSON list (ProcessBench): not splittable by lines
+            elif load.plain_name(path).lower().endswith(".json"):  # a JSON document (ProcessBench's list, an
+                # evaluation dump's one object): not splittable by lines
                 yield from batch.chunks_of_chains(
                     load.iter_chains(path, skip_invalid=skip_invalid, on_skip=skipped.append)
                 )

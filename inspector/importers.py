@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import datetime
 import hashlib
+import io
 import json
 import os
 import re
@@ -46,7 +47,7 @@ from .answer import extract_answer
 from .errors import InputError
 from .extras import require
 from .labelset import CHAIN_LABELS, ChainLabel, ChainLabels, Note, StepLabel
-from .load import iter_chains
+from .load import GZIP_ERRORS, iter_chains, open_input
 from .model import ChainInput, Verdict
 
 __all__ = [
@@ -90,7 +91,7 @@ def _problem_id(problem: str) -> str:
 
 def _first_record(path: str) -> tuple[dict[str, Any] | None, bool]:
     """The first JSON object of a JSONL file or JSON list, and whether the file is a list."""
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         head = f.read(1 << 20)
         text = head.decode("utf-8-sig", errors="replace").lstrip()
         is_list = text.startswith("[")
@@ -207,7 +208,7 @@ def _records(name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     _, is_list = _first_record(name)
     if is_list:
         try:
-            with open(name, "rb") as f:
+            with open_input(name) as f:
                 records = json.load(f)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(name, None, f"invalid JSON: {exc}") from exc
@@ -216,7 +217,7 @@ def _records(name: str) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise InputError(name, i, f"record {i}: expected a JSON object")
             yield i, record
         return
-    with open(name, "rb") as f:
+    with open_input(name) as f:
         for lineno, raw in enumerate(f, 1):
             if not raw.strip():
                 continue
@@ -533,7 +534,7 @@ def _inspector_jsonl(name: str) -> Iterator[Imported]:
 
 def _csv_rows(name: str) -> Iterator[dict[str, Any]]:
     csv.field_size_limit(sys.maxsize)
-    with open(name, newline="", encoding="utf-8") as f:
+    with io.TextIOWrapper(open_input(name), encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         try:
             yield from reader

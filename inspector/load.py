@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import itertools
 import json
 import logging
 import os
+import re
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from inspector.errors import InputError
 from inspector.model import ChainInput
@@ -86,32 +90,101 @@ def iter_jsonl_lines(
     return _iter_jsonl(lines, name, skip_invalid, on_skip)
 
 
+def open_input(path: str) -> IO[bytes]:
+    """A file (or ``-``, standard input) to read bytes from, gunzipped when it is gzip (by its first two
+    bytes, whatever its name). ``OSError`` when it cannot be opened."""
+    if path == STDIN:
+        raw: IO[bytes] = sys.stdin.buffer
+        peek = getattr(raw, "peek", None)
+        if peek is not None and peek(2)[:2] == _GZIP_MAGIC:
+            return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+        return raw
+    with open(path, "rb") as f:
+        gz = f.read(2) == _GZIP_MAGIC
+    return cast(IO[bytes], gzip.open(path, "rb") if gz else open(path, "rb"))  # noqa: SIM115 - the caller closes it
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
+"""What reading a damaged gzip file raises (``BadGzipFile`` is an ``OSError``: not the environment's fault)."""
+
+
+def plain_name(path: str) -> str:
+    """The name without a compression suffix, for what the suffix says of the format (``a.json.gz``)."""
+    return path[:-3] if path.lower().endswith(".gz") else path
+
+
 def _iter_file(name: str, skip_invalid: bool, on_skip: OnSkip | None) -> Iterator[ChainInput]:
     stdin = name == STDIN
     display = _STDIN_NAME if stdin else name
-    stream: IO[bytes]
-    if stdin:
-        stream = sys.stdin.buffer
-    else:
-        try:
-            stream = open(name, "rb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise InputError(display, None, f"cannot open: {exc.strerror or exc}") from exc
+    try:
+        stream = open_input(name)
+    except OSError as exc:
+        raise InputError(display, None, f"cannot open: {exc.strerror or exc}") from exc
     try:
         numbered = capped_lines(stream)
-        if stdin or name.endswith(".json"):
-            head, is_list = _peek(numbered)
-            if is_list:
-                whole = b"".join(line for line in head if line is not None) + stream.read()
-                yield from _iter_json_list(whole, display, skip_invalid, on_skip)
-                return
+        if stdin or plain_name(name).lower().endswith(".json"):
+            head, first = _peek(numbered)
+            if first in (b"[", b"{"):
+                # a JSON document: a list of records (ProcessBench), or one object for the whole file
+                # (an evaluation dump, pretty-printed over many lines); JSONL that happens to be called .json
+                # is one object per line, and reads as such
+                whole = b"".join(line for line in head if line is not None) + _read_capped(stream, display)
+                document = _document(whole, display) if first == b"[" or whole.count(b"\n") > 1 else None
+                if document is not None:
+                    yield from _iter_document(document, display, skip_invalid, on_skip)
+                    return
+                numbered = capped_lines(io.BytesIO(whole))
+                head = []
             lines: Iterable[bytes | None] = itertools.chain(head, numbered)
         else:
             lines = numbered
         yield from _iter_jsonl(lines, display, skip_invalid, on_skip)
+    except GZIP_ERRORS as exc:
+        raise InputError(display, None, f"not a readable gzip file: {exc}") from None
     finally:
         if not stdin:
             stream.close()
+
+
+MAX_DOCUMENT_BYTES = 1 << 30
+"""The largest JSON document (not JSONL) read whole: 1 GiB."""
+
+
+def _read_capped(stream: IO[bytes], display: str) -> bytes:
+    data = stream.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(display, None, f"a JSON document over {MAX_DOCUMENT_BYTES >> 30} GiB: split it into JSONL")
+    return data
+
+
+def _document(data: bytes, display: str) -> list[Any] | dict[str, Any] | None:
+    """The file as one JSON document; None when it is JSONL after all (one object per line)."""
+    try:
+        value = json.loads(data)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and data.lstrip().startswith(b"{"):
+            return None  # several objects: JSONL
+        raise InputError(display, exc.lineno, f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
+    except ValueError as exc:
+        raise InputError(display, None, _json_message(exc)) from exc
+    except RecursionError:
+        raise InputError(display, None, "invalid JSON: nested too deeply") from None
+    if type(value) not in (list, dict):
+        raise InputError(display, None, f"expected a JSON list or object, got {_type_name(value)}")
+    return value  # type: ignore[no-any-return]
+
+
+def _iter_document(
+    document: list[Any] | dict[str, Any], display: str, skip_invalid: bool, on_skip: OnSkip | None
+) -> Iterator[ChainInput]:
+    if isinstance(document, dict):
+        try:
+            yield from _chains(document, f"{display}:1")
+        except _RecordError as exc:
+            raise InputError(display, 1, str(exc)) from exc
+        return
+    yield from _iter_records(document, display, skip_invalid, on_skip)
 
 
 MAX_LINE_BYTES = 64 << 20
@@ -132,17 +205,17 @@ def capped_lines(stream: IO[bytes], cap: int | None = None) -> Iterator[bytes | 
         yield None
 
 
-def _peek(lines: Iterator[bytes | None]) -> tuple[list[bytes | None], bool]:
-    """The lines up to the first non-blank one, and whether that one opens a JSON list."""
+def _peek(lines: Iterator[bytes | None]) -> tuple[list[bytes | None], bytes]:
+    """The lines up to the first non-blank one, and that one's first character (``b""`` when none)."""
     head: list[bytes | None] = []
     for line in lines:
         head.append(line)
         if line is None:
-            return head, False
+            return head, b""
         text = line.removeprefix(_BOM).lstrip()
         if text:
-            return head, text.startswith(b"[")
-    return head, False
+            return head, text[:1]
+    return head, b""
 
 
 def _reject(err: InputError, skip_invalid: bool, on_skip: OnSkip | None, cause: BaseException) -> None:
@@ -191,19 +264,10 @@ def _iter_jsonl(
         yield from chains
 
 
-def _iter_json_list(
-    data: bytes, display: str, skip_invalid: bool, on_skip: OnSkip | None
+def _iter_records(
+    records: list[Any], display: str, skip_invalid: bool, on_skip: OnSkip | None
 ) -> Iterator[ChainInput]:
-    try:
-        records = json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise InputError(display, exc.lineno, f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
-    except ValueError as exc:
-        raise InputError(display, None, _json_message(exc)) from exc
-    except RecursionError:
-        raise InputError(display, None, "invalid JSON: nested too deeply") from None
-    if type(records) is not list:  # pragma: no cover - the text opens with "["
-        raise InputError(display, None, f"expected a JSON list of records, got {_type_name(records)}")
+    """The chains of a JSON list of records (ProcessBench); a record's number stands for its line."""
     for index, record in enumerate(records):
         number = index + 1
         try:
@@ -232,6 +296,8 @@ def _json_message(exc: ValueError) -> str:
 def _chains(record: dict[str, Any], source: str) -> list[ChainInput]:
     """The chains of one record, by the first format its fields match."""
     get = record.get
+    if type(get("metadata")) is list and "dataset" in record:
+        return _evaluation_dump(record, source)
     cot = get("cot")
     if cot is not None:
         if type(cot) is not str:
@@ -264,6 +330,54 @@ def _chains(record: dict[str, Any], source: str) -> list[ChainInput]:
         "a list of strings in 'code', 'completions', 'responses' or 'samples', 'steps', "
         "or a GSM8K 'answer' ending '#### N'"
     )
+
+
+_CHAT_USER_RE = re.compile(r"<\|im_start\|>user\n(.*?)(?:<\|im_end\|>|$)", re.S)
+
+
+def _evaluation_dump(record: dict[str, Any], source: str) -> list[ChainInput]:
+    """An evaluation harness's dump of a model on a data set, one object for the whole file: ``{dataset,
+    model, temperature, metadata: [{prompt, label, index, outputs: [str]}]}`` (the Spurious Rewards
+    generations; ``outputs`` may be a JSON string of the list).
+
+    Each output is a chain: its model is the file's ``model`` (the last part of a path such as
+    ``./export-for-eval-step50``), its problem ``DATASET/INDEX``, shared by every model's samples of it so
+    that pass@k and the crossings compare like with like, its text the user turn of the prompt.
+    """
+    dataset = _first_str(record, ("dataset",)) or "dataset"
+    model_field = _first_str(record, ("model",))
+    model = model_field.rstrip("/").rsplit("/", 1)[-1] if model_field else None
+    chains: list[ChainInput] = []
+    for n, item in enumerate(record["metadata"]):
+        if type(item) is not dict:
+            raise _RecordError(f"metadata[{n}] must be an object, got {_type_name(item)}")
+        outputs = item.get("outputs")
+        if type(outputs) is str:
+            try:
+                outputs = json.loads(outputs)
+            except (ValueError, RecursionError):
+                raise _RecordError(f"metadata[{n}].outputs is a string that is not a JSON list") from None
+        if type(outputs) is not list or not all(type(o) is str for o in outputs):
+            raise _RecordError(f"metadata[{n}].outputs must be a list of strings")
+        index = item.get("index", n)
+        if type(index) not in (str, int):
+            raise _RecordError(f"metadata[{n}].index must be a string or an integer")
+        prompt = item.get("prompt")
+        problem = None
+        if type(prompt) is str:
+            user = _CHAT_USER_RE.search(prompt)
+            problem = (user.group(1) if user else prompt).strip() or None
+        label = item.get("label")
+        reference = str(label) if type(label) in (str, int, float) else None
+        problem_id = f"{dataset}/{index}"
+        for k, text in enumerate(outputs):
+            for field_name, value in (("chain text", text), ("problem", problem), ("reference", reference)):
+                _check_unicode(field_name, value)
+            chains.append(ChainInput(
+                chain_id=f"{model or 'model'}/{problem_id}#{k}", cot=text, problem_id=problem_id, problem=problem,
+                reference=reference, model=model, sample_index=k, source=source,
+            ))  # fmt: skip
+    return chains
 
 
 def _single(

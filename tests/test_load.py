@@ -413,3 +413,70 @@ def test_real_data(relative: str, count: int) -> None:
     if relative.startswith("processbench"):
         assert all(c.steps and c.model for c in chains)
     assert [c.chain_id for c in read_chains(path)] == [c.chain_id for c in chains]  # stable
+
+
+# --- evaluation dumps (the Spurious Rewards layout) and gzip -------------------------------------------------
+DUMP = {
+    "avg@8": 0.5, "pass@8": 1.0, "dataset": "AMC", "model": "./export-for-eval-step50", "temperature": 0.6,
+    "rollouts": 2,
+    "metadata": [
+        {"prompt": "<|im_start|>system\nPlease reason step by step.<|im_end|>\n<|im_start|>user\nWhat is 2 + 3?"
+                   "<|im_end|>\n<|im_start|>assistant\n",
+         "label": "5.0", "index": "0", "outputs": json.dumps(["2 + 3 = 5, so \\boxed{5}", "2 + 3 = 6. \\boxed{6}"])},
+        {"prompt": "What is 4 * 4?", "label": "16.0", "index": "1", "outputs": ["4 * 4 = 16. \\boxed{16}"]},
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["dump.json", "dump.json.gz", "dump-without-suffix"])
+def test_an_evaluation_dump_is_one_object_for_the_whole_file(tmp_path: Path, name: str) -> None:
+    import gzip
+
+    text = json.dumps(DUMP, indent=2).encode()  # pretty-printed, as the published files are
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
+    if name == "dump-without-suffix":  # a gzip file is known by its first bytes, whatever its name
+        path.write_bytes(gzip.compress(text))
+        path = path.rename(tmp_path / "dump.json")
+    chains = read_chains(str(path))
+    assert [c.chain_id for c in chains] == ["export-for-eval-step50/AMC/0#0", "export-for-eval-step50/AMC/0#1",
+                                            "export-for-eval-step50/AMC/1#0"]
+    first = chains[0]
+    assert (first.model, first.problem_id, first.sample_index, first.reference) == (
+        "export-for-eval-step50", "AMC/0", 0, "5.0")
+    assert first.problem == "What is 2 + 3?"  # the user turn of the chat prompt
+    assert chains[2].problem == "What is 4 * 4?"
+
+
+def test_jsonl_gz_is_read_like_jsonl(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "chains.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"id": "a", "cot": "1 + 1 = 2"}\n{"id": "b", "cot": "2 + 2 = 4"}\n'))
+    assert [c.chain_id for c in read_chains(str(path))] == ["a", "b"]
+
+
+def test_a_damaged_gzip_file_is_named(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "chains.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"id": "a", "cot": "1 + 1 = 2"}\n' * 100)[:-20])
+    with pytest.raises(InputError) as err:
+        read_chains(str(path))
+    assert str(path) in str(err.value) and "gzip" in str(err.value)
+
+
+def test_the_spurious_rewards_files_as_published() -> None:
+    root = Path(__file__).resolve().parents[2] / "shared" / "data" / "model-outputs" / "spurious-rewards-qwen2.5-math-1.5b"
+    if not root.is_dir():
+        pytest.skip("../shared/data is not here")
+    files = sorted(root.glob("*/*.json.gz"))
+    assert len(files) == 20
+    chains = [c for f in files for c in read_chains(str(f))]
+    assert len(chains) == 8220
+    assert len({c.chain_id for c in chains}) == 8220
+    models = {c.model for c in chains}
+    assert models == {"Qwen2.5-Math-1.5B", "export-for-eval-step50", "export-for-eval-step200",
+                      "export-for-eval-step400", "export-for-eval-step1000"}
+    # a problem is one problem whatever the checkpoint: pass@k and the crossings compare like with like
+    assert len({c.problem_id for c in chains}) == 30 + 30 + 83 + 500
