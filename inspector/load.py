@@ -375,7 +375,7 @@ def _evaluation_dump(record: dict[str, Any], source: str) -> list[ChainInput]:
                 _check_unicode(field_name, value)
             chains.append(ChainInput(
                 chain_id=f"{model or 'model'}/{problem_id}#{k}", cot=text, problem_id=problem_id, problem=problem,
-                reference=reference, model=model, sample_index=k, source=source,
+                reference=reference, model=model, sample_index=k, source=source, problem_set=dataset,
             ))  # fmt: skip
     return chains
 

@@ -68,6 +68,9 @@ class ChainInput:
     """Where it came from, ``FILE:LINE``, for messages."""
     steps: tuple[str, ...] | None = None
     """Pre-segmented steps when the input carries them (ProcessBench); the cot is their join."""
+    problem_set: str | None = None
+    """The data set the problem is from (``AIME-2024``), when the input says; else the report takes the input
+    file's name. Samples of one set by several models are compared on it (pass@k crossings)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,7 @@ class ChainResult:
             "problem_id": chain.problem_id,
             "model": chain.model,
             "sample_index": chain.sample_index,
+            **({"problem_set": chain.problem_set} if chain.problem_set is not None else {}),
             "final_answer": self.final_answer.text if self.final_answer else None,
             "final_answer_method": self.final_answer.method if self.final_answer else None,
             "reference": chain.reference,

@@ -18,8 +18,8 @@ that could not be compared within the bounds (``undecided``) is a failed sample,
 repaired alike. Only chains without a reference (``unreferenced``) cannot be scored and are left out
 (counted in ``Report.unscored``). Beside valid-only, ``unchecked`` says how many right answers rest on
 no checked claim at all (verdict ``unchecked``): they are not in valid-only, and not reasoning shown
-wrong either. A problem set is the input file a chain came from (its ``source``, without the
-line number or extensions). Crossings are looked for within each problem set.
+wrong either. A problem set is the data set the input names (an evaluation dump's ``dataset``), else the
+input file a chain came from (its ``source``, without the line number or extensions). Crossings are looked for within each problem set.
 """
 
 from __future__ import annotations
@@ -324,7 +324,7 @@ def build_report(
         if wanted and model not in wanted:
             continue
         chains += 1
-        pset = problem_set_of(row.source)
+        pset = row.problem_set or problem_set_of(row.source)
         key = (model, pset)
         counts.setdefault(key, Counter())[row.verdict] += 1
         human = humans.get(row.chain_id)

@@ -343,6 +343,12 @@ def _m0004_coverage_verdicts(db: Database) -> None:
         db.execute(sql)
 
 
+@_migration("0005_problem_set")
+def _m0005_problem_set(db: Database) -> None:
+    """The data set a chain's problem is from, when its input says (an evaluation dump's ``dataset``)."""
+    db.execute("ALTER TABLE chains ADD COLUMN problem_set TEXT")
+
+
 # --------------------------------------------------------------------------------------------------
 # Opening
 
@@ -462,7 +468,7 @@ _CHAIN_COLUMNS = (
     "chain_id", "problem_id", "model", "sample_index", "cot", "reference", "final_answer",
     "final_answer_method", "final_answer_start", "final_answer_end", "answer_correct", "verdict",
     "explanation", "repaired_answer", "repaired_correct", "run_id", "rules_name", "rules_hash", "source",
-    "input_steps", "coverage_json", "updated_at",
+    "input_steps", "coverage_json", "problem_set", "updated_at",
 )  # fmt: skip
 
 # Upsert, not INSERT OR REPLACE: a replace deletes the row, which would change its rowid (the order
@@ -524,7 +530,7 @@ def result_rows(result: ChainResult) -> ChainRows:
         result.answer_correct, result.verdict.value, result.explanation, result.repaired_answer,
         result.repaired_correct, result.rules_name, result.rules_hash, chain.source,
         json.dumps(list(chain.steps)) if chain.steps is not None else None,
-        json.dumps(result.coverage.to_json()) if result.coverage is not None else None,
+        json.dumps(result.coverage.to_json()) if result.coverage is not None else None, chain.problem_set,
     )  # fmt: skip
     steps: list[tuple[Any, ...]] = []
     claims: list[tuple[Any, ...]] = []
@@ -751,6 +757,7 @@ def load_result(db: Database, chain_id: str) -> ChainResult | None:
             sample_index=r["sample_index"],
             source=r["source"],
             steps=None if r["input_steps"] is None else tuple(json.loads(r["input_steps"])),
+            problem_set=r["problem_set"],
         )
         return ChainResult(
             chain=chain,
@@ -793,7 +800,7 @@ def iter_chain_inputs(db: Database, *, batch_size: int = 1000) -> Iterator[Chain
     """Every stored chain as input again (to re-verify a database with other rules), in order."""
     sql = (
         "SELECT c.rowid, c.chain_id, c.cot, c.problem_id, p.problem, c.reference, c.model, c.sample_index, "
-        "c.source, c.input_steps FROM chains c LEFT JOIN problems p ON p.problem_id = c.problem_id "
+        "c.source, c.input_steps, c.problem_set FROM chains c LEFT JOIN problems p ON p.problem_id = c.problem_id "
         "WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?"
     )
     last = 0
@@ -806,7 +813,7 @@ def iter_chain_inputs(db: Database, *, batch_size: int = 1000) -> Iterator[Chain
             yield ChainInput(
                 chain_id=row[1], cot=row[2], problem_id=row[3], problem=row[4], reference=row[5],
                 model=row[6], sample_index=row[7], source=row[8],
-                steps=None if row[9] is None else tuple(json.loads(row[9])),
+                steps=None if row[9] is None else tuple(json.loads(row[9])), problem_set=row[10],
             )
 
 
@@ -829,6 +836,7 @@ class ReportRow(NamedTuple):
     first_error_step: int | None
     """The step of the chain's first arithmetic error (a finding of severity ``error``), if any."""
     steps: int
+    problem_set: str | None = None
 
 
 def iter_report_rows(db: Database, *, batch_size: int = 5000) -> Iterator[ReportRow]:
@@ -837,7 +845,7 @@ def iter_report_rows(db: Database, *, batch_size: int = 5000) -> Iterator[Report
         "SELECT c.rowid, c.chain_id, c.problem_id, c.model, c.source, c.verdict, c.answer_correct, "
         "c.repaired_correct, "
         "(SELECT MIN(f.step) FROM findings f WHERE f.chain_id = c.chain_id AND f.severity = 'error'), "
-        "(SELECT COUNT(*) FROM steps s WHERE s.chain_id = c.chain_id) "
+        "(SELECT COUNT(*) FROM steps s WHERE s.chain_id = c.chain_id), c.problem_set "
         "FROM chains c WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?"
     )
     last = 0
@@ -845,7 +853,8 @@ def iter_report_rows(db: Database, *, batch_size: int = 5000) -> Iterator[Report
         for row in rows:
             last = row[0]
             yield ReportRow(
-                row[1], row[2], row[3], row[4], row[5], _opt_bool(row[6]), _opt_bool(row[7]), row[8], row[9]
+                row[1], row[2], row[3], row[4], row[5], _opt_bool(row[6]), _opt_bool(row[7]), row[8], row[9],
+                row[10],
             )
 
 

@@ -307,3 +307,26 @@ def test_without_matplotlib_the_png_says_how_to_install_and_the_page_still_works
     code, _, err = run("report", str(db), "--html", str(page))
     assert code == ExitCode.OK and "tables only" in err
     assert "Verdicts" in page.read_text() and "Curves need matplotlib" in page.read_text()
+
+
+def test_evaluation_dumps_of_two_checkpoints_are_compared_on_their_data_set(tmp_path: Path) -> None:
+    """The Spurious Rewards layout: one file per checkpoint and set; the report's problem set is the file's
+    ``dataset``, so the base model and the RL checkpoint meet on the same problems."""
+    def dump(model: str, right: bool) -> dict[str, object]:
+        answer = "5" if right else "6"
+        return {"dataset": "AIME-2024", "model": model, "metadata": [
+            {"prompt": "What is 2 + 3?", "label": "5", "index": "0",
+             "outputs": [f"2 + 3 = 5, so \\boxed{{{answer}}}", "2 + 3 = 5, so \\boxed{5}"]}]}
+
+    db_path = tmp_path / "sr.db"
+    files = []
+    for name, model, right in (("base_AIME-2024.json", "Qwen2.5-Math-1.5B", False),
+                               ("step50_AIME-2024.json", "./export-for-eval-step50", True)):
+        (tmp_path / name).write_text(json.dumps(dump(model, right), indent=2))
+        files.append(str(tmp_path / name))
+    code = CliRunner().invoke(main, ["verify", *files, "--db", str(db_path)]).exit_code
+    assert code == ExitCode.OK
+    rep = build_report(store.open_db(db_path))
+    assert {(c.model, c.problem_set) for c in rep.curves} == {("Qwen2.5-Math-1.5B", "AIME-2024"),
+                                                             ("export-for-eval-step50", "AIME-2024")}
+    assert [(x.problem_set, x.shared_problems) for x in rep.crossings] == [("AIME-2024", 1)]
