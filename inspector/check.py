@@ -19,6 +19,7 @@ from .arith import (
     SYM,
     leaves,
     LP,
+    RP,
     NUM,
     OP,
     as_poly,
@@ -793,6 +794,13 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
                 continue
         pair = check_pair(formula, left, right, formula.relations[i], rules,
                           _claims_identity(formula, i, identity_chain))
+        if (pair.reason == IDENTITY_FAILS and i == 0 and identity_chain and not _expands(left, right)
+                and not _shared_sums(left, right) and _rest_of_chain_holds(formula, rules, identity_chain)):
+            # "2^{2^k} = 2^{27}·2^k = 2^{27+k}", "nμ + 11 = (n+1)(μ+1) = nμ + μ + n + 1": an equation set up, and
+            # its right side then rewritten (every later link holds); only a chain that goes on rewriting a
+            # false first link claims it as an identity
+            pair = _unverifiable(pair.computed or left, pair.stated, pair.stated_text,
+                                 "an equation the chain then rewrites: its later links hold")
         if pair.reason == IDENTITY_FAILS and _relation_stated(text, formula.start, left, right):
             # α^4 = 3α^3 − 4α^2 + α uses α^3 = 3α^2 − 4α + 1, stated above: not an identity of its own
             pair = _unverifiable(pair.computed or left, pair.stated, pair.stated_text,
@@ -828,6 +836,53 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
 
 
 _REWRITING_RE = re.compile(r"(?i)\b(?:expand\w*|factor\w*|rewrit\w*|written\s+as|express\w*\s+as|simplif\w*|equivalent)\W*$")
+
+
+def _expands(left: Side, right: Side) -> bool:
+    """Is ``right`` written as the expansion of ``left`` (``(x + 1)^2 = x^2 + 2x + 1``): a product or power of
+    sums on the left, a sum with no brackets on the right? Then a false first link is a slip, not an equation."""
+    a, b = left.node, right.node
+    if a is None or b is None or b[0] != "add":
+        return False
+
+    def is_sum(n: Node) -> bool:
+        return bool(n[0] == "paren" and n[1][0] == "add")
+
+    expandable = (a[0] == "pow" and is_sum(a[1])) or (a[0] == "mul" and (is_sum(a[1]) or is_sum(a[2])))
+    return expandable and not any(t.kind in (LP, RP) for t in right.tokens)
+
+
+def _shared_sums(left: Side, right: Side) -> bool:
+    """Do two sides share a sum with letters (``(1 + 2a)`` on both, ``x − 1`` in a fraction and a bracket)? Then
+    the second is a transformation of the first (a partial expansion, a factorisation), not a new equation."""
+    a, b = _sums_with_letters(left.node), _sums_with_letters(right.node)
+    return bool(a and b and a & b)
+
+
+def _sums_with_letters(node: Node | None) -> set[str]:
+    out: set[str] = set()
+    stack = [node] if node is not None else []
+    while stack and len(out) < 64:
+        n = stack.pop()
+        if n[0] == "add" and symbols_of(n):
+            try:
+                out.add(format_value(evaluate(n)))
+            except (NotRational, Unverifiable):
+                pass
+            stack.extend(sub for _, sub in n[1])
+        elif n[0] not in ("num", "sym"):
+            stack.extend(c for c in n[1:] if isinstance(c, tuple))
+    return out
+
+
+def _rest_of_chain_holds(formula: Formula, rules: RuleSet, identity_chain: bool) -> bool:
+    """Does every link of a chain after the first hold as an identity?"""
+    sides = formula.sides
+    return all(
+        check_pair(formula, sides[k], sides[k + 1], formula.relations[k], rules,
+                   _claims_identity(formula, k, identity_chain)).status is ClaimStatus.CORRECT
+        for k in range(1, len(sides) - 1)
+    )
 
 
 def _same_letters_throughout(formula: Formula) -> bool:

@@ -16,6 +16,7 @@ from fractions import Fraction
 from math import gcd
 
 from .arith import (
+    OP,
     Node,
     NotRational,
     PolyValue,
@@ -143,6 +144,17 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
                 link.start = link
                 link.prev = None
                 continue
+        if (prev is not None and link.poly is not None and prev.poly is not None
+                and not _proportional(link.poly, prev.poly) and _constant_offset(prev.poly, link.poly) is None
+                and any(_proportional(link.poly, other.poly) for other in links[max(0, position - 8) : position - 1]
+                        if other.poly is not None and other is not prev and not _same_step(other.prev, prev))):
+            # "x^2 − 8x + 16 + y^2 = 16" under the second equation of a system: it expands the first one
+            # (a line that reads as the one above with a number changed is checked against that one: two
+            # slips that cancel give back an earlier equation, "900 = 1924 − 805 − 3X")
+            # (a derivation written out again, its line above restating the earlier one's, is checked again)
+            link.start = link
+            link.prev = None
+            continue
         if prev is None or f.kind == "expression":
             link.start = link
             link.prev = None
@@ -158,8 +170,10 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
         if (_norm(f.sides[0]) == _norm(pf.sides[1]) and _side_letters(pf.sides[0]) and _side_letters(pf.sides[1])
                 and pf.sides[0].node is not None and pf.sides[0].node[0] != "sym"):
             # "x + 6x + 2 = 7x + 2" then "7x + 2 = 42": the first line is an identity the second builds on,
-            # not an equation it rewrites ("x = 7n + 5" then "7n + 5 = 143p + 10" defines x: no identity)
-            _check_identity(prev, text, rule)
+            # not an equation it rewrites ("x = 7n + 5" then "7n + 5 = 143p + 10" defines x: no identity);
+            # "y − 2y = x" then "x = −y" solves for the letter on the right: an equation, no identity
+            if pf.sides[1].node is not None and pf.sides[1].node[0] != "sym":
+                _check_identity(prev, text, rule)
             link.start = link
             link.prev = None
             continue
@@ -212,6 +226,11 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
         if delta == 0:
             _record(link, prev, pf.sides[1], f.sides[1], Fraction(0), text, rule, k)
             continue
+        solved = _solved_rounded(f, delta)
+        if solved is not None:
+            # "18x = 107" then "x = 5.94": the solution, rounded to the digits written
+            _record(link, prev, solved, solved, Fraction(0), text, rule, k)
+            continue
         # which side moved: compare the written sides; a slip in the right side of "a = b" shows as −δ
         if _norm(pf.sides[0]) == _norm(f.sides[0]):
             _record(link, prev, pf.sides[1], f.sides[1], -delta, text, rule, k)
@@ -233,6 +252,17 @@ _ANEW_RE = re.compile(
 not a restatement of the first."""
 _MAX_GAP = 400
 """Prose longer than this between two equations: they are not one derivation."""
+
+
+def _proportional(a: PolyValue, b: PolyValue) -> bool:
+    """Are two equations' ``left − right`` the same up to a non-zero factor (the same equation, rewritten)?"""
+    ta = {m: c for m, c in a.terms.items() if c}
+    tb = {m: c for m, c in b.terms.items() if c}
+    if not ta or set(ta) != set(tb) or all(not m for m in ta):
+        return False  # a constant "equation" (0 = 5) restates nothing
+    m0 = next(iter(ta))
+    k = tb[m0] / ta[m0]
+    return all(tb[m] == k * c for m, c in ta.items())
 
 
 def _same_step(a: Link | None, b: Link) -> bool:
@@ -426,7 +456,8 @@ def _record(
     link.equation_mode = prev.equation_mode or _has_letters(prev.formula)
     old_value = _value(old)
     actual_text = format_value(old_value) if old_value is not None else None
-    if delta == 0:
+    if delta == 0 or _rounded_restatement(old_value, new):
+        # "x = 107/18" then "x = 5.94": the value, rounded to the digits written, is a restatement
         _add(link, new, old, text, ClaimStatus.CORRECT, actual_text, rule, None, None)
         return
     pinned = _pin(old, new, delta)
@@ -435,6 +466,29 @@ def _record(
         _add(link, new, old, text, ClaimStatus.WRONG, format_value(true_value), rule, tok, true_value)
     else:
         _add(link, new, old, text, ClaimStatus.WRONG, actual_text, rule, None, None)
+
+
+def _solved_rounded(f: Formula, delta: Fraction) -> Side | None:
+    """The literal side of ``x = 5.94`` when it is, rounded to its digits, the value the line above gives
+    (``delta`` is how far the written equation is from that one)."""
+    if len(f.sides) != 2:
+        return None
+    for side, sign in ((f.sides[1], 1), (f.sides[0], -1)):
+        value = _value(side)
+        if isinstance(value, Fraction) and _rounded_restatement(value + sign * delta, side):
+            return side
+    return None
+
+
+def _rounded_restatement(old_value: Value | None, new: Side) -> bool:
+    """Is ``new`` a decimal written with d digits that is ``old_value`` correctly rounded to them?"""
+    if not isinstance(old_value, Fraction) or not new.is_literal:
+        return False
+    literal = new.literal
+    if literal is None or literal.decimals == 0 or not isinstance(literal.value, Fraction):
+        return False
+    value = -literal.value if new.tokens and new.tokens[0].kind == OP and new.tokens[0].value == "-" else literal.value
+    return abs(old_value - value) * 2 <= Fraction(1, 10**literal.decimals)
 
 
 def _record_equation(link: Link, prev: Link, delta: Fraction, k: Fraction, text: str, rule: str) -> bool:

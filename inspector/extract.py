@@ -204,7 +204,7 @@ def extract_line(
         return formulas
     bullet = _BULLET_RE.match(line)
     body_start = bullet.end() if bullet else 0
-    tokens = tokenize(line[body_start:], start + body_start)
+    tokens = _letter_products(tokenize(line[body_start:], start + body_start))
     if tokens and tokens[-1].text == TRUNCATED:
         cut = Side([], tokens[-1].start, end, error=f"line of more than {MAX_TOKENS} tokens: the rest is not read")
         formulas.append(Formula(step, line_no, "truncated", [cut], [], cut.start, end))
@@ -253,6 +253,37 @@ _RESULT_IN_WORDS_RE = re.compile(
     r"\d[\w ]{0,30}?\s(?:is|equals|gives|makes|yields)\s+\$?\d|can be (?:written|expressed|rewritten|simplified)|"
     r"simplifies to"
 )
+
+
+def _letter_products(tokens: list[Token]) -> list[Token]:
+    """``2bc`` in ``b^2 − 2bc + c^2`` is 2·b·c, not 2 with a unit "bc": a run of two or three letters glued to a
+    number is a product of letters when each of them stands alone as a symbol elsewhere in the line (``5km``,
+    where neither k nor m does, keeps its unit)."""
+    def short_letters(t: Token) -> bool:
+        return (t.kind == BREAK and t.value == "word" and 2 <= len(t.text) <= 3 and t.text.isascii()
+                and t.text.isalpha() and t.text.lower() not in _SHORT_WORDS)
+
+    glued = [k for k in range(1, len(tokens)) if short_letters(tokens[k])
+             and ((tokens[k - 1].kind == NUM and tokens[k - 1].end == tokens[k].start)
+                  or (tokens[k - 1].kind in (EQ, OP) and k + 1 < len(tokens)
+                      and tokens[k + 1].kind in (SQRT, FRAC, LP, SYM, OP, EQ)))]
+    if not glued:
+        return tokens
+    symbols = {t.value for t in tokens if t.kind == SYM}
+    out = list(tokens)
+    for k in reversed(glued):
+        word = tokens[k]
+        inside = tokens[k - 1].kind != NUM  # between "=" (or an operator) and more mathematics: "= yz \sqrt{2}"
+        if inside or all(ch in symbols for ch in word.text):
+            out[k : k + 1] = [Token(SYM, ch, word.start + n, word.start + n + 1, ch) for n, ch in enumerate(word.text)]
+    return out
+
+
+_SHORT_WORDS = frozenset(
+    "and or the per so as at by for to is of in on an we if it be are was its has not but let all any one two six "
+    "ten yes no see use get set put our has had can may".split()
+)
+"""Two- and three-letter English words that can stand between an "=" and mathematics: never letter products."""
 
 
 def _read_through_words(tokens: list[Token]) -> list[Token]:

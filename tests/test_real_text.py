@@ -226,3 +226,38 @@ def test_a_slip_inside_a_derivation_is_repaired_by_every_later_line() -> None:
 def test_a_false_middle_link_does_not_reach_the_answer() -> None:
     r = verify_text("They ate 2 * 12 * 3/4 = 24/4 = 18 slices.\nThe answer is 18.", reference="18")
     assert r.verdict is Verdict.CANCELING_ERRORS
+
+
+# --- letters, equations set up then rewritten, systems, rounded solutions ----------------------------
+def test_letters_glued_to_a_number_are_a_product_of_letters() -> None:
+    assert errors("Expanding, \\[ (b + c)^2 = b^2 + 2bc + c^2 \\]") == []
+    assert errors("Expanding, \\[ (b + c)^2 = b^2 + 3bc + c^2 \\]") == [("b^2 + 3bc + c^2", "2*b*c + b^2 + c^2")]
+
+
+def test_a_unit_glued_to_a_number_stays_a_unit() -> None:
+    assert errors("The trip is 5km long, so 5km + 3 = 8 km.") == []
+    assert errors("The trip is 5km long, so 5km + 3 = 9 km.") == [("9", "8")]
+
+
+def test_an_equation_set_up_and_then_rewritten_is_not_an_identity() -> None:
+    # every later link holds: the first is the equation the chain goes on to solve
+    assert errors("\\[ n\\mu + 11 = (n+1)(\\mu+1) = n\\mu + \\mu + n + 1 \\]") == []
+    assert errors("\\[ 2^{2^k} = 2^{27} \\cdot 2^k = 2^{27+k} \\]") == []
+    # an expansion written wrong is still the slip, and so is a chain whose later links fail too
+    assert errors("\\[ (x+1)^2 = x^2 + x + 1 = x + 5 \\]")[0] == ("x^2 + x + 1", "2*x + x^2 + 1")
+    assert len(errors("\\[ (n+1)(m+1) = nm + m + n + 2 = 2nm + 1 \\]")) == 2
+
+
+def test_solving_for_the_letter_on_the_right_is_an_equation() -> None:
+    assert errors("\\[ y - 2y = x \\]\n\\[ x = -y \\]") == []
+
+
+def test_a_line_that_rewrites_an_earlier_equation_of_a_system_is_not_read_against_the_line_above() -> None:
+    system = "\\[ x^2 + y^2 = 25 \\]\n\\[ x^2 - 8x + y^2 = 9 \\]\nRewriting the first equation:\n"
+    assert errors(system + "\\[ 2x^2 + 2y^2 = 50 \\]") == []
+
+
+@pytest.mark.parametrize("solved", ["\\[ x = \\frac{214}{36} \\]", "\\[ 18x = 107 \\]"])
+def test_a_solution_rounded_to_the_digits_written_is_a_restatement(solved: str) -> None:
+    assert errors(solved + "\n\\[ x = 5.94 \\]") == []
+    assert errors(solved + "\n\\[ x = 5.97 \\]") == [("5.97", "107/18")]
