@@ -36,6 +36,7 @@ from inspector.passk import pass_at_k  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "model-outputs" / "spurious-rewards-qwen2.5-math-1.5b"
 LABELS = ROOT / "benchmarks" / "labels" / "sr_suspicious.jsonl"
+DIFFERENCES = ROOT / "benchmarks" / "labels" / "sr_grader_differences.jsonl"
 CHECKPOINTS = ("base", "step50", "step200", "step400", "step1000")
 MODEL_OF = {"base": "Qwen2.5-Math-1.5B", **{c: f"export-for-eval-{c}" for c in CHECKPOINTS[1:]}}
 SETS = ("AIME-2024", "AIME-2025", "AMC", "MATH-500")
@@ -61,8 +62,8 @@ def apply_labels(db_path: Path) -> int:
             continue
         record = json.loads(line)
         label = HUMAN_VERDICT[record["label"]]
-        machine = verdicts[record["id"]]
-        store.set_chain_label(db, record["id"], label, annotator=record["annotator"], machine_verdict=machine,
+        machine = verdicts[record["chain_id"]]
+        store.set_chain_label(db, record["chain_id"], label, annotator=record["annotator"], machine_verdict=machine,
                               run_id=None, agrees=label == machine)
         n += 1
     db.close()
@@ -82,9 +83,13 @@ def rows(db_path: Path) -> list[dict[str, object]]:
     return out
 
 
-def per_problem(chains: list[dict[str, object]], model: str, pset: str | None) -> dict[str, list[int]]:
-    """problem → [n, raw, valid (machine), valid (people applied), repaired]."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+Chain = dict[str, object]
+
+
+def per_problem(chains: list[Chain], model: str, pset: str | None) -> dict[str, list[int]]:
+    """problem → [n, raw, valid (machine), valid (people applied), repaired, right but unchecked,
+    right and not wrong arithmetic (people applied)]."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
     for c in chains:
         if c["model"] != model or (pset is not None and c["set"] != pset):
             continue
@@ -93,10 +98,25 @@ def per_problem(chains: list[dict[str, object]], model: str, pset: str | None) -
         right = bool(c["correct"])
         k[1] += right
         k[2] += right and c["verdict"] == "valid"
-        human = c["people"]
-        k[3] += right and ((human == "valid") if human not in (None, "unsure") else c["verdict"] == "valid")
+        k[3] += right and basis(c) == "sound"
         k[4] += right or c["verdict"] == "arithmetic_slip"
+        k[5] += right and c["verdict"] == "unchecked"
+        k[6] += right and basis(c) not in ("landed", "suspected, not read")
     return counts
+
+
+def basis(c: Chain) -> str:
+    """What a right answer rests on: the people's reading where they read it, else the machine's verdict."""
+    human = c["people"]
+    if human is not None:
+        # people who could not confirm the answer (no answer stated, unsure) leave it neither sound nor landed
+        return {"valid": "sound", "canceling_errors": "landed", "lucky_guess": "landed"}.get(str(human), "other")
+    verdict = str(c["verdict"])
+    if verdict == "valid":
+        return "sound"
+    if verdict in ("canceling_errors", "lucky_guess"):
+        return "suspected, not read"
+    return "unchecked" if verdict == "unchecked" else "other"
 
 
 def mean_pass(counts: dict[str, list[int]], column: int, k: int) -> float | None:
@@ -110,109 +130,201 @@ def pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}"
 
 
+def interval(point: float, draws: list[float]) -> str:
+    draws = sorted(draws)
+    lo, hi = draws[int(0.025 * len(draws))], draws[int(0.975 * len(draws)) - 1]
+    return f"{100 * point:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
 def bootstrap_gap(a: dict[str, list[int]], b: dict[str, list[int]], column: int, k: int,
-                  rng: random.Random) -> tuple[float, float, float] | None:
-    """``b − a`` in pass@k on the problems both have, with a 95% interval (bootstrap over problems)."""
-    shared = sorted(set(a) & set(b))
-    shared = [p for p in shared if a[p][0] >= k and b[p][0] >= k]
+                  rng: random.Random, base_column: int | None = None) -> str:
+    """``b − a`` in pass@k on the problems both have, in points with a 95% interval (bootstrap over problems);
+    with ``base_column``, how much that gap in ``column`` differs from the gap in ``base_column`` (paired)."""
+    shared = [p for p in sorted(set(a) & set(b)) if a[p][0] >= k and b[p][0] >= k]
     if not shared:
-        return None
-    diffs = [pass_at_k(b[p][0], b[p][column], k) - pass_at_k(a[p][0], a[p][column], k) for p in shared]
-    point = sum(diffs) / len(diffs)
-    means = sorted(sum(rng.choice(diffs) for _ in diffs) / len(diffs) for _ in range(2000))
-    return point, means[49], means[1949]
+        return "—"
+
+    def gap(p: str, col: int) -> float:
+        return pass_at_k(b[p][0], b[p][col], k) - pass_at_k(a[p][0], a[p][col], k)
+
+    diffs = [gap(p, column) - (gap(p, base_column) if base_column is not None else 0.0) for p in shared]
+    means = sorted(sum(rng.choice(diffs) for _ in diffs) / len(diffs) for _ in range(RESAMPLES))
+    point, lo, hi = sum(diffs) / len(diffs), means[int(0.025 * RESAMPLES)], means[int(0.975 * RESAMPLES) - 1]
+    return f"{100 * point:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
 
 
-def published() -> dict[tuple[str, str], tuple[float, float]]:
+RESAMPLES = 2000
+
+
+def published() -> dict[tuple[str, str], tuple[float, float, int]]:
+    """(checkpoint, set) → (published avg@k, published pass@k, k)."""
     out = {}
     for ck in CHECKPOINTS:
         for path in sorted((DATA / ck).glob("*.json.gz")):
             with gzip.open(path, "rt", encoding="utf-8") as fh:
                 head = json.load(fh)
-            avg = head.get("avg@8", head.get("avg@1"))
-            top = head.get("pass@8", head.get("pass@1"))
-            out[(ck, head["dataset"])] = (avg, top)
+            k = int(head["rollouts"])
+            out[(ck, head["dataset"])] = (head[f"avg@{k}"], head[f"pass@{k}"], k)
     return out
 
 
-def tables(chains: list[dict[str, object]]) -> str:
+def grader_differences() -> dict[str, dict[str, object]]:
+    """The chains the authors' grader and ours grade differently, each with its reason (read by a person)."""
+    out = {}
+    for line in DIFFERENCES.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            out[record["chain_id"]] = record
+    return out
+
+
+def as_theirs(chains: list[Chain], differences: dict[str, dict[str, object]]) -> list[Chain]:
+    """The chains graded as the authors' grader graded them: ours, with each listed difference undone."""
+    out = []
+    for c in chains:
+        d = differences.get(str(c["id"]))
+        if d is not None:
+            if bool(d["ours"]) != bool(c["correct"]):
+                sys.exit(f"{DIFFERENCES}: {c['id']} is listed as ours={d['ours']}, but the engine now says "
+                         f"{bool(c['correct'])}: re-read it and update the list")
+            c = {**c, "correct": bool(d["theirs"])}
+        out.append(c)
+    return out
+
+
+def tables(chains: list[Chain]) -> str:
     lines: list[str] = []
     add = lines.append
     pub = published()
+    differences = grader_differences()
+    theirs = as_theirs(chains, differences)
+    failures = 0
 
-    add("### Raw pass@k against the authors' published figures\n")
-    add("| checkpoint | set | problems × samples | published avg@k | ours pass@1 | published pass@k | ours pass@k |")
-    add("|---|---|---|---|---|---|---|")
-    for ck in CHECKPOINTS:
-        for s in SETS:
-            counts = per_problem(chains, MODEL_OF[ck], s)
-            n = max(v[0] for v in counts.values())
-            k = 8 if n >= 8 else 1
-            avg, top = pub[(ck, s)]
-            add(f"| {ck} | {s} | {len(counts)} × {n} | {100 * avg:.2f} | {100 * mean_pass(counts, 1, 1):.2f} | "
-                f"{100 * top:.2f} | {100 * mean_pass(counts, 1, k):.2f} |")
-
-    add("\n### pass@1 and pass@8: raw, valid-only (machine; people's labels applied), calculator-repaired\n")
-    add("| checkpoint | set | raw@1 | valid@1 machine | valid@1 people | repaired@1 | raw@8 | valid@8 machine | "
-        "valid@8 people |")
+    add("### 1. Raw pass@k against the authors' published figures\n")
+    add("avg@k is the mean share of right samples (pass@1); k = 8 on AIME and AMC, 1 on MATH-500 (greedy). "
+        "*Graded differently* counts chains our grader calls right and theirs wrong / theirs right and ours "
+        "wrong (section 2 says why, chain by chain); undoing exactly those gives the published figure.\n")
+    add("| checkpoint | set | problems × samples | published avg@k | ours | published pass@k | ours | "
+        "graded differently | ours with those undone |")
     add("|---|---|---|---|---|---|---|---|---|")
     for ck in CHECKPOINTS:
-        for s in (*SETS, None):
+        for s in SETS:
+            avg, top, k = pub[(ck, s)]
             counts = per_problem(chains, MODEL_OF[ck], s)
-            eight = s not in ("MATH-500", None)
-            add(f"| {ck} | {s or 'all four'} | {pct(mean_pass(counts, 1, 1))} | {pct(mean_pass(counts, 2, 1))} | "
-                f"{pct(mean_pass(counts, 3, 1))} | {pct(mean_pass(counts, 4, 1))} | "
-                f"{pct(mean_pass(counts, 1, 8)) if eight else '—'} | {pct(mean_pass(counts, 2, 8)) if eight else '—'} | "
-                f"{pct(mean_pass(counts, 3, 8)) if eight else '—'} |")
+            undone = per_problem(theirs, MODEL_OF[ck], s)
+            ours_only = sum(1 for c in chains if c["model"] == MODEL_OF[ck] and c["set"] == s and c["correct"]
+                            and str(c["id"]) in differences)
+            theirs_only = sum(1 for c in theirs if c["model"] == MODEL_OF[ck] and c["set"] == s and c["correct"]
+                              and str(c["id"]) in differences)
+            back = (mean_pass(undone, 1, 1) or 0.0, mean_pass(undone, 1, k) or 0.0)
+            same = abs(back[0] - avg) < 1e-9 and abs(back[1] - top) < 1e-9
+            failures += not same
+            add(f"| {ck} | {s} | {len(counts)} × {k} | {100 * avg:.2f} | {100 * (mean_pass(counts, 1, 1) or 0):.2f} | "
+                f"{100 * top:.2f} | {100 * (mean_pass(counts, 1, k) or 0):.2f} | {ours_only} / {theirs_only} | "
+                f"{100 * back[0]:.2f} / {100 * back[1]:.2f} {'= published' if same else '**differs**'} |")
 
-    add("\n### What the right answers rest on (machine verdicts; people's reading of the suspected ones)\n")
-    add("| checkpoint | right answers | valid | unchecked | suspected (canceling or lucky) | of those, people: "
-        "valid / canceling / lucky / other | right answers through wrong arithmetic (people) |")
-    add("|---|---|---|---|---|---|---|")
+    add("\n### 2. Why the graders differ, by kind\n")
+    add("Who is right is a person's reading of each chain (`benchmarks/labels/sr_grader_differences.jsonl` "
+        "quotes every one). *policy*: both are defensible.\n")
+    add("| kind | who is right | " + " | ".join(CHECKPOINTS) + " | all |")
+    add("|---|---|" + "---|" * (len(CHECKPOINTS) + 1))
+    kinds = Counter((str(d["category"]), str(d["right"])) for d in differences.values())
+    for (kind, right), n in kinds.most_common():
+        per = [sum(1 for cid, d in differences.items() if (d["category"], d["right"]) == (kind, right)
+                   and cid.startswith(MODEL_OF[ck] + "/")) for ck in CHECKPOINTS]
+        add(f"| {kind} | {right} | " + " | ".join(str(x) for x in per) + f" | {n} |")
+
+    add("\n### 3. pass@1 and pass@8: raw, valid-only, calculator-repaired\n")
+    add("*valid (machine)*: right answers the machine verified step by step; *valid (people)*: the same with "
+        "the people's reading applied where they read the chain; *right, unchecked*: right answers with no "
+        "checked claim (code, prose), counted in raw but in neither valid column.\n")
+    add("| checkpoint | set | raw@1 | valid@1 (machine) | valid@1 (people) | right, unchecked @1 | repaired@1 | "
+        "raw@8 | valid@8 (machine) | valid@8 (people) |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for ck in CHECKPOINTS:
+        for group in (*SETS, None):
+            counts = per_problem(chains, MODEL_OF[ck], group)
+            eight = group not in ("MATH-500", None)
+
+            def at8(column: int) -> str:
+                return pct(mean_pass(counts, column, 8)) if eight else "—"
+
+            add(f"| {ck} | {group or 'all four'} | {pct(mean_pass(counts, 1, 1))} | {pct(mean_pass(counts, 2, 1))} | "
+                f"{pct(mean_pass(counts, 3, 1))} | {pct(mean_pass(counts, 5, 1))} | {pct(mean_pass(counts, 4, 1))} | "
+                f"{at8(1)} | {at8(2)} | {at8(3)} |")
+
+    add("\n### 4. What the right answers rest on\n")
+    add("All four sets pooled. *sound*: verified step by step (the people's reading where they read it); "
+        "*wrong arithmetic that landed*: slips the people confirmed (cancelling or lucky); *suspected, not "
+        "read*: MATH-500 chains outside the people's sample; 95% intervals from a bootstrap over problems.\n")
+    add("| checkpoint | right answers | sound | wrong arithmetic that landed | unchecked | suspected, not read | "
+        "other | machine's suspicion, read by people: valid / cancelling / lucky / unsure |")
+    add("|---|---|---|---|---|---|---|---|")
+    rng = random.Random(0)
     for ck in CHECKPOINTS:
         mine = [c for c in chains if c["model"] == MODEL_OF[ck] and c["correct"]]
-        v = Counter(str(c["verdict"]) for c in mine)
-        suspected = [c for c in mine if c["verdict"] in ("canceling_errors", "lucky_guess")]
-        read = Counter(str(c["people"]) for c in suspected if c["people"] is not None)
-        other = sum(read.values()) - read["valid"] - read["canceling_errors"] - read["lucky_guess"]
-        landed = read["canceling_errors"] + read["lucky_guess"]
-        add(f"| {ck} | {len(mine)} | {v['valid']} ({100 * v['valid'] / len(mine):.1f}%) | {v['unchecked']} "
-            f"({100 * v['unchecked'] / len(mine):.1f}%) | {len(suspected)} (read: {sum(read.values())}) | "
-            f"{read['valid']} / {read['canceling_errors']} / {read['lucky_guess']} / {other} | "
-            f"{landed} ({100 * landed / len(mine):.1f}%) |")
+        by_problem: dict[str, list[str]] = defaultdict(list)
+        for c in mine:
+            by_problem[str(c["problem"])].append(basis(c))
+        problems = list(by_problem.values())
+        cells = []
+        for kind in ("sound", "landed", "unchecked", "suspected, not read", "other"):
+            point = sum(b.count(kind) for b in problems) / len(mine)
+            draws = []
+            for _ in range(RESAMPLES):
+                sample = [rng.choice(problems) for _ in problems]
+                total = sum(len(b) for b in sample)
+                draws.append(sum(b.count(kind) for b in sample) / total if total else 0.0)
+            cells.append(interval(point, draws))
+        suspected = [c for c in mine if c["verdict"] in ("canceling_errors", "lucky_guess") and c["people"] is not None]
+        read = Counter(str(c["people"]) for c in suspected)
+        add(f"| {ck} | {len(mine)} | " + " | ".join(cells) + f" | {read['valid']} / {read['canceling_errors']} / "
+            f"{read['lucky_guess']} / {read['unsure']} |")
 
-    add("\n### Base against each checkpoint: the gap in pass@1 and pass@8, raw and valid-only (people), "
-        "with 95% intervals\n")
-    add("| checkpoint | set | raw@1 gap | valid@1 gap | raw@8 gap | valid@8 gap |")
-    add("|---|---|---|---|---|---|")
-    rng = random.Random(0)
+    add("\n### 5. Base against each checkpoint: does the gap change when only sound reasoning counts?\n")
+    add("Gap = checkpoint − base, in points, on the same problems, counting: every right answer (*raw*); right "
+        "answers less those reached through wrong arithmetic (*no bad arithmetic*: people's reading, and the "
+        "machine's suspicion where nobody read it); only right answers verified step by step (*sound*, the "
+        "valid-only figure with people's labels). *change* = sound gap − raw gap, paired. 95% intervals from a "
+        "bootstrap over problems.\n")
+    add("| checkpoint | set | raw@1 gap | no bad arithmetic | sound@1 gap | change | raw@8 gap | no bad arithmetic | "
+        "sound@8 gap | change |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
 
-    def gap(a: dict[str, list[int]], b: dict[str, list[int]], column: int, k: int) -> str:
-        g = bootstrap_gap(a, b, column, k, rng)
-        return "—" if g is None else f"{100 * g[0]:+.1f} [{100 * g[1]:+.1f}, {100 * g[2]:+.1f}]"
+    def gap(a: dict[str, list[int]], b: dict[str, list[int]], column: int, k: int, base: int | None = None) -> str:
+        return bootstrap_gap(a, b, column, k, rng, base)
 
     for ck in CHECKPOINTS[1:]:
-        for s in ("AIME-2024", "AIME-2025", "AMC", "MATH-500"):
-            a = per_problem(chains, MODEL_OF["base"], s)
-            b = per_problem(chains, MODEL_OF[ck], s)
-            eight = s != "MATH-500"
-            add(f"| {ck} | {s} | {gap(a, b, 1, 1)} | {gap(a, b, 3, 1)} | "
-                f"{gap(a, b, 1, 8) if eight else '—'} | {gap(a, b, 3, 8) if eight else '—'} |")
+        for group in (*SETS, None):
+            a = per_problem(chains, MODEL_OF["base"], group)
+            b = per_problem(chains, MODEL_OF[ck], group)
+            cells = [gap(a, b, 1, 1), gap(a, b, 6, 1), gap(a, b, 3, 1), gap(a, b, 3, 1, 1)]
+            if group not in ("MATH-500", None):
+                cells += [gap(a, b, 1, 8), gap(a, b, 6, 8), gap(a, b, 3, 8), gap(a, b, 3, 8, 1)]
+            else:
+                cells += ["—"] * 4
+            add(f"| {ck} | {group or 'all four'} | " + " | ".join(cells) + " |")
+    if failures:
+        sys.exit(f"{failures} file(s) where ours, with the listed differences undone, is not the published figure")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, help="keep the database here (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true", help="use --db as it is (verified and labelled before)")
     parser.add_argument("--check", type=Path, help="exit 1 when this document's tables differ from these")
     parser.add_argument("--write", type=Path, help="rewrite the tables in this document")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db_path = args.db or Path(tmp) / "findings.db"
-        if db_path.exists():
-            db_path.unlink()
-        verify(db_path)
-        labelled = apply_labels(db_path)
+        if not (args.reuse and db_path.exists()):
+            if db_path.exists():
+                db_path.unlink()
+            verify(db_path)
+            labelled = apply_labels(db_path)
+        else:
+            labelled = -1
         text = tables(rows(db_path))
     print(text)
     print(f"({labelled} chains read by people)", file=sys.stderr)

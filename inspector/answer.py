@@ -42,7 +42,8 @@ _ANSWER_IS_RE = re.compile(
 )
 """"the answer is", "final answer is", "the answer (arabic numerals) is": what follows is the answer."""
 _ANSWER_COLON_RE = re.compile(r"(?im)^[ \t>#*_]*(?:final[ \t]+answer|answer|a)[ \t*_]*[:：][ \t*_]*")
-_BOLD_RE = re.compile(r"\*\*([^*\n]{1,80})\*\*")
+_BOLD_RE = re.compile(r"(?<![\w)\]}*])\*\*([^*\n]{1,80})\*\*")
+"""Markdown bold: not Python's power (``c**2) - (a**2``), which follows a name or a bracket."""
 _NUMBER_RE = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _SIGNED_NUMBER_RE = re.compile(
     r"(?:[-−–][ \t]?)?(?:\\?\$[ \t]*+)?(?:\d{1,3}(?:(?:,|\{,\})\d{3})+|\d+)(?:\.\d+)?(?:[ \t]*/[ \t]*\d+)?(?:[ \t]*\\?%)?"
@@ -125,7 +126,10 @@ def extract_answer(
                 if found is not None:
                     break
         elif method == "bold":
+            code = code_blocks(body) if "```" in body or "~~~" in body else []
             for m in reversed(list(_BOLD_RE.finditer(body))):
+                if any(a <= m.start() < b for a, b, _ in code) or m.group(1).rstrip().endswith(":"):
+                    continue  # bold in code is no answer, nor is a heading ("**Recall that b = log 2:**")
                 if _NUMBER_RE.search(m.group(1)):
                     found = _marked(body, m.start(1), problem, preferred, limit=m.end(1))
                     break

@@ -69,6 +69,15 @@ def test_the_fallback_never_reads_code_or_what_a_base_model_runs_on_into() -> No
     assert verify_text(code).final_answer.text == "3"  # type: ignore[union-attr]
 
 
+def test_bold_is_an_answer_only_in_prose_and_not_as_a_heading() -> None:
+    # Spurious Rewards: Python's power read as markdown bold, and a bold step heading, gave "answers"
+    code = "So the result is 18.\n```python\nc = a + 2*d\neq = (c**2) - (a**2 + b**2)\n```"
+    assert verify_text(code).final_answer.method == "last_number"  # type: ignore[union-attr]
+    heading = "3. **Recall that \\(b = \\log 2\\):**\n   Then the sum is 7."
+    assert verify_text(heading).final_answer.text == "7"  # type: ignore[union-attr]
+    assert verify_text("So the total is **12** apples.").final_answer.method == "bold"  # type: ignore[union-attr]
+
+
 # --- comparison --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "answer, reference, same",
