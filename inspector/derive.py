@@ -181,6 +181,10 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
             link.start = link
             link.prev = None
             continue
+        if _next_case(links, position, prev):
+            link.start = link
+            link.prev = None
+            continue
         same_left = _norm(pf.sides[0]) == _norm(f.sides[0])
         letters = _has_letters(pf) or prev.equation_mode
         if same_left and _is_normal(pf.sides[1]) and _is_normal(f.sides[1]):
@@ -252,6 +256,28 @@ _ANEW_RE = re.compile(
 not a restatement of the first."""
 _MAX_GAP = 400
 """Prose longer than this between two equations: they are not one derivation."""
+
+
+def _next_case(links: list[Link], position: int, prev: Link) -> bool:
+    """Is this line the next case of an enumeration: its first equation has the left side of the first
+    equation on the line above, with another plain value (``n + 2 = 1 ⟹ n = −1`` then ``n + 2 = 3 ⟹ n = 1``)?"""
+    f = links[position].formula
+    if len(f.sides) != 2 or prev.formula.line == f.line or not _is_normal(f.sides[1]):
+        return False
+    if position > 0 and links[position - 1].formula.line == f.line:
+        return False  # not the line's first equation
+    first = prev
+    k = position - 1
+    while k >= 0 and links[k] is not prev and links[k].formula.line >= prev.formula.line:
+        k -= 1  # prev is nearly always right above: a short walk, never a search of the whole chain
+    if k < 0 or links[k] is not prev:
+        return False
+    while k > 0 and links[k - 1].formula.line == prev.formula.line:
+        k -= 1
+        first = links[k]
+    pf = first.formula
+    return (first is not prev and len(pf.sides) == 2 and _norm(pf.sides[0]) == _norm(f.sides[0])
+            and _is_normal(pf.sides[1]) and _norm(pf.sides[1]) != _norm(f.sides[1]))
 
 
 def _proportional(a: PolyValue, b: PolyValue) -> bool:

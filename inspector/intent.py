@@ -48,6 +48,10 @@ def _sentence_before(text: str, start: int, claim_start: int) -> str:
     return before[cut.end() :] if cut else before
 
 
+_CONSEQUENCES_RE = re.compile(r"(?:\\?implies|\\?Rightarrow|\\?Longrightarrow|⟹|⇒)[^.;:\n]*+$")
+"""The rest of a line that only draws consequences of the claim (``⟹ a^2 = a^2 + 40 ⟹ 0 = 40``)."""
+
+
 def rejected(text: str, claim_end: int, line_end: int, next_line: str | None) -> bool:
     """Does the text call the claim ending at ``claim_end`` false (right after it, or in the next line's
     opening words when nothing else follows the claim in its own line)?"""
@@ -55,7 +59,8 @@ def rejected(text: str, claim_end: int, line_end: int, next_line: str | None) ->
     if _REJECTED_RE.search(after) and not _ASSERTED_RE.search(after):
         return True
     rest = text[claim_end:line_end].strip(" \t$\\)]}.,")
-    if not rest and next_line is not None:
+    if (not rest or _CONSEQUENCES_RE.match(rest)) and next_line is not None:
+        # "a^2 = a^2 − 0 + 40 ⟹ 0 = 40" then "This is a contradiction": its consequences, then the verdict
         opening = re.sub(r"^[\s\-*•>]*(?:\d{1,2}[.)]\s*)?", "", next_line)[:_AFTER_CHARS]
         if re.match(r"(?i)(?:\\\]|\$\$)?\s*(?:this|that|which|it|but|however|so|hence|thus|since|because|the\s+equation)\b", opening) or opening[:1] in "(≠":
             first = re.split(r"[.;](?:\s|$)", opening, maxsplit=1)[0]

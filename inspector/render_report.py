@@ -22,7 +22,7 @@ from rich.text import Text
 
 from .agreement import Confusion
 from .extras import INSTALL_HINT, require
-from .report import ALL_SETS, ANSWER_CORRECT, VERDICT_ORDER, Curve, Report
+from .report import ALL_SETS, ANSWER_CORRECT, VERDICT_ORDER, Curve, Report, natural_order
 
 __all__ = ["plot_png", "print_report", "rich_tables", "terminal_plot", "to_html", "to_json"]
 
@@ -299,7 +299,7 @@ def plot_png(report: Report, dpi: int = 120) -> bytes:
 
     curves = [c for c in report.curves if c.problem_set != ALL_SETS] or list(report.curves)
     sets = sorted({c.problem_set for c in curves}) or ["(none)"]
-    models = sorted({c.model for c in curves})
+    models = sorted({c.model for c in curves}, key=natural_order)
     palette = _PALETTE if len(models) <= len(_PALETTE) else [plt.get_cmap("tab20")(i) for i in range(20)]
     colour = {m: palette[i % len(palette)] for i, m in enumerate(models)}
     cols = min(len(sets), 3)
@@ -312,7 +312,7 @@ def plot_png(report: Report, dpi: int = 120) -> bytes:
     }  # fmt: skip
     shades = {"raw": "#1f4e79", "valid_only": "#2e9e44", "repaired": "#b0b7c3"}
     for ax, pset in zip(axes.flat, sets, strict=False):
-        here = sorted((c for c in curves if c.problem_set == pset), key=lambda c: c.model)
+        here = sorted((c for c in curves if c.problem_set == pset), key=lambda c: natural_order(c.model))
         ks = _all_ks(here)
         ax.set_title(pset)
         ax.grid(True, alpha=0.3)

@@ -25,6 +25,7 @@ input file a chain came from (its ``source``, without the line number or extensi
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -361,7 +362,7 @@ def build_report(
                 problems[(model, ALL_SETS)] = merged
             overridden[(model, ALL_SETS)] = sum(overridden[(model, s)] for s in sets)
 
-    order = sorted(counts, key=lambda k: (k[0], k[1] == ALL_SETS, k[1]))
+    order = sorted(counts, key=lambda k: (natural_order(k[0]), k[1] == ALL_SETS, k[1]))
     breakdowns = tuple(_breakdown(key, counts[key], len(problems.get(key, {}))) for key in order)
     curves = tuple(
         _curve(key, problems[key], overridden[key], ks) for key in order if problems.get(key)
@@ -407,6 +408,12 @@ def _curve(key: tuple[str, str], probs: dict[str, _Problem], human: int, ks: Seq
     )  # fmt: skip
 
 
+def natural_order(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that reads the numbers in a name as numbers: checkpoints ``step50``, ``step200``, ``step1000``
+    in training order, not as text (``step1000`` before ``step200``)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part)
+
+
 def _crossings(problems: dict[tuple[str, str], dict[str, _Problem]], ks: Sequence[int] | None) -> tuple[Crossing, ...]:
     by_set: dict[str, dict[str, dict[str, _Problem]]] = {}
     for (model, pset), probs in problems.items():
@@ -415,7 +422,7 @@ def _crossings(problems: dict[tuple[str, str], dict[str, _Problem]], ks: Sequenc
         by_set.setdefault(pset, {})[model] = probs
     out = []
     for pset in sorted(by_set):
-        for a, b in combinations(sorted(by_set[pset]), 2):
+        for a, b in combinations(sorted(by_set[pset], key=natural_order), 2):
             pa, pb = by_set[pset][a], by_set[pset][b]
             shared = sorted(set(pa) & set(pb))
             if not shared:

@@ -261,3 +261,17 @@ def test_a_line_that_rewrites_an_earlier_equation_of_a_system_is_not_read_agains
 def test_a_solution_rounded_to_the_digits_written_is_a_restatement(solved: str) -> None:
     assert errors(solved + "\n\\[ x = 5.94 \\]") == []
     assert errors(solved + "\n\\[ x = 5.97 \\]") == [("5.97", "107/18")]
+
+
+def test_the_next_case_of_an_enumeration_is_not_a_rewrite_of_the_last() -> None:
+    cases = ("\\[ n + 2 = 1 \\implies n = -1 \\text{ (not a positive integer)}. \\]\n"
+             "\\[ n + 2 = 3 \\implies n = 1. \\]\n\\[ n + 2 = 13 \\implies n = 11. \\]")
+    assert errors(cases) == []
+    assert errors(cases.replace("n = 11", "n = 12")) == [("12", "11")]
+
+
+def test_a_case_whose_consequences_the_next_line_calls_a_contradiction_is_rejected() -> None:
+    case = ("If \\(b = 0\\), then the first equation becomes:\n\\[\na^2 = a^2 - 0 + 40 \\implies a^2 = a^2 + 40 "
+            "\\implies 0 = 40\n\\]\n\n")
+    assert errors(case + "This is a contradiction, so \\(b \\neq 0\\).") == []
+    assert errors(case + "So we get 40.") == [("a^2 - 0 + 40", "a^2")]
