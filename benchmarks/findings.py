@@ -262,7 +262,7 @@ def tables(chains: list[Chain], facts: dict[str, str]) -> str:
     add("\n### 4. What the right answers rest on\n")
     add("All four sets pooled. *sound*: verified step by step (the people's reading where they read it); "
         "*wrong arithmetic that landed*: slips the people confirmed (cancelling or lucky); *suspected, not "
-        "read*: MATH-500 chains outside the people's sample; 95% intervals from a bootstrap over problems.\n")
+        "read*: chains the machine suspects that the people have not read; 95% intervals from a bootstrap over problems.\n")
     add("| checkpoint | right answers | sound | wrong arithmetic that landed | unchecked | suspected, not read | "
         "other | machine's suspicion, read by people: valid / cancelling / lucky / unsure |")
     add("|---|---|---|---|---|---|---|---|")
@@ -366,13 +366,13 @@ def summary(f: dict[str, str]) -> str:
 def plot(chains: list[Chain], path: Path) -> None:
     """pass@k raw (solid), valid-only with people's labels (dashed) and calculator-repaired (dotted), base and
     each checkpoint; MATH-500 (one greedy sample) as bars."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # a script of its own: no one else's backend to switch
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     colours = dict(zip(CHECKPOINTS, ("#1f77b4", "#9ecae1", "#fdae6b", "#e6550d", "#a63603"), strict=True))
-    fig, axes = plt.subplots(1, 4, figsize=(19, 4.6))
+    fig = Figure(figsize=(19, 4.6))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 4)
     ks = (1, 2, 4, 8)
     for ax, pset in zip(axes, SETS, strict=True):
         ax.set_title(pset)
@@ -402,7 +402,6 @@ def plot(chains: list[Chain], path: Path) -> None:
                  "verified reasoning")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def main() -> None:

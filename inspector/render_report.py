@@ -291,22 +291,25 @@ def plot_png(report: Report, dpi: int = 120) -> bytes:
     the panel is pass@1 as bars instead: a row per model, a bar per kind.
     """
     require("matplotlib", "the pass@k plot (PNG)")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # the object API: a Figure of our own drawn by the Agg canvas. No pyplot, so no global backend switch
+    # and no figure left registered in the program that imported us (a notebook keeps its inline plots)
+    from matplotlib import colormaps
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
     curves = [c for c in report.curves if c.problem_set != ALL_SETS] or list(report.curves)
     sets = sorted({c.problem_set for c in curves}) or ["(none)"]
     models = sorted({c.model for c in curves}, key=natural_order)
-    palette = _PALETTE if len(models) <= len(_PALETTE) else [plt.get_cmap("tab20")(i) for i in range(20)]
+    palette = _PALETTE if len(models) <= len(_PALETTE) else [colormaps["tab20"](i) for i in range(20)]
     colour = {m: palette[i % len(palette)] for i, m in enumerate(models)}
     cols = min(len(sets), 3)
     rows = math.ceil(len(sets) / cols)
     tallest = max(len({c.model for c in curves if c.problem_set == s}) for s in sets)
     height = max(4.0, 0.5 * tallest + 1.5)
-    fig, axes = plt.subplots(rows, cols, figsize=(7.8 * cols, height * rows), squeeze=False)
+    fig = Figure(figsize=(7.8 * cols, height * rows))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, cols, squeeze=False)
     styles: dict[str, tuple[Any, str, float]] = {
         "raw": ("-", "o", 1.8), "valid_only": ("--", "s", 1.4), "repaired": (":", "^", 1.4),
     }  # fmt: skip
@@ -349,7 +352,6 @@ def plot_png(report: Report, dpi: int = 120) -> bytes:
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
     return buf.getvalue()
 
 

@@ -330,3 +330,21 @@ def test_evaluation_dumps_of_two_checkpoints_are_compared_on_their_data_set(tmp_
     assert {(c.model, c.problem_set) for c in rep.curves} == {("Qwen2.5-Math-1.5B", "AIME-2024"),
                                                              ("export-for-eval-step50", "AIME-2024")}
     assert [(x.problem_set, x.shared_problems) for x in rep.crossings] == [("AIME-2024", 1)]
+
+
+def test_the_png_leaves_the_callers_matplotlib_alone() -> None:
+    # a notebook that imports us keeps its backend and its figures: the plot is drawn on a Figure of its own
+    pytest.importorskip("matplotlib")
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from inspector.render_report import plot_png
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")  # the caller's choice, which the plot must not switch
+    try:
+        figures = plt.get_fignums()
+        assert plot_png(build_report(build(store.open_db(None)))).startswith(b"\x89PNG")
+        assert matplotlib.get_backend() == "svg" and plt.get_fignums() == figures
+    finally:
+        matplotlib.use(before)
