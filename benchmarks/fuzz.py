@@ -8,13 +8,15 @@ Each input picks a target with its first byte:
 
 - the engine: ``verify_chain`` on a chain and a reference (so answer extraction and comparison run too);
 - the JSONL reader (``load.parse_line``), the rule-set parser (``rules.parse_rules``), every import format
-  (``importers.iter_imported`` on the bytes written to a file), the answer comparison on its own.
+  (``importers.iter_imported`` on the bytes written to a file), the answer comparison on its own;
+- every reader of ``inspect verify`` (``load.iter_chains`` on the bytes written to a file: JSON and JSONL
+  records of every tool, parquet, Arrow, gzip, zstd, inspect_ai ``.eval`` archives).
 
 A target may reject its input with the package's own errors (``InspectorError``: a ``FILE:LINE`` message);
 anything else it raises is a crash, and so is an input that takes longer than ``--budget`` seconds (default
 2). atheris saves a crashing input as ``crash-<sha1>``; copy it into ``tests/fuzz_regressions/`` and
-``tests/test_fuzz.py`` replays it for ever after. Seeds come from ``samples/`` (our own chains), never from
-``../shared``.
+``tests/test_fuzz.py`` replays it for ever after. Seeds come from ``samples/`` (our own chains) and
+``tests/fixtures/`` (our own small files of other tools' formats), never from ``../shared``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TARGETS = ("engine", "jsonl", "rules", "import", "answers")
+TARGETS = ("engine", "jsonl", "rules", "import", "answers", "file")
+FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".arrow", ".jsonl.zst", ".jsonl.gz", ".eval")
+"""Every reader of ``inspect verify`` is chosen by the file's first bytes; the name only breaks ties."""
 IMPORT_FORMATS = ("auto", "prm800k", "processbench", "lm-eval", "trl", "inspector", "csv", "parquet")
 
 
@@ -73,6 +77,12 @@ def make_target(budget: float):  # type: ignore[no-untyped-def]
                 path.write_bytes(fdp.ConsumeBytes(len(data)))
                 for _ in importers.iter_imported(path, fmt=fmt):
                     pass
+            elif target == "file":
+                suffix = FILE_SUFFIXES[fdp.ConsumeIntInRange(0, len(FILE_SUFFIXES) - 1)]
+                path = scratch / f"input{suffix}"
+                path.write_bytes(fdp.ConsumeBytes(len(data)))
+                for _ in load.iter_chains(path):
+                    pass
             else:
                 a = fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 60))
                 answers_match(a, fdp.ConsumeUnicodeNoSurrogates(60))
@@ -105,6 +115,13 @@ def seeds(directory: Path) -> None:
             (directory / f"jsonl-{n}").write_bytes(bytes([1]) + line)
             n += 1
     (directory / "rules").write_bytes(bytes([2]) + (ROOT / "inspector" / "rules" / "default.toml").read_bytes())
+    # the readers of other tools' files: our small fixtures (parquet, Arrow, zstd, inspect_ai logs, ...)
+    for n, fixture in enumerate(sorted((ROOT / "tests" / "fixtures").glob("*"))):
+        if not fixture.is_file() or fixture.stat().st_size > 200_000:
+            continue
+        name = fixture.name
+        suffix = next((i for i, s in enumerate(FILE_SUFFIXES) if name.endswith(s)), 0)
+        (directory / f"file-{n}").write_bytes(bytes([TARGETS.index("file"), suffix]) + fixture.read_bytes())
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """cot-inspector: re-do the arithmetic of every chain of thought and classify how its answer was reached."""
 
 from .errors import InputError, InspectorError, RulesError, StoreError
-from .load import iter_chains, read_chains
+from .load import ReadOptions, iter_chains, read_chains
 from .model import (
     ChainInput,
     ChainResult,
@@ -26,6 +26,7 @@ __all__ = [
     "Finding",
     "InputError",
     "InspectorError",
+    "ReadOptions",
     "RuleSet",
     "RulesError",
     "Severity",

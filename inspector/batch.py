@@ -13,8 +13,9 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from .compressed import DECOMPRESSION_ERRORS, damaged, open_input
 from .errors import InputError
-from .load import GZIP_ERRORS, capped_lines, open_input, parse_line
+from .load import AUTO, ReadOptions, capped_lines, parse_line
 from .model import ChainInput, ChainResult, Verdict
 from .pipeline import verify_chain
 from .rules import RuleSet
@@ -47,6 +48,8 @@ class Job:
     rules: RuleSet
     want_json: bool
     want_rows: bool
+    read: ReadOptions = AUTO
+    """How the workers read the lines they are given (``--input-format``, ``--field``)."""
 
 
 def outcome_of(result: ChainResult, job: Job) -> Outcome:
@@ -76,7 +79,7 @@ def _run_chunk(job: Job, work: Work) -> list[Outcome | InputError]:
         name, lines = work
         for lineno, raw in lines:
             try:
-                chains = parse_line(raw, name, lineno)
+                chains = parse_line(raw, name, lineno, job.read)
             except InputError as exc:
                 exc.__cause__ = None  # keep it small and picklable
                 out.append(exc)
@@ -100,7 +103,6 @@ def _verified(chain: ChainInput, job: Job) -> Outcome | InputError:
 
 def chunks_of_file(path: str) -> Iterator[Work]:
     """A JSONL file (or ``-``) as chunks of numbered raw lines, read lazily."""
-    import sys
 
     name = "<stdin>" if path == "-" else path
     try:
@@ -111,8 +113,8 @@ def chunks_of_file(path: str) -> Iterator[Work]:
         numbered = enumerate(capped_lines(stream), 1)
         while chunk := list(itertools.islice(numbered, CHUNK)):
             yield (name, chunk)
-    except GZIP_ERRORS as exc:
-        raise InputError(name, None, f"not a readable gzip file: {exc}") from None
+    except DECOMPRESSION_ERRORS as exc:
+        raise damaged(name, exc) from None
     finally:
         if path != "-":
             stream.close()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar
 import click
 
 from .errors import BackendError, InputError, InspectorError, RulesError, StoreError
+from .load import INPUT_FORMATS
 from .model import Verdict
 
 if TYPE_CHECKING:
@@ -123,54 +124,77 @@ def _parse_fail_on(value: str | None) -> set[Verdict]:
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(allow_dash=True, dir_okay=False))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="Rule set (TOML); default: rules/default.toml.")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="SQLite database to write results into.")
 @click.option("--no-db", is_flag=True, help="Do not write a database.")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True,
               help="table: a summary for people; jsonl: one JSON object per chain on stdout, in input order.")
+@click.option("--input-format", "input_format", type=click.Choice(INPUT_FORMATS), default="auto", show_default=True,
+              help="What the inputs are; auto knows each by its first bytes and each record by its fields.")
+@click.option("--field", "field_specs", multiple=True, metavar="ROLE=NAME[,ROLE=NAME...]",
+              help="Read a role from a field of another name (roles: cot, reference, problem, id, model), e.g. "
+                   "--field cot=model_output,reference=gt; a dotted name reaches into an object (doc.answer).")
+@click.option("--references", "references_path", type=click.Path(dir_okay=False, exists=True),
+              help="A file with problems and reference answers (e.g. GSM8K test.jsonl) to fill in missing ones.")
 @click.option("--fail-on", "fail_on", metavar="VERDICT[,VERDICT...]",
               help="Exit 1 when any chain gets one of these verdicts (for CI).")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes.")
 @click.option("--skip-invalid", is_flag=True, help="Skip unreadable lines (counted and reported) instead of stopping.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
 def verify(
-    inputs: tuple[str, ...], rules_path: str | None, db_path: str, no_db: bool, fmt: str,
-    fail_on: str | None, workers: int, skip_invalid: bool, progress: bool | None,
+    inputs: tuple[str, ...], rules_path: str | None, db_path: str, no_db: bool, fmt: str, input_format: str,
+    field_specs: tuple[str, ...], references_path: str | None, fail_on: str | None, workers: int,
+    skip_invalid: bool, progress: bool | None,
 ) -> None:
-    """Verify chains of thought from JSONL files (or a database written by an earlier run).
+    """Verify chains of thought from files, datasets or logs (or a database written by an earlier run).
 
-    Each line is one chain (`cot` / `completion` / `response` / ... with optional `id`, `problem`,
-    `reference`, `model`, `sample_index`), a problem with many samples (`code` / `completions` /
-    `responses` / `samples` lists), or a GSM8K `{"question", "answer"}` record.
+    JSONL (gzip or zstd too), JSON, parquet, Arrow, a `save_to_disk` folder, `hf:org/name[:split]`, an
+    inspect_ai log; each record is read by its fields: a chain (`cot` / `completion` / `response` / ... with
+    optional `id`, `problem`, `reference`, `model`, `sample_index`), many samples (`code` / `completions` /
+    `responses` / `samples` lists), GSM8K, ProcessBench, OpenAI completions and Batch output, vLLM
+    `outputs`, chat `messages`, MR-GSM8K. The README's input table lists them all.
     """
     from . import batch, load
     from . import rules as rules_mod
 
     failing = _parse_fail_on(fail_on)
     try:
+        read = load.ReadOptions(input_format, load.parse_fields(field_specs))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--field") from None
+    try:
         rules = rules_mod.load_rules(rules_path) if rules_path else rules_mod.default_rules()
     except RulesError as exc:
         _err(str(exc))
         sys.exit(ExitCode.BAD_INPUT)
+    references: dict[str, str] | None = None
+    if references_path:
+        from .importers import read_references
+
+        try:
+            references = read_references(references_path)
+        except InspectorError as exc:
+            _fail(exc)
 
     skipped: list[InputError] = []
 
     def works() -> Iterator[batch.Work]:
+        from . import importers
+
         for path in inputs:
             if path.endswith((".db", ".sqlite", ".sqlite3")) and Path(path).exists():
                 from . import store
 
                 yield from batch.chunks_of_chains(store.iter_chain_inputs(store.open_db(path)))
-            elif (kind := _import_format(path)) is not None:  # PRM800K, lm-eval samples, TRL, our exports
-                from . import importers
-
-                yield from batch.chunks_of_chains(i.chain for i in importers.iter_imported(path, fmt=kind))
-            elif load.plain_name(path).lower().endswith(".json"):  # a JSON document (ProcessBench's list, an
-                # evaluation dump's one object): not splittable by lines
+            elif read == load.AUTO and (kind := _import_format(path)) is not None:  # PRM800K, lm-eval samples,
+                # TRL, ProcessBench, our exports
                 yield from batch.chunks_of_chains(
-                    load.iter_chains(path, skip_invalid=skip_invalid, on_skip=skipped.append)
-                )
+                    i.chain for i in importers.iter_imported(path, fmt=kind, references=references))
+            elif references is not None or not load.splittable(path, read):  # a JSON document, a table, a
+                # dataset, an archive: not splittable by lines; references are filled in as the chains are read
+                chains = load.iter_chains(path, skip_invalid=skip_invalid, on_skip=skipped.append, options=read)
+                yield from batch.chunks_of_chains(importers.with_references(chains, references or {}))
             else:
                 yield from batch.chunks_of_file(path)
 
@@ -194,7 +218,7 @@ def verify(
     any_failing = False
     stdout = sys.stdout
     show_progress = sys.stderr.isatty() if progress is None else progress
-    job = batch.Job(rules, want_json=fmt == "jsonl", want_rows=db is not None)
+    job = batch.Job(rules, want_json=fmt == "jsonl", want_rows=db is not None, read=read)
 
     def observed(items: Iterator[batch.Outcome | InputError]) -> Iterator[batch.Outcome]:
         nonlocal any_failing
@@ -237,9 +261,9 @@ def verify(
         else:
             for _ in stream:
                 pass
-    except InspectorError as exc:  # InputError, StoreError: FILE:LINE messages, never a traceback
-        _err(str(exc))
-        sys.exit(ExitCode.BAD_INPUT)
+    except InspectorError as exc:  # InputError, StoreError: FILE:LINE messages, never a traceback; a missing
+        # optional package (datasets, pyarrow) says how to install it
+        _fail(exc)
 
     if skipped:
         _err(f"skipped {len(skipped)} unreadable line(s):")
@@ -252,7 +276,7 @@ def verify(
         # a reference silently ignored would be a silently wrong report: say how many, and where we looked
         _err(f"{unreferenced} of {sum(counts.values())} chain(s) have no reference answer (looked for the fields "
              f"{', '.join(load.REFERENCE_FIELDS)}, and GSM8K's '#### N'): their verdict is 'unreferenced' and "
-             "pass@k leaves them out")
+             "pass@k leaves them out (name the field with --field reference=NAME, or give --references FILE)")
     if fmt == "table":
         from .report_table import print_summary
 
@@ -455,10 +479,11 @@ def report(
 
 @main.command(name="export")
 @click.argument("db_path", default=DEFAULT_DB, required=False, metavar="[DB]")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "prm800k", "processbench", "trl"]),
-              default="jsonl", show_default=True, help="Our formats (jsonl, csv, parquet) or the field's.")
-@click.option("-o", "--output", "output", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="File to write; - is stdout.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "hf", "prm800k", "processbench", "trl"]),
+              default="jsonl", show_default=True,
+              help="Our formats (jsonl, csv, parquet; hf: a folder datasets.load_from_disk opens) or the field's.")
+@click.option("-o", "--output", "output", default="-", show_default=True, type=click.Path(allow_dash=True),
+              help="File to write (hf: a folder); - is stdout.")
 @click.option("--resolve", "resolve", default="latest", show_default=True, help=_RESOLVE_HELP)
 @click.option("--labelled-only", is_flag=True, help="Only chains with a human chain or step label.")
 @click.option("--verdict", "verdicts", multiple=True, type=click.Choice([v.value for v in Verdict]),
@@ -471,20 +496,26 @@ def export_command(
     models: tuple[str, ...], bare: bool,
 ) -> None:
     """Export chains with their verdicts and human labels, streaming (one chain at a time)."""
+    import shlex
+
     from .export import export
 
     how = _resolution(resolve)
-    if fmt == "parquet" and output == "-":
-        raise click.BadParameter("parquet is binary: give a file with -o", param_hint="--output")
+    if fmt in ("parquet", "hf") and output == "-":
+        what = "parquet is binary: give a file" if fmt == "parquet" else "hf writes a folder: give one"
+        raise click.BadParameter(f"{what} with -o", param_hint="--output")
     db = _open_existing_db(db_path)
+    # the command as the dataset card quotes it: what was asked, not how this process was started
+    argv = ["inspect", "export", db_path, "--format", fmt, "-o", output, "--resolve", resolve]
+    argv += [*(["--labelled-only"] if labelled_only else []), *(f"--verdict={v}" for v in verdicts),
+             *(f"--model={m}" for m in models)]  # fmt: skip
     try:
         if output == "-":
             summary = export(db, sys.stdout.buffer, fmt, resolution=how, models=models, verdicts=verdicts,
                              labelled_only=labelled_only, bare=bare)
         else:
-            with open(output, "wb") as out:
-                summary = export(db, out, fmt, resolution=how, models=models, verdicts=verdicts,
-                                 labelled_only=labelled_only, bare=bare)
+            summary = export(db, output, fmt, resolution=how, models=models, verdicts=verdicts,
+                             labelled_only=labelled_only, bare=bare, command=shlex.join(argv))
     except InspectorError as exc:
         _fail(exc)
     _err(f"exported {summary.written} of {summary.chains} chain(s) as {fmt}"

@@ -44,11 +44,13 @@ from pathlib import Path
 from typing import Any
 
 from .answer import extract_answer
+from .compressed import open_input
 from .errors import InputError
 from .extras import require
 from .labelset import CHAIN_LABELS, ChainLabel, ChainLabels, Note, StepLabel
-from .load import GZIP_ERRORS, iter_chains, open_input
+from .load import iter_chains, stepwise_chain_id
 from .model import ChainInput, Verdict
+from .sources import sniff
 
 __all__ = [
     "FORMATS",
@@ -56,6 +58,8 @@ __all__ = [
     "detect_format",
     "iter_imported",
     "read_references",
+    "with_reference",
+    "with_references",
 ]
 
 FORMATS = ("auto", "processbench", "prm800k", "lm-eval", "trl", "inspector", "csv", "parquet", "chains")
@@ -130,13 +134,26 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     name = os.fspath(path)
     lower = name.lower()
     if lower.endswith(".parquet"):
-        return "parquet"
+        return "parquet" if _is_our_parquet(name) else "chains"
     if lower.endswith(".csv"):
         return "csv"
-    if name == "-" or not os.path.isfile(name):
-        return "chains"
+    if name == "-" or not os.path.isfile(name) or sniff(name) != "text":
+        return "chains"  # stdin, a dataset folder, a table or an archive: read by ``load``
     record, _ = _first_record(name)
     return _format_of_record(record) if record is not None else "chains"
+
+
+def _is_our_parquet(name: str) -> bool:
+    """A parquet file ``inspect export`` wrote (with ``chain_id`` and ``cot`` columns); any other parquet file
+    (ProcessBench, GSM8K, TRL as published) is read by its fields, as JSONL records are. One that cannot be
+    read at all stays ``parquet``, whose reader says why."""
+    try:
+        import pyarrow.parquet as pq
+
+        names = set(pq.read_schema(name).names)
+    except Exception:  # noqa: BLE001 - no pyarrow, not parquet, damaged: the parquet reader reports it
+        return True
+    return {"chain_id", "cot"} <= names
 
 
 # --- references ------------------------------------------------------------------------------------
@@ -194,13 +211,25 @@ def iter_imported(
     return items
 
 
-def _with_reference(item: Imported, references: Mapping[str, str]) -> Imported:
-    chain = item.chain
+def with_reference(chain: ChainInput, references: Mapping[str, str]) -> ChainInput:
+    """The chain with its reference filled in from ``references`` (`read_references`) by its problem text, when
+    it has none of its own."""
     if chain.reference is None and chain.problem is not None:
         ref = references.get(_problem_key(chain.problem))
         if ref is not None:
-            return Imported(replace(chain, reference=ref), item.labels)
-    return item
+            return replace(chain, reference=ref)
+    return chain
+
+
+def with_references(chains: Iterable[ChainInput], references: Mapping[str, str]) -> Iterator[ChainInput]:
+    """`with_reference` over a stream of chains (``inspect verify --references``)."""
+    for chain in chains:
+        yield with_reference(chain, references) if references else chain
+
+
+def _with_reference(item: Imported, references: Mapping[str, str]) -> Imported:
+    chain = with_reference(item.chain, references)
+    return item if chain is item.chain else Imported(chain, item.labels)
 
 
 def _records(name: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -513,7 +542,7 @@ def _trl(name: str, annotator: str, model: str | None, stamp: str) -> Iterator[I
             raise InputError(name, number, "field 'labels' must be a list as long as 'completions'")
         prompt = record.get("prompt") if isinstance(record.get("prompt"), str) else None
         cot = "\n\n".join(completions)
-        chain_id = "trl-" + _sha(f"{prompt}\x1f{cot}")[:16]
+        chain_id = stepwise_chain_id(prompt, cot)
         chain = ChainInput(
             chain_id=chain_id, cot=cot, problem_id=_problem_id(prompt) if prompt else None, problem=prompt,
             model=model, source=f"{name}:{number}", steps=tuple(completions),
@@ -557,26 +586,33 @@ def _parquet_rows(name: str) -> Iterator[dict[str, Any]]:
 
 
 def _flat_rows(name: str, rows: Iterable[dict[str, Any]]) -> Iterator[Imported]:
+    """Rows of our ``csv`` (labels as JSON text in ``labels_json``, ...) or ``parquet`` export (labels as nested
+    lists in ``labels``, ...; parquet written before they were nested has the JSON text too)."""
     for number, row in enumerate(rows, 2 if name.lower().endswith(".csv") else 1):
-        if "chain_id" not in row or "cot" not in row or "labels_json" not in row:
-            raise InputError(name, number, "not a row as inspect export writes it (chain_id, cot, labels_json)")
+        if "chain_id" not in row or "cot" not in row or ("labels_json" not in row and "labels" not in row):
+            raise InputError(name, number, "not a row as inspect export writes it (chain_id, cot, labels)")
 
         def blank(v: Any) -> Any:
             return None if v == "" else v
 
         try:
-            steps = blank(row.get("input_steps_json"))
             sample = blank(row.get("sample_index"))
             record = {
                 "chain_id": row["chain_id"], "cot": row["cot"], "problem_id": blank(row.get("problem_id")),
                 "problem": blank(row.get("problem")), "reference": blank(row.get("reference")),
                 "model": blank(row.get("model")), "sample_index": int(sample) if sample is not None else None,
-                "source": blank(row.get("source")), "input_steps": json.loads(steps) if steps else None,
-                "labels": json.loads(row.get("labels_json") or "[]"),
-                "step_labels": json.loads(row.get("step_labels_json") or "[]"),
-                "notes": json.loads(row.get("notes_json") or "[]"),
+                "source": blank(row.get("source")), "input_steps": _listed(row, "input_steps"),
+                "labels": _listed(row, "labels") or [], "step_labels": _listed(row, "step_labels") or [],
+                "notes": _listed(row, "notes") or [],
             }  # fmt: skip
         except ValueError as exc:
             raise InputError(name, number, f"unreadable labels: {exc}") from exc
         yield _from_provenance(record, name, number)
 
+
+def _listed(row: Mapping[str, Any], column: str) -> Any:
+    """A list column of our export: nested (parquet: already a list, or null) or JSON text (csv, older parquet)."""
+    if column in row:
+        return row[column]
+    text = row.get(f"{column}_json")
+    return json.loads(text) if text else None

@@ -261,7 +261,7 @@ def verify_into(
 
         def works() -> Iterator[batch.Work]:
             for path in inputs:
-                if path.endswith(".json"):  # a JSON list (ProcessBench): not splittable by lines
+                if not load.splittable(path):  # a JSON document, a table, an archive: not splittable by lines
                     yield from batch.chunks_of_chains(load.iter_chains(path))
                 else:
                     yield from batch.chunks_of_file(path)

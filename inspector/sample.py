@@ -34,6 +34,7 @@ from sqlite_utils import Database
 
 from . import store
 from .answer import extract_answer
+from .compressed import DECOMPRESSION_ERRORS, damaged, open_input
 from .errors import InputError
 from .model import ChainInput
 from .pipeline import verify_chain
@@ -106,9 +107,12 @@ def read_problems(path: str | os.PathLike[str]) -> list[Problem]:
     """
     name = os.fspath(path)
     try:
-        data = Path(name).read_bytes()
+        with open_input(name) as f:  # gzip and zstd too, as every input
+            data = f.read()
     except OSError as exc:
         raise InputError(name, None, f"cannot open: {exc.strerror or exc}") from None
+    except DECOMPRESSION_ERRORS as exc:
+        raise damaged(name, exc) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -186,3 +187,94 @@ def test_default_rules_load_and_every_check_is_configured() -> None:
     rules = default_rules()
     assert set(rules.checks) == set(CHECK_IDS)
     assert len(rules.hash) == 16
+
+
+# --- every input format, as `inspect verify FILE --no-db` reads it (issue 11) --------------------------------
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("name", "chains"),
+    [
+        ("openai_chat_completions.jsonl", 3),
+        ("openai_text_completions.jsonl", 1),
+        ("openai_batch_output.jsonl", 2),
+        ("vllm_outputs.jsonl", 2),
+        ("messages.jsonl", 2),
+        ("reasoning_content.jsonl", 3),
+        ("mr_gsm8k.json", 2),
+        ("inspect_log.json", 3),
+        ("inspect_log.eval", 3),
+        ("inspect_log_zstd.eval", 3),
+        ("chains.jsonl.zst", 2),
+        ("processbench_gsm8k.parquet", 2),
+        ("gsm8k_test.parquet", 2),
+        ("trl_stepwise.parquet", 2),
+        ("gsm8k_test.arrow", 2),
+        ("gsm8k_saved", 2),
+    ],
+)
+def test_verify_reads_every_format(name: str, chains: int) -> None:
+    code, out, err = run("verify", str(FIXTURES / name), "--no-db", "--format", "jsonl")
+    assert code == ExitCode.OK, err
+    assert len([json.loads(line) for line in out.splitlines()]) == chains
+
+
+def test_verify_with_workers_reads_other_tools_records_the_same() -> None:
+    src = str(FIXTURES / "openai_chat_completions.jsonl")
+    one = run("verify", src, "--no-db", "--format", "jsonl")[1]
+    assert run("verify", src, "--no-db", "--format", "jsonl", "--workers", "2")[1] == one
+
+
+def test_input_format_forces_the_reader(tmp_path: Path) -> None:
+    src = tmp_path / "no-suffix"
+    src.write_bytes((FIXTURES / "gsm8k_test.parquet").read_bytes())
+    assert run("verify", str(src), "--no-db", "--input-format", "parquet")[0] == ExitCode.OK
+    code, _, err = run("verify", str(FIXTURES / "messages.jsonl"), "--no-db", "--input-format", "vllm")
+    assert code == ExitCode.BAD_INPUT and "messages.jsonl:1: not a vLLM record" in err
+
+
+def test_field_maps_odd_names_and_is_validated() -> None:
+    src = str(FIXTURES / "odd_fields.jsonl")
+    code, out, _ = run("verify", src, "--no-db", "--format", "jsonl",
+                       "--field", "cot=model_response,reference=gold_answer", "--field", "id=qid")
+    assert code == ExitCode.OK
+    assert [(r["chain_id"], r["verdict"]) for r in map(json.loads, out.splitlines())] == [
+        ("odd-1", "valid"), ("odd-2", "arithmetic_slip")]
+    code, _, err = run("verify", src, "--no-db", "--field", "answer=gold_answer")
+    assert code == ExitCode.BAD_INPUT and "unknown role 'answer'" in err and "--field" in err
+    code, _, err = run("verify", src, "--no-db", "--field", "cot=nope")
+    assert code == ExitCode.BAD_INPUT and f"{src}:1: no field 'nope' (named by --field cot=nope)" in err
+
+
+def test_references_fill_in_what_the_input_lacks(tmp_path: Path) -> None:
+    refs = write_jsonl(tmp_path / "refs.jsonl", [
+        {"question": "Sue has 18 flamingos. She buys a third as many more. How many does she have?",
+         "answer": "18 / 3 = 6\n18 + 6 = 24\n#### 24"},
+        {"question": "What is 12 + 30?", "answer": "#### 42"},
+    ])  # fmt: skip
+    src = str(FIXTURES / "processbench_gsm8k.parquet")
+    code, out, _ = run("verify", src, "--no-db", "--format", "jsonl", "--references", str(refs))
+    assert code == ExitCode.OK
+    assert [(r["reference"], r["verdict"]) for r in map(json.loads, out.splitlines())] == [
+        ("24", "arithmetic_slip"), ("42", "valid")]  # 18 + 6 = 25 repaired reaches 24
+
+
+def test_a_hub_id_offline_is_one_line_and_downloads_nothing(tmp_path: Path) -> None:
+    pytest.importorskip("datasets")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    done = subprocess.run([sys.executable, "-m", "inspector", "verify", "hf:openai/gsm8k:test", "--no-db"],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=ROOT, check=False)
+    assert done.returncode == ExitCode.BAD_INPUT
+    assert done.stderr.strip().splitlines() == [(
+        "inspect: hf:openai/gsm8k:test: cannot load 'openai/gsm8k' from the Hugging Face hub (offline: "
+        "HF_HUB_OFFLINE is set and it is not in the local cache): Couldn't reach 'openai/gsm8k' on the Hub "
+        "(OfflineModeIsEnabled)")]
+    assert not list((tmp_path / "hf").rglob("*.arrow"))
+
+
+def test_a_saved_dataset_without_datasets_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "datasets", None)  # as if not installed
+    code, _, err = run("verify", str(FIXTURES / "gsm8k_saved"), "--no-db")
+    assert code == ExitCode.MISSING_DEPENDENCY and "pip install 'cot-inspector[hf]'" in err

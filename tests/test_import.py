@@ -357,3 +357,10 @@ def test_one_processbench_id_for_two_texts_is_an_error(tmp_path: Path) -> None:
     code, _, err = run("import", str(src), "--db", str(tmp_path / "pb.db"))
     assert code == ExitCode.BAD_INPUT
     assert f"{src}:2: chain id {PB[0]['id']!r} is already used by {src}:1 for another text" in err
+
+
+def test_a_parquet_file_not_of_ours_is_read_by_its_fields() -> None:
+    pytest.importorskip("pyarrow")
+    published = Path(__file__).resolve().parent / "fixtures" / "processbench_gsm8k.parquet"
+    assert detect_format(published) == "chains"  # ProcessBench as on the hub: not an `inspect export` file
+    assert [i.chain.chain_id for i in iter_imported(published)] == ["gsm8k-0", "gsm8k-1"]
