@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from .answer import extract_answer
-from .compressed import open_input
+from .compressed import DECOMPRESSION_ERRORS, damaged, open_input
 from .errors import InputError
 from .extras import require
 from .labelset import CHAIN_LABELS, ChainLabel, ChainLabels, Note, StepLabel
@@ -205,10 +205,19 @@ def iter_imported(
         "parquet": lambda: _flat_rows(name, _parquet_rows(name)),
         "chains": lambda: (Imported(c, ChainLabels()) for c in iter_chains(name)),
     }
-    items = readers[fmt]()
+    items = _decompressed(name, readers[fmt]())
     if references:
         items = (_with_reference(item, references) for item in items)
     return items
+
+
+def _decompressed(name: str, items: Iterator[Imported]) -> Iterator[Imported]:
+    """Every format read through a compressed file: one that is damaged part way is named, whichever reader
+    was reading it (the CSV module, the JSON lines, a ProcessBench document)."""
+    try:
+        yield from items
+    except DECOMPRESSION_ERRORS as exc:
+        raise damaged(name, exc) from None
 
 
 def with_reference(chain: ChainInput, references: Mapping[str, str]) -> ChainInput:

@@ -209,3 +209,15 @@ def test_a_sample_without_an_answer_is_a_failed_sample() -> None:
     assert curve.raw[0] == pytest.approx(0.25)
     assert rep.unscored == 0
     assert any("3 sample(s) with no final answer" in n for n in rep.notes)
+
+
+def test_the_same_latex_but_for_spacing_is_decided_without_a_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MATH-500/495: decided by math-verify under a deadline, it came out `undecided` on a busy machine and
+    # `right` on an idle one; an answer equal to the reference but for spaces needs no comparison at all
+    import inspector.equivalence
+
+    def no_deadline_here(*args: object) -> bool:
+        raise AssertionError("math-verify was asked")
+
+    monkeypatch.setattr(inspector.equivalence, "math_verify_equal", no_deadline_here)
+    assert answers_match("(2, 12) \\cup (12, 102)", "(2,12) \\cup (12,102)", timeout=0.001) is True
