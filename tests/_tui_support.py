@@ -50,6 +50,34 @@ def build_sample_db(path: Path) -> Path:
     return path
 
 
+FALSE_EQUATION = {
+    # A derivation whose rewrites each hold, arriving at 900 = 1019 (the paper's 900 = 1924, shortened).
+    "id": "false-equation",
+    "problem": "A club has 900 members. How many own all four items?",
+    "reference": "73",
+    "cot": "Let X be the number of members.\n\\[900 = 1924 - 437 - 468 - 3X + 3X\\]\n"
+    "\\[900 = 1924 - 905 - 3X + 3X\\]\n\\[900 = 1019\\]\nSo the answer is 73.",
+}
+COINCIDENT_LITERAL = {
+    # 1 ÷ 50 is stated as 50: the later 50s are the problem's 50 again, not the wrong value flowing on.
+    "id": "coincident-literal",
+    "problem": "Each of 50 boxes holds 2 kg. How much do they hold with 50 kg of packing?",
+    "reference": "150",
+    "cot": "Each box holds 1/50 of the load.\n1 \\div 50 = 50\nSo 50 boxes hold 50 * 2 = 100 kg.\n"
+    "Then 100 + 50 = 150.\nThe answer is 150.",
+}
+
+
+def small_db(tmp_path: Path, *records: dict[str, Any]) -> Path:
+    from inspector.labelling import verify_into
+
+    source = tmp_path / "chains.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    db = tmp_path / "small.db"
+    verify_into(str(db), [str(source)])
+    return db
+
+
 _CACHE: dict[str, Path] = {}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _tui_support import SAMPLES, sample_db, settle
+from _tui_support import COINCIDENT_LITERAL, FALSE_EQUATION, SAMPLES, sample_db, settle, small_db
 from click.testing import CliRunner
 from rich.console import Console
 from textual.widgets import Static
@@ -95,9 +95,9 @@ def test_filter_move_label_undo_note_quit(db_path: Path) -> None:
         assert current_chain(app) == "cancel-gsm-side-remark"
         await press(pilot, "[")
         assert current_chain(app) == "lucky-math-rectangle"
-        await press(pilot, "g")  # step 1 good, selection moves to step 2
-        assert cot.selected == 1
-        await press(pilot, "b", "f")  # step 2 bad; step 3 (index 2) is the first error
+        await press(pilot, "g")  # step 1 good; the selection stays on it
+        assert cot.selected == 0
+        await press(pilot, "down", "b", "down", "f")  # step 2 bad; step 3 (index 2) is the first error
         await press(pilot, "up", "n")  # step 2 (index 1) becomes neutral
         await press(pilot, "3")  # chain: lucky guess; moves on to the next unlabelled
         assert current_chain(app) == "cancel-gsm-side-remark"
@@ -482,3 +482,206 @@ def test_a_chain_of_5000_lines_opens_at_once_and_q_quits(tmp_path: Path) -> None
     drive(app, script)
     assert app.return_code == 0
     assert opened[0] < 3.0  # generous for a shared machine: the point is "not 18 s"
+
+
+# --------------------------------------------------------------------------------------------------
+# Issue 13: an annotator's day at 80×24
+
+
+async def open_chain(pilot: Any, name: str) -> None:
+    """Search the queue for ``name`` and open the first match."""
+    await press(pilot, "slash")
+    await pilot.press(*name)
+    await press(pilot, "enter")
+    await pilot.pause(0.4)  # the search filters after a pause in typing
+    await settle(pilot)
+    await press(pilot, "enter")
+
+
+def header_text(app: LabelApp) -> str:
+    return str(chain_screen(app).query_one("#chain-header", Static).render())
+
+
+def test_80x24_shows_the_question_and_the_whole_problem_on_p(db_path: Path) -> None:
+    """Each chain opens on the problem's last lines (the question); ``p`` shows it whole; the next chain
+    opens on its question again, whatever the last one was scrolled to."""
+    from textual.containers import VerticalScroll
+
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await open_chain(pilot, "club-four")
+        screen = chain_screen(app)
+        box = screen.query_one("#problem", VerticalScroll)
+        assert box.max_scroll_y > 0  # the problem is longer than its box at 80×24
+        assert box.scroll_y == box.max_scroll_y  # ... and opens on its last lines: the question
+        await press(pilot, "p")
+        assert screen.has_class("-problem-full")
+        assert box.max_scroll_y == 0 and box.scroll_y == 0  # the whole problem, from its start
+        await press(pilot, "p")
+        assert not screen.has_class("-problem-full")
+        await press(pilot, "p", "escape", "enter")  # opened again: the box shrinks, shows the question
+        assert not screen.has_class("-problem-full")
+        assert box.scroll_y == box.max_scroll_y
+
+    drive(app, script, size=(80, 24))
+
+
+def test_80x24_header_puts_what_a_label_depends_on_first(db_path: Path) -> None:
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await open_chain(pilot, "club-four")
+        header = header_text(app)
+        order = [header.index(part) for part in
+                 ("cancelling errors", "answer 73 ✓", "yours: —", "[1]", "club-four-items-retold")]  # fmt: skip
+        assert order == sorted(order)
+        await press(pilot, "2")  # labelled: the header of the chain it moved on from is gone; go back
+        await press(pilot, "u")
+        header = header_text(app)
+        assert "yours: —" in header
+
+    drive(app, script, size=(80, 24))
+
+
+def test_a_long_status_message_wraps_instead_of_being_cut(db_path: Path) -> None:
+    app = make_app(db_path, "alice")
+    reason = "database is locked by another program (pid 4242, /home/alice/labels.db): nothing was written"
+
+    async def script(pilot: Any) -> None:
+        await press(pilot, "space")
+        screen = chain_screen(app)
+
+        def refuse(*args: Any, **kwargs: Any) -> None:
+            raise StoreError(reason)
+
+        app.session.label_chain = refuse  # type: ignore[method-assign]
+        await press(pilot, "1")
+        status = screen.query_one("#status", Static)
+        assert str(status.render()) == f"NOT SAVED: {reason}"
+        assert status.outer_size.height == 2  # wrapped onto a second row, not cut at 80 columns
+        await press(pilot, "down")  # a short message again: back to one row
+        screen.set_status("ok")
+        await settle(pilot)
+        assert status.outer_size.height == 1
+
+    drive(app, script, size=(80, 24))
+
+
+def test_a_false_equation_is_never_green_nor_checked(tmp_path: Path) -> None:
+    """``900 = 1019`` follows from the line above (the rewrite check passes), but it is false: red, ✗."""
+    from inspector.review import Mark
+
+    app = make_app(small_db(tmp_path, FALSE_EQUATION), "alice")
+
+    async def script(pilot: Any) -> None:
+        await press(pilot, "space")
+        cot = chain_screen(app).query_one(ChainText)
+        start = cot._text.index("900 = 1019")
+        marks = {m for s, e, m in cot._marks if s <= start < e}
+        assert Mark.WRONG in marks and Mark.CORRECT not in marks
+        await press(pilot, "down", "down", "down")
+        text = panel_text(app)
+        assert "900 = 1019" in text and "a false equation" in text and "stated 1019 true 900" in text
+        assert "checks out" not in text.split("Chain")[0]
+        legend = str(chain_screen(app).query_one("#legend", Static).render())
+        for meaning in ("wrong number", "false claim", "can't check", "checks out", "uses wrong value"):
+            assert meaning in legend
+
+    drive(app, script, size=(80, 24))
+
+
+def test_a_literal_equal_to_a_wrong_value_is_not_a_flow(tmp_path: Path) -> None:
+    from inspector.review import Mark
+
+    app = make_app(small_db(tmp_path, COINCIDENT_LITERAL), "alice")
+
+    async def script(pilot: Any) -> None:
+        await press(pilot, "space")
+        cot = chain_screen(app).query_one(ChainText)
+        assert cot.result is not None and cot.result.flows  # the engine links every later 50 ...
+        assert not [m for m in cot._marks if m[2] is Mark.TAINTED]  # ... the view marks none of them
+        await press(pilot, "down")
+        text = panel_text(app)
+        assert "50 (true 0.02): no later use traced" in text and "flows into" not in text
+
+    drive(app, script, size=(80, 24))
+
+
+def test_step_labels_cannot_contradict_themselves(db_path: Path) -> None:
+    """Every step key acts on the highlighted step and stays there; a first error is a bad step."""
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await open_chain(pilot, "extra-flow")
+        screen = chain_screen(app)
+        cot = screen.query_one(ChainText)
+        await press(pilot, "w", "f", "g")  # the first error, then "good" on it: refused, said why
+        assert cot.selected == 0
+        status = str(screen.query_one("#status").render())
+        assert "first error" in status and "f takes the mark off" in status
+        assert screen.labels.steps[0] == (-1, True)
+        await press(pilot, "n")  # neutral is refused too
+        assert screen.labels.steps[0] == (-1, True)
+        await press(pilot, "down", "b", "f")  # b then f: both on step 2, which now holds the mark
+        assert cot.selected == 1
+        assert screen.labels.steps[1] == (-1, True) and screen.labels.steps[0] == (-1, False)
+        await press(pilot, "f", "g")  # the mark off, then good: one consistent state
+        assert screen.labels.steps[1] == (1, False)
+
+    drive(app, script, size=(80, 24))
+    rows = current_rows(db_path, "step_labels")
+    assert [(r["step"], r["rating"], r["first_error"]) for r in rows] == [(0, -1, 0), (1, 1, 0)]
+
+
+def test_keys_are_discoverable_at_80x24(db_path: Path) -> None:
+    """The key bar names the labels and always shows ``?``; the help at 80×24 says how to page on."""
+    from textual.containers import VerticalScroll
+
+    from inspector.tui.widgets.key_bar import KeyBar
+
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        bar = str(app.screen.query_one(KeyBar).render())
+        assert "? Help" in bar  # the queue's bar, cut at 80 columns, keeps the help key
+        await open_chain(pilot, "club-four")
+        bar = str(chain_screen(app).query_one(KeyBar).render())
+        assert "1 valid  2 cancel  3 lucky  4 slip  5 wrong  6 unsure" in bar
+        assert bar.rstrip().endswith("? Help")
+        await press(pilot, "question_mark")
+        box = app.screen.query_one("#help-box", VerticalScroll)
+        assert box.border_subtitle.startswith("page 1 of ") and "PgDn" in box.border_subtitle
+        await press(pilot, "end")
+        assert "page" in box.border_subtitle and "PgUp" in box.border_subtitle
+        await press(pilot, "escape")
+        assert isinstance(app.screen, ChainScreen)
+
+    drive(app, script, size=(80, 24))
+
+
+def test_a_label_against_the_facts_asks_once_then_saves_at_once(db_path: Path) -> None:
+    """valid on a wrong answer: the first press asks, the second saves, committed before the next key."""
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await open_chain(pilot, "extra-flow")  # answer 96, reference 84
+        screen = chain_screen(app)
+        for key in ("1", "3", "2"):  # valid, lucky guess, cancelling: each asks, none is saved
+            await press(pilot, key)
+            assert current_chain(app) == "extra-flow-unverifiable"
+            assert str(screen.query_one("#status").render()).startswith("Sure?")
+            assert current_rows(db_path, "chain_labels") == []
+        await press(pilot, "2")  # the same key again: confirmed, saved at once
+        assert [(r["chain_id"], r["label"]) for r in current_rows(db_path, "chain_labels")] == [
+            ("extra-flow-unverifiable", "canceling_errors")
+        ]
+        await press(pilot, "escape")
+        await open_chain(pilot, "valid-gsm-change")  # a right answer, no error found
+        await press(pilot, "4")
+        assert str(chain_screen(app).query_one("#status").render()).startswith("Sure? arithmetic slip")
+        await press(pilot, "1")  # a label that fits the facts is saved at the first press
+        assert ("valid-gsm-change", "valid") in [(r["chain_id"], r["label"])
+                                                 for r in current_rows(db_path, "chain_labels")]  # fmt: skip
+
+    drive(app, script, size=(80, 24))

@@ -38,16 +38,17 @@ def test_sigkill_loses_nothing_shown_as_saved(db_path: Path) -> None:
         app.wait_for(r"56 chains")
         app.send(" ")  # the first unlabelled chain: lucky-gsm-tomatoes (4 steps)
         app.wait_for(r"lucky-gsm-tomatoes")
-        for n, key in enumerate("gnb", 1):  # rate steps 1-3, one save at a time
+        for n, key in enumerate("gnb", 1):  # rate steps 1-3, one save at a time, moving on with j
             app.send(key)
             app.wait_for(rf"saved {n}:")
+            app.send("j")
         app.send("f")  # step 4 is the first error
         app.wait_for(r"saved 4:")
         app.send("3")  # lucky guess: saved, and the next unlabelled chain opens
         app.wait_for(r"saved 5:")
         app.wait_for(r"lucky-math-rectangle")
         # Now keys faster than anyone types, and the kill lands in the middle of them.
-        app.send("gg1gb2")
+        app.send("gjg1gjb2")
         time.sleep(0.15)
         shown = saved_count(app)
     finally:
@@ -93,6 +94,8 @@ def test_two_annotators_at_once(db_path: Path) -> None:
                 started = time.monotonic()
                 app.send(key)
                 app.wait_for(rf"saved {n}:", timeout=10)
+                if key in "gnb":
+                    app.send("j")  # a step key stays on its step: move on to the next
                 assert time.monotonic() - started < 5, "a save waited on the other annotator"
         except BaseException as exc:  # noqa: BLE001 - reported below, in the test's thread
             errors.append(exc)

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
-from _tui_support import sample_db, settle
+from _tui_support import FALSE_EQUATION, sample_db, settle, small_db
 
 from inspector.tui import make_app
 
@@ -31,7 +31,9 @@ CASES = {
     "queue_80x24": ((80, 24), "dark", []),
     "queue_right_but_errors_120x32": ((120, 32), "dark", ["r", "down", "enter", "3", "escape"]),
     "chain_80x24": ((80, 24), "dark", [*OPEN_EXTRA, "f", "down", "n"]),
+    "chain_question_80x24": ((80, 24), "dark", OPEN_CLUB),  # opens on the question, header by priority
     "chain_120x36_light": ((120, 36), "light", [*OPEN_CLUB, "w", "f", "t"]),
+    "help_80x24": ((80, 24), "dark", ["question_mark"]),  # pages, and says so
     "help_100x30": ((100, 30), "dark", ["question_mark"]),
     "report_100x30": ((100, 30), "dark", ["R"]),
 }
@@ -63,6 +65,10 @@ def screenshot(db_path: Path, size: tuple[int, int], theme: str, keys: list[str]
 def test_snapshot(name: str, db_path: Path, tmp_path: Path) -> None:
     size, theme, keys = CASES[name]
     svg = screenshot(db_path, size, theme, keys)
+    check(svg, name, tmp_path)
+
+
+def check(svg: str, name: str, tmp_path: Path) -> None:
     expected = SNAPSHOTS / f"{name}.svg"
     if UPDATE:
         SNAPSHOTS.mkdir(exist_ok=True)
@@ -74,3 +80,9 @@ def test_snapshot(name: str, db_path: Path, tmp_path: Path) -> None:
         got = tmp_path / f"{name}.svg"
         got.write_text(svg, encoding="utf-8")
         pytest.fail(f"{name} changed: compare {got} with {expected} (UPDATE_SNAPSHOTS=1 accepts it)")
+
+
+def test_snapshot_false_equation_80x24(tmp_path: Path) -> None:
+    """The paper's kind of false equation (900 = 1019) in red, never green, and the legend saying why."""
+    svg = screenshot(small_db(tmp_path, FALSE_EQUATION), (80, 24), "dark", ["space", "down", "down", "down"])
+    check(svg, "chain_false_equation_80x24", tmp_path)

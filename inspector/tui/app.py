@@ -69,8 +69,8 @@ class LabelApp(App[int]):
 
     CSS = """
     Screen { background: $surface; }
-    .bar { height: 1; padding: 0 1; background: $panel; }
-    .status { height: 1; padding: 0 1; color: $text-muted; }
+    .bar { height: 1; padding: 0 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
+    .status { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     .status.-error { color: $text-error; text-style: bold; }
     .status.-saved { color: $text-success; }
     """

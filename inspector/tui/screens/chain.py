@@ -17,12 +17,12 @@ from inspector.errors import StoreError
 from inspector.labelling import CHAIN_LABEL_KEYS, Action, StepRating, label_title
 from inspector.latex_text import readable
 from inspector.model import ChainResult
-from inspector.review import steps_with_errors
+from inspector.review import Mark, steps_with_errors
 from inspector.store import CurrentLabels, QueueRow, StepMachine
 
 from ..messages import LabelsChanged
 from ..palette import badge
-from ..widgets import flush_refreshes
+from ..widgets import flush_refreshes, show_status
 from ..widgets.chain_text import ChainText
 from ..widgets.key_bar import KeyBar, app_keys
 from ..widgets.verification import VerificationPanel
@@ -33,8 +33,28 @@ if TYPE_CHECKING:
 NARROW = 100
 """Below this many columns the panes stack instead of standing side by side."""
 
-_LABEL = Binding.Group("label", compact=True)
-_RATE = Binding.Group("rate step", compact=True)
+LEGEND = (
+    (Mark.STATED, "wrong number"),
+    (Mark.WRONG, "false claim"),
+    (Mark.UNVERIFIABLE, "can't check"),
+    (Mark.CORRECT, "checks out"),
+    (Mark.TAINTED, "uses wrong value"),
+    (Mark.ANSWER, "answer"),
+)
+"""The legend under the chain: each highlight and what it means, most telling first."""
+
+_RATE = Binding.Group("step", compact=True)
+
+
+SHORT_LABELS = {
+    "valid": "valid",
+    "canceling_errors": "cancel",
+    "lucky_guess": "lucky",
+    "arithmetic_slip": "slip",
+    "wrong_reasoning": "wrong",
+    "unsure": "unsure",
+}
+"""Each chain label as the key bar names it: ``1 valid 2 cancel …`` fits 80 columns."""
 
 
 def _label_bindings() -> list[BindingType]:
@@ -44,10 +64,9 @@ def _label_bindings() -> list[BindingType]:
             Binding(
                 key,
                 f"label('{label}')",
-                label_title(label),
+                SHORT_LABELS.get(label, label_title(label)),
                 id=f"chain.label_{label}",
                 tooltip=f"Label the chain {label_title(label)} (saved at once)",
-                group=_LABEL,
             )
         )
     return out
@@ -66,25 +85,20 @@ class ChainScreen(Screen[None]):
     ChainScreen.-narrow #cot { width: 1fr; height: auto; max-height: 60%; min-height: 3; }
     ChainScreen.-narrow #panel { width: 1fr; height: 1fr; min-width: 0; border-left: none;
                                  border-top: hkey $foreground 20%; }
-    ChainScreen #legend { height: 1; padding: 0 1; color: $text-muted; }
+    ChainScreen #legend { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap;
+                          text-overflow: ellipsis; }
+    ChainScreen.-problem-full #problem { max-height: 75%; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *_label_bindings(),
-        Binding(
-            "a",
-            "accept",
-            "Accept",
-            id="chain.accept",
-            tooltip="Label the chain with the machine's verdict as it stands",
-        ),
         Binding(
             "g",
             "rate('GOOD')",
             "good",
             id="chain.rate_good",
             group=_RATE,
-            tooltip="Rate the selected step good (+1, PRM800K) and move to the next",
+            tooltip="Rate the highlighted step good (+1, PRM800K); j/↓ moves on",
         ),
         Binding(
             "n",
@@ -92,7 +106,7 @@ class ChainScreen(Screen[None]):
             "neutral",
             id="chain.rate_neutral",
             group=_RATE,
-            tooltip="Rate the selected step neutral (0) and move to the next",
+            tooltip="Rate the highlighted step neutral (0)",
         ),
         Binding(
             "b",
@@ -100,16 +114,31 @@ class ChainScreen(Screen[None]):
             "bad",
             id="chain.rate_bad",
             group=_RATE,
-            tooltip="Rate the selected step bad (-1) and move to the next",
+            tooltip="Rate the highlighted step bad (-1)",
         ),
         Binding(
             "f",
             "first_error",
             "1st err",
             id="chain.first_error",
-            tooltip="The first error is in the selected step (rates it bad; again to unmark)",
+            tooltip="The first error is the highlighted step (rates it bad; again to unmark). Every step key acts on the highlighted step and stays there",
+        ),
+        Binding(
+            "a",
+            "accept",
+            "Accept",
+            id="chain.accept",
+            tooltip="Label the chain with the machine's verdict as it stands",
         ),
         Binding("e", "note", "Note", id="chain.note", tooltip="Write a note on this chain"),
+        Binding(
+            "p",
+            "problem",
+            "Problem",
+            id="chain.problem",
+            tooltip="Show the whole problem (again to shrink it); each chain opens on its last lines, "
+            "the question",
+        ),
         Binding(
             "s",
             "skip",
@@ -189,6 +218,8 @@ class ChainScreen(Screen[None]):
         self.scores: list[store.Score] = []
         """The chain's learned scores (`inspect score`), shown beside each step's arithmetic."""
         self.readable = False
+        self._confirm: tuple[str, str] | None = None
+        """The chain and label a contradicting label key was pressed for: pressed again, it is saved."""
 
     @property
     def label_app(self) -> LabelApp:
@@ -221,7 +252,7 @@ class ChainScreen(Screen[None]):
             row, position = self._pending
             self._pending = None
             self.show_row(row, position)
-            self.set_status("1-6 label the chain · a accept the verdict · g/n/b rate the step · ? every key")
+            self.set_status("1-6 label the chain · a accept the verdict · g/n/b rate the step · ? keys")
         cot = self.query_one(ChainText)
         if self.focused is not cot:
             cot.focus()
@@ -246,11 +277,12 @@ class ChainScreen(Screen[None]):
             self.set_status(f"Chain {row.chain_id} is no longer in the database.", "error")
             return
         self.row, self.position, self.result = row, position, result
+        self._confirm = None
         self.scores = store.scores_for_chain(app.db, row.chain_id)
         app.last_key = row.key
         self.labels = store.current_labels(app.db, row.chain_id, app.annotator)
         self._header()
-        self._problem()
+        self._problem(reset=True)
         cot = self.query_one(ChainText)
         cot.show(result, self.labels.steps, step)
         self._refresh_panel()
@@ -275,31 +307,40 @@ class ChainScreen(Screen[None]):
             self._header()
 
     def _header(self) -> None:
+        """The chain's header line, its fields in the order a label depends on them (verdict, answer and
+        ✓/✗, your label, position, then which chain): a narrow terminal cuts the last, with an ellipsis."""
         assert self.result is not None
         r = self.result
-        t = Text(no_wrap=True, overflow="ellipsis")
+        t = Text(no_wrap=True, overflow="ellipsis", end="")
         t.append(f" {label_title(r.verdict.value)} ", style=badge(r.verdict.value))
-        t.append(" ")
+        t.append("  answer ", style="dim")
+        t.append(_clip(r.final_answer.text if r.final_answer else "—", 24), style="bold")
+        if r.answer_correct is True:
+            t.append(" ✓", style="bold green")
+        elif r.answer_correct is False:
+            t.append(" ✗", style="bold red")
+            t.append(f" (ref {_clip(r.chain.reference or '', 16)})", style="red")
+        t.append("  yours: ", style="dim")
+        if self.labels.label is not None:
+            t.append(label_title(self.labels.label), style="bold")
+        else:
+            t.append("—", style="dim")
+        if self.position is not None:
+            t.append(f"  [{self.position + 1}]", style="dim")
+        t.append("  ")
         t.append(r.chain.chain_id, style="bold")
         if r.chain.model:
             t.append(f"  {r.chain.model}", style="dim")
         if r.chain.sample_index is not None:
             t.append(f" #{r.chain.sample_index}", style="dim")
-        t.append("  answer ", style="dim")
-        t.append(r.final_answer.text if r.final_answer else "—", style="bold")
-        if r.answer_correct is True:
-            t.append(" ✓", style="bold green")
-        elif r.answer_correct is False:
-            t.append(f" ✗ (ref {r.chain.reference})", style="bold red")
-        if self.labels.label is not None:
-            t.append("  yours: ", style="dim")
-            t.append(label_title(self.labels.label), style="bold")
-        if self.position is not None:
-            t.append(f"  [{self.position + 1}]", style="dim")
         self.query_one("#chain-header", Static).update(t, layout=False)
 
-    def _problem(self) -> None:
+    def _problem(self, reset: bool = False) -> None:
+        """The problem text; ``reset`` (a newly opened chain) shrinks the box and shows its last lines,
+        where GSM8K and AIME problems put the question."""
         assert self.result is not None
+        if reset:
+            self.remove_class("-problem-full")
         problem = self.result.chain.problem or "(no problem text stored)"
         if self.readable:
             problem = readable(problem).text
@@ -312,20 +353,18 @@ class ChainScreen(Screen[None]):
             # came a frame (16 ms or more) later; telling it now keeps one redraw per key.
             static.refresh(layout=True)
             static._check_refresh()
+        if reset:
+            self.query_one("#problem", VerticalScroll).scroll_end(animate=False)
 
     def _legend(self) -> None:
-        from inspector.review import Mark
-
+        """What each colour of the chain text means, most telling first (a narrow screen cuts the last)."""
         from ..palette import mark_style
 
         dark = self.app.current_theme.dark
-        t = Text(no_wrap=True, overflow="ellipsis")
-        for mark, name in ((Mark.STATED, "wrong number"), (Mark.WRONG, "wrong claim"),
-                           (Mark.UNVERIFIABLE, "unverifiable"), (Mark.CORRECT, "correct"),
-                           (Mark.TAINTED, "uses a wrong value"), (Mark.ANSWER, "answer")):  # fmt: skip
+        t = Text(no_wrap=True, overflow="ellipsis", end="")
+        for mark, name in LEGEND:
             t.append(f" {name} ", style=mark_style(frozenset({mark}), dark) or "")
             t.append(" ")
-        t.append(" t: LaTeX as text" if not self.readable else " t: LaTeX as written", style="dim")
         self.query_one("#legend", Static).update(t, layout=False)
 
     def _refresh_panel(self) -> None:
@@ -341,10 +380,7 @@ class ChainScreen(Screen[None]):
         self._refresh_panel()
 
     def set_status(self, message: str, kind: str = "") -> None:
-        status = self.query_one("#status", Static)
-        status.set_class(kind == "error", "-error")
-        status.set_class(kind == "saved", "-saved")
-        status.update(message, layout=False)
+        show_status(self.query_one("#status", Static), message, kind)
 
     # ---------------------------------------------------------------------------------------------
     # Saving: every write is committed before the screen changes
@@ -376,9 +412,28 @@ class ChainScreen(Screen[None]):
             self.row.run_id, self.result.verdict.value, frozenset(steps_with_errors(self.result))
         )
 
+    def _contradiction(self, label: str) -> str | None:
+        """Why ``label`` contradicts what is known of the chain (its answer, the errors found), or None."""
+        assert self.result is not None
+        right, errors = self.result.answer_correct, steps_with_errors(self.result)
+        if right is False and label in ("valid", "canceling_errors", "lucky_guess"):
+            return f"{label_title(label)} on a wrong answer (ref {self.result.chain.reference})"
+        if label == "arithmetic_slip" and right is True and not errors:
+            return "arithmetic slip with no error found and a right answer"
+        return None
+
     def action_label(self, label: str) -> None:
         if self.result is None:
             return
+        why = self._contradiction(label)
+        if why is not None and self._confirm != (self.result.chain.chain_id, label):
+            # Asked once: the same key again confirms (and saves at once, as every label is).
+            self._confirm = (self.result.chain.chain_id, label)
+            key = next(k for k, v in CHAIN_LABEL_KEYS.items() if v == label)
+            self.set_status(f"Sure? {why}. Press {key} again to save it; any other label replaces it.", "error")
+            self.app.bell()
+            return
+        self._confirm = None
         run_id = self.row.run_id
         try:
             action = self.label_app.session.label_chain(
@@ -398,8 +453,15 @@ class ChainScreen(Screen[None]):
     def action_rate(self, name: str) -> None:
         if self.result is None:
             return
-        cot = self.query_one(ChainText)
-        step = cot.selected
+        step = self.query_one(ChainText).selected
+        if name != "BAD" and self.labels.steps.get(step, (None, False))[1]:
+            # The first error is a bad step (PRM800K): good or neutral would contradict the mark.
+            self.set_status(
+                f"Step {step + 1} is marked as the first error, so it is bad: f takes the mark off first.",
+                "error",
+            )
+            self.app.bell()
+            return
         try:
             action = self.label_app.session.rate_step(
                 self.result.chain.chain_id, step, StepRating[name], self._machine()
@@ -408,8 +470,6 @@ class ChainScreen(Screen[None]):
             self._not_saved(exc)
             return
         self._saved(action, f"step {step + 1} {name.lower()}")
-        if step + 1 < cot.step_count:
-            cot.selected = step + 1
 
     def action_first_error(self) -> None:
         if self.result is None:
@@ -526,9 +586,24 @@ class ChainScreen(Screen[None]):
         self._legend()
         self._refresh_panel()
 
+    def action_problem(self) -> None:
+        full = not self.has_class("-problem-full")
+        self.set_class(full, "-problem-full")
+        box = self.query_one("#problem", VerticalScroll)
+        if full:
+            box.scroll_home(animate=False)
+        else:
+            box.scroll_end(animate=False)
+
     def action_panel(self, direction: int) -> None:
         panel = self.query_one(VerificationPanel)
         panel.scroll_to(y=panel.scroll_y + direction * 3, animate=False)
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` on one line, at most ``width`` characters (an ellipsis where it was cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

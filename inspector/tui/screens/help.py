@@ -13,10 +13,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 LEGEND = (
-    "Claims are highlighted where they stand: a wrong number in red, the wrong claim around it tinted red, "
-    "an unverifiable claim yellow and in italics, a correct one green; a later use of a wrong value is "
-    "underlined, the final answer bold. The gutter shows your step ratings (+ good, ○ neutral, ✗ bad) and "
-    "⚑ the first error. Every label is committed to the database the moment the status line says "
+    "Colours of the chain text. wrong number (bright red): the number a wrong claim stated. false claim (red "
+    "tint): a claim that does not hold, or an equation whose two sides differ (900 = 1019), even where it "
+    "follows from the line above. can't check (yellow, italics): a claim the engine could not decide. "
+    "checks out (green): a claim that holds. uses wrong value (pink, underlined): a later use traced to a "
+    "wrong number (a number that only happens to equal it, such as one from the problem, is not marked). "
+    "answer (bold, underlined): the final answer found. Gutter: your step ratings (+ good, ○ neutral, ✗ bad) "
+    "and ⚑ the first error. Every label is committed to the database the moment the status line says "
     '"saved"; quitting or killing the program loses nothing.'
 )
 
@@ -75,7 +78,8 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen #help-box { width: 90%; max-width: 110; height: 90%; background: $panel; border: round $accent;
-                           padding: 0 1; }
+                           padding: 0 1; border-title-align: left; border-subtitle-align: right; }
+    HelpScreen.-small #help-box { width: 100%; height: 100%; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -105,6 +109,26 @@ class HelpScreen(ModalScreen[None]):
                 _section("Everywhere", [*LabelApp.BINDINGS, Binding("ctrl+q", "quit", tooltip="Quit")])
             )
             yield Static(Text("\n" + LEGEND, style="dim"))
+
+    def on_mount(self) -> None:
+        self.set_class(self.app.size.width < 100 or self.app.size.height < 30, "-small")
+        box = self.query_one("#help-box", VerticalScroll)
+        box.border_title = "Keys · Esc closes"
+        box.focus()
+        self.watch(box, "scroll_y", self._paged)
+        self.call_after_refresh(self._paged)
+
+    def _paged(self, *_: object) -> None:
+        """The box's subtitle says which page this is, and how to see the next one."""
+        box = self.query_one("#help-box", VerticalScroll)
+        height = max(1, box.scrollable_content_region.height)
+        pages = max(1, -(-box.virtual_size.height // height))
+        if pages == 1:
+            box.border_subtitle = ""
+            return
+        page = pages if box.scroll_y >= box.max_scroll_y else min(pages, 1 + round(box.scroll_y) // height)
+        more = "  ↓ PgDn: more" if page < pages else "  ↑ PgUp: back"
+        box.border_subtitle = f"page {page} of {pages}{more}"
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -19,7 +19,7 @@ from inspector.model import Verdict
 from inspector.store import QueueRow
 
 from ..widgets.key_bar import KeyBar, app_keys
-from ..widgets import flush_refreshes
+from ..widgets import flush_refreshes, show_status
 from ..widgets.queue_list import QueueList
 
 if TYPE_CHECKING:
@@ -178,10 +178,7 @@ class QueueScreen(Screen[None]):
             self.query_one(selector, Static).update(text, layout=False)
 
     def set_status(self, message: str, kind: str = "") -> None:
-        status = self.query_one("#status", Static)
-        status.set_class(kind == "error", "-error")
-        status.set_class(kind == "saved", "-saved")
-        status.update(message, layout=False)
+        show_status(self.query_one("#status", Static), message, kind)
 
     @on(QueueList.Counted)
     def _counted(self, event: QueueList.Counted) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
+from textual.widgets import Static
 
 
 def set_virtual_size(view: ScrollView, size: Size) -> None:
@@ -37,3 +40,19 @@ def flush_refreshes(screen: Screen[object]) -> None:
             for bar in (node._vertical_scrollbar, node._horizontal_scrollbar):  # not in the DOM's children
                 if bar is not None:
                     bar._check_refresh()
+
+
+def show_status(status: Static, message: str, kind: str = "") -> None:
+    """Put ``message`` on a status line (``.status``), wrapped onto more rows rather than cut.
+
+    The line is one row tall for the usual short message; a long one (a ``NOT SAVED`` with its
+    reason) grows it to up to three rows. The screen is laid out again only when the row count
+    changes, so the common case stays a repaint.
+    """
+    status.set_class(kind == "error", "-error")
+    status.set_class(kind == "saved", "-saved")
+    width = status.content_region.width or status.app.size.width - 2
+    rows = 1
+    if cell_len(message) > width:
+        rows = min(3, len(Text(message).wrap(status.app.console, max(1, width))))
+    status.update(message, layout=rows != status.outer_size.height)

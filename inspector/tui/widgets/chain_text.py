@@ -25,9 +25,10 @@ from textual.strip import Strip
 
 from inspector.latex_text import readable
 from inspector.model import ChainResult
-from inspector.review import Marked, chain_marks, segments, steps_with_errors
+from inspector.review import Marked, segments, steps_with_errors
 
 from ..palette import FIRST_ERROR_GLYPH, RATING_GLYPH, RATING_STYLE, SELECTED_STEP, mark_style
+from ..truth import view_marks
 from . import set_virtual_size
 
 GUTTER = 8
@@ -150,7 +151,7 @@ class ChainText(ScrollView, can_focus=True):
         assert self.result is not None
         cot = self.result.chain.cot
         spans = [s.span for s in self.result.steps] or [(0, len(cot))]
-        marks = chain_marks(self.result)
+        marks = view_marks(self.result)
         if self.readable:
             r = readable(cot)
             text = r.text

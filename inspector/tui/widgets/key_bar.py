@@ -69,9 +69,11 @@ class KeyBar(Static):
         self.update(self._content(self.content_region.width), layout=False)
 
     def _content(self, width: int) -> Content:
-        """As many keys as fit in ``width`` cells (all of them while the width is not known yet): a key
-        that does not fit is left out whole, never cut after its key (an ``R`` with no ``Report``)."""
+        """As many keys as fit in ``width`` cells (all of them while the width is not known yet), in
+        order, and the help key always: a key that does not fit is left out whole, never cut after its
+        key (an ``R`` with no ``Report``)."""
         parts: list[str] = []
+        heads: list[Binding] = []
         i = 0
         bindings = self._shown
         while i < len(bindings):
@@ -86,16 +88,20 @@ class KeyBar(Static):
             keys = "".join(f"[@click={_escape(_action(g))}]{_escape(key_name(g))}[/]" for g in group)
             description = b.group.description if b.group is not None and len(group) > 1 else b.description
             parts.append(f"{keys} {_escape(description)}")
+            heads.append(b)
             i += len(group)
+        # The help key is always shown, at the end: the way to every other key must never be cut off.
+        pinned = [p for p, b in zip(parts, heads, strict=True) if b.action.split("(")[0].endswith("help")]
+        rest = [p for p in parts if p not in pinned]
         shown: list[str] = []
-        used = 0
-        for part in parts:
+        used = sum(Content.from_markup(p).cell_length + 2 for p in pinned)
+        for part in rest:
             cells = Content.from_markup(part).cell_length + (2 if shown else 0)
             if shown and width > 0 and used + cells > width:
-                break
+                continue  # left out whole; a shorter one further on may still fit
             shown.append(part)
             used += cells
-        return Content.from_markup("  ".join(shown))
+        return Content.from_markup("  ".join([*shown, *pinned]))
 
 
 def _action(binding: Binding) -> str:

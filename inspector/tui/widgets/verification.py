@@ -17,11 +17,12 @@ from textual.strip import Strip
 from inspector.labelling import label_title
 from inspector.latex_text import readable
 from inspector.model import ChainResult
-from inspector.review import ClaimRow, repaired_path, step_detail
+from inspector.review import ClaimRow, repaired_path
 from inspector.score import step_score_lines
 from inspector.store import CurrentLabels, Score
 
 from ..palette import FIRST_ERROR_GLYPH, RATING_GLYPH, RATING_STYLE, STATUS_GLYPH, STATUS_STYLE, badge
+from ..truth import view_detail
 from . import set_virtual_size
 
 RATING_NAMES = {1: "good", 0: "neutral", -1: "bad"}
@@ -117,6 +118,8 @@ def _claims_table(rows: tuple[ClaimRow, ...], dark: bool, as_text: bool) -> Tabl
             if row.difference:
                 detail.append("  Δ ", style="dim")
                 detail.append(row.difference, style="bold")
+            if row.reason:
+                detail.append(f"\n{row.reason}", style="dim")
         elif status == "unverifiable":
             detail.append("could not be checked", style=style)
             if row.reason:
@@ -139,7 +142,7 @@ def _render(
     as_text: bool,
     scores: Sequence[Score] = (),
 ) -> RenderableType:
-    detail = step_detail(result, step)
+    detail = view_detail(result, step)
     parts: list[RenderableType] = []
     head = Text()
     head.append(f"Step {step + 1}", style="bold")
