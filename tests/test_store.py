@@ -274,3 +274,80 @@ def test_two_connections_to_one_file_can_both_write(tmp_path: Path) -> None:
 def test_a_label_must_point_at_a_stored_chain(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         db.table("chain_labels").insert({"chain_id": "nowhere", "label": "valid", "created_at": "now"})
+
+
+# --------------------------------------------------------------------------------------------------
+# The queue's search: FTS5 (migration 0006) finds what the LIKE over every chain found
+
+
+def _like_search(db: Database, term: str) -> set[str]:
+    """The search as it was before the index: a LIKE over every chain's fields, problem and notes."""
+    pattern = store._like(term)
+    like = "LIKE ? ESCAPE '\\'"
+    rows = db.conn.execute(
+        f"SELECT c.chain_id FROM chains c WHERE c.chain_id {like} OR c.problem_id {like} OR c.model {like} "
+        f"OR c.cot {like} OR c.problem_id IN (SELECT problem_id FROM problems WHERE problem {like}) "
+        f"OR c.chain_id IN (SELECT chain_id FROM notes WHERE superseded_at IS NULL AND text {like})",
+        [pattern] * 6,
+    )
+    return {r[0] for r in rows}
+
+
+def _searched(db: Database, term: str) -> set[str]:
+    flt = store.QueueFilter(search=term)
+    rows = store.queue_page(db, flt, "alice", 0, 1000)
+    assert store.queue_count(db, flt, "alice") == len(rows)
+    return {r.chain_id for r in rows}
+
+
+SEARCHES = [
+    # in the chain text, any case, mid-word
+    "3 * 4 = 13", "EGGS", "ggs: 3", "not sure",
+    # ids, models, problems, notes
+    "gsm8k-0001#1", "tiny-", "other", "How many eggs", "recheck this",
+    # shorter than a trigram (LIKE), characters FTS5 would read as syntax, nothing at all
+    "13", "#", '"quoted"', "a*b OR c", "NEAR(x", "no such text",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("term", SEARCHES)
+def test_the_search_index_finds_what_like_found(db: Database, term: str) -> None:
+    run = store.start_run(db, rules_name="default", rules_hash="abc123", source="s.jsonl", argv=[])
+    store.write_results(db, run, [slip(), slip("gsm8k-0001#1"), bare("other", model="tiny-llm"),
+                                  bare("weird", model='say "quoted" a*b OR c NEAR(x')])  # fmt: skip
+    store.set_note(db, "other", "Recheck this one", annotator="bob")
+    assert _searched(db, term) == _like_search(db, term)
+
+
+def test_the_search_uses_the_index_and_follows_rewrites(db: Database) -> None:
+    run = store.start_run(db, rules_name="default", rules_hash="abc123", source="s.jsonl", argv=[])
+    store.write_results(db, run, [slip(), bare("other")])
+    where, params = store._queue_where(store.QueueFilter(search="eggs"), "alice")
+    plan = " ".join(str(r[-1]) for r in db.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT count(*) FROM chains c WHERE " + " AND ".join(where), params))  # fmt: skip
+    assert "VIRTUAL TABLE INDEX" in plan and "chains_fts" in plan
+    assert _searched(db, "eggs") == {"gsm8k-0001#0"}
+    store.write_results(db, run, [replace(slip(), chain=replace(slip().chain, cot="No eggs here at all."))])
+    assert _searched(db, "eggs") == {"gsm8k-0001#0"}
+    assert _searched(db, "3 * 4") == set()  # the old text is gone from the index
+    db.execute("DELETE FROM chains WHERE chain_id = 'gsm8k-0001#0'")
+    assert _searched(db, "eggs") == set()
+    db.execute("INSERT INTO chains_fts (chains_fts) VALUES ('integrity-check')")  # raises when out of step
+
+
+def test_a_database_made_before_the_search_index_is_indexed_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = store.open_db(path)
+    run = store.start_run(db, rules_name="default", rules_hash="abc123", source="s.jsonl", argv=[])
+    store.write_results(db, run, [slip(), bare("other")])
+    # Back to the schema of migration 0005: no index, no triggers, chains already there.
+    for trigger in ("chains_fts_insert", "chains_fts_delete", "chains_fts_update"):
+        db.execute(f"DROP TRIGGER {trigger}")
+    db.execute("DROP TABLE chains_fts")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '0006_chains_fts'")
+    db.conn.commit()
+    db.close()
+    db = store.open_db(path)
+    assert _searched(db, "eggs") == {"gsm8k-0001#0"}
+    assert _searched(db, "I am not") == {"other"}
+    db.close()

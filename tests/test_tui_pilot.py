@@ -534,7 +534,7 @@ def test_80x24_header_puts_what_a_label_depends_on_first(db_path: Path) -> None:
         await open_chain(pilot, "club-four")
         header = header_text(app)
         order = [header.index(part) for part in
-                 ("cancelling errors", "answer 73 ✓", "yours: —", "[1]", "club-four-items-retold")]  # fmt: skip
+                 ("cancelling errors", "answer 73 ✓", "yours: —", "[1/1]", "club-four-items-retold")]  # fmt: skip
         assert order == sorted(order)
         await press(pilot, "2")  # labelled: the header of the chain it moved on from is gone; go back
         await press(pilot, "u")
@@ -683,5 +683,70 @@ def test_a_label_against_the_facts_asks_once_then_saves_at_once(db_path: Path) -
         await press(pilot, "1")  # a label that fits the facts is saved at the first press
         assert ("valid-gsm-change", "valid") in [(r["chain_id"], r["label"])
                                                  for r in current_rows(db_path, "chain_labels")]  # fmt: skip
+
+    drive(app, script, size=(80, 24))
+
+
+def progress_text(app: LabelApp) -> str:
+    return str(chain_screen(app).query_one("#progress", Static).render())
+
+
+def test_progress_shows_labelled_of_all_left_rate_and_eta_in_queue_and_chain_view(db_path: Path) -> None:
+    """Labelled of all, left, this session's pace (labels an hour) and the ETA: in the queue's top bar and,
+    compactly, beside the chain view's legend at 80×24."""
+    from inspector.tui.progress import Pace
+
+    app = make_app(db_path, "alice")
+    now = [0.0]
+
+    async def script(pilot: Any) -> None:
+        app.pace = Pace(0, clock=lambda: now[0], started=0.0)  # a clock the test moves on
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        topbar = str(queue.query_one("#topbar", Static).render())
+        assert "labelled 0/56 · 56 left · —/h · ETA —" in topbar
+        await press(pilot, "space")
+        assert progress_text(app) == "0/56 · 56 left · —/h · ETA —"
+        now[0] = 300.0
+        await press(pilot, "1")  # a lucky guess (right answer): valid saves without asking
+        now[0] = 600.0  # two chains in ten minutes: 12 an hour, 54 left: four and a half hours
+        await press(pilot, "1")
+        assert len(current_rows(db_path, "chain_labels")) == 2
+        assert progress_text(app) == "2/56 · 54 left · 12/h · ETA 4h30m"
+        await press(pilot, "u")  # undone: one chain labelled in ten minutes
+        assert progress_text(app) == "1/56 · 55 left · 6/h · ETA 9h10m"
+        await press(pilot, "escape")
+        topbar = str(queue.query_one("#topbar", Static).render())
+        assert "labelled 1/56 · 55 left · 6/h · ETA 9h10m" in topbar
+
+    drive(app, script, size=(80, 24))
+
+
+def test_the_position_counts_within_the_filter_and_moves_on_in_the_unlabelled_queue(db_path: Path) -> None:
+    """``[n/total]`` in the chain header is the place in the current filter's queue; with the unlabelled
+    filter it counts the labelled chains too, so it moves on as you label instead of staying ``[1]``."""
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        await press(pilot, "l")  # all -> unlabelled only
+        assert app.filter.labelled is False
+        await press(pilot, "space")
+        assert "[1/56]" in header_text(app)
+        await press(pilot, "1")
+        assert "[2/56]" in header_text(app)
+        await press(pilot, "1")
+        assert "[3/56]" in header_text(app)
+        await press(pilot, "escape", "l")  # labelled only: 2 chains, the position among them
+        assert app.filter.labelled is True
+        await press(pilot, "enter")
+        assert "[1/2]" in header_text(app)
+        await press(pilot, "right_square_bracket")
+        assert "[2/2]" in header_text(app)
+        await press(pilot, "escape")
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        assert str(queue.query_one("#filters", Static).render()).startswith("2/2 chains")
+        await press(pilot, "up")
+        assert str(queue.query_one("#filters", Static).render()).startswith("1/2 chains")
 
     drive(app, script, size=(80, 24))

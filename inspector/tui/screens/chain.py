@@ -85,8 +85,10 @@ class ChainScreen(Screen[None]):
     ChainScreen.-narrow #cot { width: 1fr; height: auto; max-height: 60%; min-height: 3; }
     ChainScreen.-narrow #panel { width: 1fr; height: 1fr; min-width: 0; border-left: none;
                                  border-top: hkey $foreground 20%; }
-    ChainScreen #legend { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap;
+    ChainScreen #legend-row { height: 1; }
+    ChainScreen #legend { width: 1fr; height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap;
                           text-overflow: ellipsis; }
+    ChainScreen #progress { width: auto; height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; }
     ChainScreen.-problem-full #problem { max-height: 75%; }
     """
 
@@ -212,7 +214,9 @@ class ChainScreen(Screen[None]):
         self.row = row
         self._pending: tuple[QueueRow, int | None] | None = (row, position)
         self.position = position
-        """The row's index in the queue, when known (it is not after a jump)."""
+        """The row's index in the queue (``LabelApp.position_filter``), when known (not after a jump)."""
+        self.total: int | None = None
+        """How many chains that queue holds, when known."""
         self.result: ChainResult | None = None
         self.labels = CurrentLabels(None, None, {}, None)
         self.scores: list[store.Score] = []
@@ -232,7 +236,9 @@ class ChainScreen(Screen[None]):
         with Horizontal(id="body"):
             yield ChainText(on_step=self._step_selected, id="cot")
             yield VerificationPanel(id="panel")
-        yield Static(id="legend")
+        with Horizontal(id="legend-row"):
+            yield Static(id="legend")
+            yield Static(id="progress")
         yield Static(id="status", classes="status")
         from ..app import LabelApp
 
@@ -261,6 +267,8 @@ class ChainScreen(Screen[None]):
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
+        if self.result is not None:
+            self._progress()
 
     def _theme_changed(self) -> None:
         self.query_one(ChainText).restyle()
@@ -271,12 +279,17 @@ class ChainScreen(Screen[None]):
     # Showing a chain
 
     def show_row(self, row: QueueRow, position: int | None, step: int = 0) -> None:
+        """Show ``row``; ``position`` is its index in the current filter's queue, when the caller knows it."""
         app = self.label_app
         result = store.load_result(app.db, row.chain_id)
         if result is None:
             self.set_status(f"Chain {row.chain_id} is no longer in the database.", "error")
             return
+        if app.position_filter() != app.filter:  # counted in another queue than the caller's
+            position = None
         self.row, self.position, self.result = row, position, result
+        self._total()
+        self._progress()
         self._confirm = None
         self.scores = store.scores_for_chain(app.db, row.chain_id)
         app.last_key = row.key
@@ -287,7 +300,7 @@ class ChainScreen(Screen[None]):
         cot.show(result, self.labels.steps, step)
         self._refresh_panel()
         if position is None:
-            flt, key = app.filter, row.key
+            flt, key = app.position_filter(), row.key
             position = app.quick(lambda db: store.queue_position(db, flt, app.annotator, key))
             if position is not None:  # cheap enough to show in this frame
                 self.position = position
@@ -305,6 +318,29 @@ class ChainScreen(Screen[None]):
         if self.row.key == key and self.position is None:
             self.position = position
             self._header()
+
+    def _total(self) -> None:
+        """How many chains the queue holds (its position's denominator): now if cheap, else from a worker."""
+        app = self.label_app
+        flt = app.position_filter()
+        self.total = app.filter_total(flt)
+        if self.total is None:
+            self.run_worker(lambda: self._total_worker(flt), thread=True, group="chain-total", exclusive=True)
+
+    def _total_worker(self, flt: store.QueueFilter) -> None:
+        total = self.label_app.source.count(flt)
+        self.app.call_from_thread(self._counted, flt, total)
+
+    def _counted(self, flt: store.QueueFilter, total: int) -> None:
+        self.label_app.count_later(flt, total)
+        if self.label_app.position_filter() == flt:
+            self.total = total
+            self._header()
+
+    def _progress(self) -> None:
+        """Labelled of all, left, this session's pace and the ETA, beside the legend (compact when narrow)."""
+        line = self.label_app.progress().line(compact=self.app.size.width < NARROW)
+        self.query_one("#progress", Static).update(line, layout=False)
 
     def _header(self) -> None:
         """The chain's header line, its fields in the order a label depends on them (verdict, answer and
@@ -326,7 +362,8 @@ class ChainScreen(Screen[None]):
         else:
             t.append("—", style="dim")
         if self.position is not None:
-            t.append(f"  [{self.position + 1}]", style="dim")
+            of = "" if self.total is None else f"/{self.total:,}"
+            t.append(f"  [{self.position + 1:,}{of}]", style="dim")
         t.append("  ")
         t.append(r.chain.chain_id, style="bold")
         if r.chain.model:
@@ -399,6 +436,7 @@ class ChainScreen(Screen[None]):
         self.query_one(ChainText).set_ratings(self.labels.steps)
         self._header()
         self._refresh_panel()
+        self._progress()
         self.post_message(LabelsChanged(self.result.chain.chain_id))
 
     def _not_saved(self, exc: StoreError) -> None:
@@ -537,6 +575,7 @@ class ChainScreen(Screen[None]):
         if action.kind == "skip":
             self.set_status(f"Undid the skip of {action.chain_id}.")
         else:
+            self._progress()
             self.set_status(
                 f"✓ saved {app.session.saved}: undid {action.describe()} on {action.chain_id}", "saved"
             )
@@ -577,7 +616,7 @@ class ChainScreen(Screen[None]):
             self.set_status("End of the queue." if direction > 0 else "Start of the queue.")
             return
         position = None if self.position is None else self.position + direction
-        self.show_row(row, position)
+        self.show_row(row, position)  # (dropped there when the position is counted in another queue)
 
     def action_toggle_latex(self) -> None:
         self.readable = not self.readable

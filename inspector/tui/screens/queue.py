@@ -142,16 +142,17 @@ class QueueScreen(Screen[None]):
     # ---------------------------------------------------------------------------------------------
     # Bars
 
-    def _show_topbar(self, total: int | None = None) -> None:
+    def _show_topbar(self) -> None:
+        """Who labels, their progress (labelled of all, left, pace, ETA), then the database: a narrow
+        terminal cuts the database name first."""
         app = self.label_app
-        done = store.labelled_count(app.db, app.annotator)
-        t = Text()
+        t = Text(no_wrap=True, overflow="ellipsis", end="")
         t.append("cot-inspector label", style="bold")
-        t.append(f"  {app.db_name}", style="dim")
-        t.append("  annotator ", style="dim")
+        t.append("  ")
         t.append(app.annotator, style="bold")
-        t.append("  labelled ", style="dim")
-        t.append(f"{done:,}", style="bold")
+        t.append("  ")
+        t.append(app.progress().line())
+        t.append(f"  {app.db_name}", style="dim")
         self._update_bar("#topbar", t)
 
     def _show_filters(self) -> None:
@@ -159,6 +160,8 @@ class QueueScreen(Screen[None]):
         qlist = self.query_one(QueueList)
         t = Text()
         total = qlist.total
+        if total:  # the cursor's place in this filter's queue
+            t.append(f"{min(qlist.cursor + 1, total):,}/", style="bold")
         t.append("queue " if total is None else f"{total:,} chain{'' if total == 1 else 's'} ", style="bold")
         t.append(f"· {ORDER_TITLES.get(flt.order, flt.order)} ", style="dim")
         shown = describe_filter(flt)
@@ -183,6 +186,12 @@ class QueueScreen(Screen[None]):
     @on(QueueList.Counted)
     def _counted(self, event: QueueList.Counted) -> None:
         self._show_filters()
+
+    @on(QueueList.Highlighted)
+    def _highlighted(self, event: QueueList.Highlighted) -> None:
+        self._show_filters()
+        # The bar changes with the cursor: in the key's own frame, not the one after it.
+        self.query_one("#filters", Static)._check_refresh()
 
     # ---------------------------------------------------------------------------------------------
     # Coming back from a chain, and labels changing
