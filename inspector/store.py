@@ -719,6 +719,21 @@ def _opt_span(start: Any, end: Any) -> tuple[int, int] | None:
     return None if start is None or end is None else (int(start), int(end))
 
 
+def report_state(db: Database) -> tuple[object, ...]:
+    """What a report of the whole database depends on, cheap to read: it changes whenever a chain is written
+    or rewritten, or a chain or step label is made, replaced or undone (an undo changes no id, so the
+    counts of superseded and undone labels are part of it). Equal states give equal reports."""
+    row = db.conn.execute(
+        "SELECT (SELECT count(*) FROM chains), (SELECT max(rowid) FROM chains), (SELECT max(updated_at) FROM chains), "
+        "(SELECT count(*) FROM chain_labels), (SELECT max(id) FROM chain_labels), "
+        "(SELECT count(superseded_at) FROM chain_labels), (SELECT count(undone_at) FROM chain_labels), "
+        "(SELECT count(*) FROM step_labels), (SELECT max(id) FROM step_labels), "
+        "(SELECT count(superseded_at) FROM step_labels), (SELECT count(undone_at) FROM step_labels), "
+        "(SELECT count(*) FROM notes), (SELECT max(rowid) FROM notes)"
+    ).fetchone()
+    return tuple(row)
+
+
 def load_result(db: Database, chain_id: str) -> ChainResult | None:
     """Rebuild a stored chain's :class:`ChainResult`, or ``None`` when there is no such chain.
 

@@ -750,3 +750,33 @@ def test_the_position_counts_within_the_filter_and_moves_on_in_the_unlabelled_qu
         assert str(queue.query_one("#filters", Static).render()).startswith("1/2 chains")
 
     drive(app, script, size=(80, 24))
+
+
+def test_the_report_is_built_again_only_when_the_database_changed(db_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reopening the report screen shows the report built before unless a chain or a label changed since."""
+    calls: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return build_report(*args, **kwargs)
+
+    monkeypatch.setattr(report_screen, "build_report", counted)
+    app = make_app(db_path, "alice")
+
+    async def script(pilot: Any) -> None:
+        for expected in (1, 1):  # opened twice, nothing changed in between: built once
+            await press(pilot, "R")
+            await settle(pilot)
+            assert isinstance(app.screen, ReportScreen) and app.screen.report is not None
+            assert len(calls) == expected
+            await press(pilot, "escape")
+        await press(pilot, "enter")  # open a chain and label it: the database changed
+        await press(pilot, "1")
+        await press(pilot, "escape")
+        await press(pilot, "R")
+        await settle(pilot)
+        assert isinstance(app.screen, ReportScreen) and app.screen.report is not None
+        assert len(calls) == 2
+
+    drive(app, script)

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 _SCROLL = Binding.Group("scroll", compact=True)
 
 
+_BUILT: dict[str, tuple[tuple[object, ...], tuple[Report, list[RenderableType]]]] = {}
+"""The last report built per database, with the state it was built from (`store.report_state`): reopening the
+screen when nothing has changed shows it again instead of reading the whole database (4.8 s on 200k chains)."""
+
+
 def build(db_path: str) -> tuple[Report, list[RenderableType]]:
     """The report and its renderables, exactly as `inspect report` makes them (run in a worker thread).
 
@@ -35,10 +40,16 @@ def build(db_path: str) -> tuple[Report, list[RenderableType]]:
     """
     db = store.open_reader(db_path)
     try:
+        state = store.report_state(db)
+        cached = _BUILT.get(db_path)
+        if cached is not None and cached[0] == state:
+            return cached[1]
         report = build_report(db, database=db_path)
     finally:
         db.close()
-    return report, rich_tables(report)
+    built = (report, rich_tables(report))
+    _BUILT[db_path] = (state, built)
+    return built
 
 
 class ReportView(ScrollableContainer):
@@ -52,7 +63,8 @@ class ReportView(ScrollableContainer):
 
 
 class ReportScreen(Screen[None]):
-    """The whole database's report, built in a worker each time the screen opens (labels change it).
+    """The whole database's report, built in a worker when the screen opens and the database has changed since
+    it was last built (labels change it).
 
     Tables keep their natural width and the screen scrolls sideways, rather than squeezing them to
     the terminal as `inspect report` must (a model name cut to ``demo-…`` says nothing); text (the
