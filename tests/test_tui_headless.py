@@ -351,3 +351,13 @@ def test_queue_row_by_id(db) -> None:  # type: ignore[no-untyped-def]
     rows = store.queue_page(db, QueueFilter(), "ann", 0, 100)
     assert store.queue_row(db, rows[5].chain_id, "ann") == rows[5]
     assert store.queue_row(db, "no-such-chain", "ann") is None
+
+
+def test_ids_and_models_are_cut_in_the_middle_where_they_differ_at_the_end() -> None:
+    # 80 columns: "export-for-eval-step200" and "…-step1000" must stay apart, as must two samples' chain ids
+    from inspector.tui.widgets.queue_list import fit_middle
+
+    cut = {fit_middle(m, 10) for m in ("export-for-eval-step200", "export-for-eval-step1000")}
+    assert len(cut) == 2 and all(len(c) == 10 and "…" in c for c in cut)
+    assert fit_middle("Qwen2.5-Math-1.5B/MATH-500/12#0", 26).endswith("/MATH-500/12#0")
+    assert fit_middle("short", 10) == "short     "

@@ -43,6 +43,16 @@ FetchNow = Callable[[QueueFilter, int, int], "list[QueueRow] | None"]
 CountNow = Callable[[QueueFilter], "int | None"]
 
 
+def fit_middle(text: str, width: int) -> str:
+    """``text`` cut in the middle (``Qwen2.…/MATH-500/12#0``, ``exp…step1000``) or padded to ``width`` cells:
+    chain ids and model names differ at their ends (the sample, the checkpoint), not at their starts."""
+    if width <= 0 or cell_len(text) <= width or not text.isascii():
+        return fit(text, width)
+    head = max(1, (width - 1) // 4)
+    tail = width - 1 - head
+    return text[:head] + "…" + text[len(text) - tail :]
+
+
 def fit(text: str, width: int, align: str = "left") -> str:
     """``text`` cut (with an ellipsis) or padded to exactly ``width`` cells."""
     if width <= 0:
@@ -417,9 +427,9 @@ class QueueList(ScrollView, can_focus=True):
 
     def _row(self, r: QueueRow, c: Columns) -> Text:
         t = Text(" ")
-        t.append(fit(r.chain_id, c.chain))
+        t.append(fit_middle(r.chain_id, c.chain))
         t.append(" ")
-        t.append(fit(r.model or "—", c.model))
+        t.append(fit_middle(r.model or "—", c.model))
         t.append(" ")
         t.append(fit("" if r.sample_index is None else str(r.sample_index), c.sample, "right"))
         t.append(" ")
