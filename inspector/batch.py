@@ -91,10 +91,17 @@ def _run_chunk(job: Job, work: Work) -> list[Outcome | InputError]:
 
 
 def _verified(chain: ChainInput, job: Job) -> Outcome | InputError:
-    """One chain's outcome; whatever goes wrong in it stays its own error, named by its ``FILE:LINE``, and
-    never reaches the chains around it (a crash there is a bug in the engine: the message says so)."""
+    result = verified(chain, job.rules)
+    return result if isinstance(result, InputError) else outcome_of(result, job)
+
+
+def verified(chain: ChainInput, rules: RuleSet) -> ChainResult | InputError:
+    """One chain verified; whatever goes wrong in it stays its own error, named by its ``FILE:LINE``, and
+    never reaches the chains around it (a crash there is a bug in the engine: the message says so). Shared by
+    every front end that verifies many chains (``--workers``, ``--ray``), so that a crash reads the same in
+    each."""
     try:
-        return outcome_of(verify_chain(chain, job.rules), job)
+        return verify_chain(chain, rules)
     except Exception as exc:  # noqa: BLE001 - the one error boundary per record
         return InputError.at(chain.source or chain.chain_id, f"chain {chain.chain_id!r} could not be verified: "
                              f"internal error ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "

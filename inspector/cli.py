@@ -6,6 +6,7 @@ become messages and exit codes here, at the boundary, and nowhere else.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from .batch import Outcome
     from .labelset import Resolution
+    from .load import ReadOptions
     from .rules import RuleSet
 
 T = TypeVar("T")
@@ -46,7 +48,8 @@ class ExitCode(IntEnum):
     """A model or model server failed (after retries); what was finished is stored: run it again to resume."""
     ENVIRONMENT = 5
     """The file system or the database failed (full disk, read-only or damaged database, a missing directory);
-    what was finished is stored and the run is marked unfinished."""
+    what was finished is stored and the run is marked unfinished. With ``--ray``: Ray itself failed (a node or
+    worker lost, memory); the shards written so far stay, without ``_inspector.json``."""
     INTERNAL_ERROR = 70
     """A bug in cot-inspector (stderr says where to report it); never 1, so a crash is not read as a verdict."""
     INTERRUPTED = 130
@@ -124,7 +127,7 @@ def _parse_fail_on(value: str | None) -> set[Verdict]:
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.argument("inputs", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="Rule set (TOML); default: rules/default.toml.")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="SQLite database to write results into.")
 @click.option("--no-db", is_flag=True, help="Do not write a database.")
@@ -142,10 +145,18 @@ def _parse_fail_on(value: str | None) -> set[Verdict]:
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes.")
 @click.option("--skip-invalid", is_flag=True, help="Skip unreadable lines (counted and reported) instead of stopping.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
+              help="Verify on Ray: $RAY_ADDRESS or a new local Ray (no ADDRESS; local: always a new "
+                   "one), this node's cluster (auto) or ray://HOST:PORT; the records go to --out DIR as "
+                   "parquet shards.")
+@click.option("--out", "out_dir", metavar="DIR",
+              help="--ray: the new (or empty) folder for the shards: a path every node sees, or s3://, "
+                   "gs://, ...")
+@click.pass_context
 def verify(
-    inputs: tuple[str, ...], rules_path: str | None, db_path: str, no_db: bool, fmt: str, input_format: str,
-    field_specs: tuple[str, ...], references_path: str | None, fail_on: str | None, workers: int,
-    skip_invalid: bool, progress: bool | None,
+    ctx: click.Context, inputs: tuple[str, ...], rules_path: str | None, db_path: str, no_db: bool, fmt: str,
+    input_format: str, field_specs: tuple[str, ...], references_path: str | None, fail_on: str | None,
+    workers: int, skip_invalid: bool, progress: bool | None, ray_address: str | None, out_dir: str | None,
 ) -> None:
     """Verify chains of thought from files, datasets or logs (or a database written by an earlier run).
 
@@ -158,6 +169,13 @@ def verify(
     from . import batch, load
     from . import rules as rules_mod
 
+    if ray_address and not _RAY_ADDRESS.fullmatch(ray_address):
+        # `--ray FILE ...`: the option's value is optional, and click took the first input for it
+        inputs, ray_address = (ray_address, *inputs), ""
+    if not inputs:
+        raise click.UsageError("Missing argument 'INPUTS...'.")
+    if out_dir is not None and ray_address is None:
+        raise click.UsageError("--out DIR is where --ray writes its shards: give --ray too")
     failing = _parse_fail_on(fail_on)
     try:
         read = load.ReadOptions(input_format, load.parse_fields(field_specs))
@@ -177,6 +195,9 @@ def verify(
         except InspectorError as exc:
             _fail(exc)
 
+    if ray_address is not None:
+        _verify_on_ray(ctx, inputs, ray_address, out_dir, rules, read, references, failing, workers,
+                       skip_invalid, progress, fmt)
     skipped: list[InputError] = []
 
     def works() -> Iterator[batch.Work]:
@@ -265,24 +286,87 @@ def verify(
         # optional package (datasets, pyarrow) says how to install it
         _fail(exc)
 
-    if skipped:
-        _err(f"skipped {len(skipped)} unreadable line(s):")
-        for skip in skipped[:20]:
-            click.echo(f"  {skip}", err=True)
-        if len(skipped) > 20:
-            click.echo(f"  ... and {len(skipped) - 20} more", err=True)
-    unreferenced = counts.get(Verdict.UNREFERENCED.value, 0)
-    if unreferenced:
-        # a reference silently ignored would be a silently wrong report: say how many, and where we looked
-        _err(f"{unreferenced} of {sum(counts.values())} chain(s) have no reference answer (looked for the fields "
-             f"{', '.join(load.REFERENCE_FIELDS)}, and GSM8K's '#### N'): their verdict is 'unreferenced' and "
-             "pass@k leaves them out (name the field with --field reference=NAME, or give --references FILE)")
+    _report_skipped(skipped, len(skipped))
+    _report_unreferenced(counts)
     if fmt == "table":
         from .report_table import print_summary
 
         worst.sort(key=_badness)
         print_summary(counts, models, rule_counts, worst[:10], db_path if db is not None else None)
     sys.exit(ExitCode.FAILED_ON_VERDICT if any_failing else ExitCode.OK)
+
+
+def _report_skipped(skipped: list[InputError], total: int) -> None:
+    if total:
+        _err(f"skipped {total} unreadable line(s):")
+        for skip in skipped[:20]:
+            click.echo(f"  {skip}", err=True)
+        if total > 20:
+            click.echo(f"  ... and {total - 20} more", err=True)
+
+
+def _report_unreferenced(counts: Counter[str]) -> None:
+    from .load import REFERENCE_FIELDS
+
+    unreferenced = counts.get(Verdict.UNREFERENCED.value, 0)
+    if unreferenced:
+        # a reference silently ignored would be a silently wrong report: say how many, and where we looked
+        _err(f"{unreferenced} of {sum(counts.values())} chain(s) have no reference answer (looked for the fields "
+             f"{', '.join(REFERENCE_FIELDS)}, and GSM8K's '#### N'): their verdict is 'unreferenced' and "
+             "pass@k leaves them out (name the field with --field reference=NAME, or give --references FILE)")
+
+
+_RAY_ADDRESS = re.compile(r"auto|local|ray://\S+|[\w.\-]+:\d{1,5}")
+"""What ``--ray``'s value is when it is an address (anything else is the first input)."""
+
+
+def _verify_on_ray(
+    ctx: click.Context, inputs: tuple[str, ...], address: str, out_dir: str | None, rules: RuleSet,
+    read: ReadOptions, references: dict[str, str] | None, failing: set[Verdict], workers: int,
+    skip_invalid: bool, progress: bool | None, fmt: str,
+) -> NoReturn:
+    """``inspect verify --ray``: the same inputs, read and verified on Ray, the records in parquet shards."""
+    if out_dir is None:
+        raise click.UsageError("--ray needs --out DIR: the folder its parquet shards go to")
+    if "-" in inputs:
+        raise click.UsageError("--ray reads files (local, shared or s3://, gs://, ...), not standard input")
+    if fmt == "jsonl":
+        raise click.UsageError(f"--ray writes the records to --out {out_dir} as parquet shards, not to "
+                               "stdout: read them with pyarrow, pandas or DuckDB, or `inspect import` / "
+                               "`inspect report` the folder")
+    if ctx.get_parameter_source("db_path") is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError(f"--ray writes parquet shards, not a database: `inspect import {out_dir} --db "
+                               "FILE` stores them (all, or --verdict ...)")
+    try:
+        from .distributed import RayJobFailed, verify_on_ray
+    except InspectorError as exc:  # no ray: say how to install it
+        _fail(exc)
+    explicit_workers = ctx.get_parameter_source("workers") is not click.core.ParameterSource.DEFAULT
+    try:
+        run = verify_on_ray(inputs, out_dir, rules, address=address, read=read, references=references,
+                            skip_invalid=skip_invalid, workers=workers if explicit_workers else None,
+                            progress=sys.stderr.isatty() if progress is None else progress, argv=sys.argv[1:])
+    except KeyboardInterrupt:
+        _err(f"interrupted: the shards in {out_dir} are what was finished (no _inspector.json marks them "
+             "whole); remove the folder and run again")
+        sys.exit(ExitCode.INTERRUPTED)
+    except RayJobFailed as exc:
+        _err(str(exc))
+        sys.exit(ExitCode.ENVIRONMENT)
+    except InspectorError as exc:  # FILE:LINE of the record that stopped the run
+        _fail(exc)
+    summary = run.summary
+    _report_skipped(run.skipped, run.skipped_count)
+    _report_unreferenced(summary.counts)
+    if summary.repeated_ids:
+        _err(f"{summary.repeated_ids} chain id(s) appear more than once: `inspect import` and `inspect "
+             f"report` of {out_dir} refuse a chain id met again with another text (give each record its own "
+             "id)")
+    from .report_table import print_summary
+
+    where = f"{out_dir} ({summary.shards} parquet shard(s), {run.workers} Ray worker(s), {run.seconds:.1f}s)"
+    print_summary(summary.counts, summary.models, summary.rule_counts, summary.worst, where)
+    sys.exit(ExitCode.FAILED_ON_VERDICT if any(summary.counts.get(v.value) for v in failing) else ExitCode.OK)
 
 
 def _is_sqlite(path: str) -> bool:
@@ -424,7 +508,7 @@ _RESOLVE_HELP = "Choose among annotators: latest, majority, or annotator=NAME."
 
 
 @main.command()
-@click.argument("db_path", default=DEFAULT_DB, required=False, metavar="[DB]")
+@click.argument("db_path", default=DEFAULT_DB, required=False, metavar="[DB | SHARDS]")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table: rich tables and a terminal plot; json: one JSON document on stdout.")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Write the pass@k curves as a PNG.")
@@ -437,7 +521,12 @@ def report(
     db_path: str, fmt: str, png_path: str | None, html_path: str | None, resolve: str,
     models: tuple[str, ...], ks: str | None,
 ) -> None:
-    """Verdicts, pass@k (raw, valid-only, calculator-repaired) and agreement with human labels."""
+    """Verdicts, pass@k (raw, valid-only, calculator-repaired) and agreement with human labels.
+
+    Reads a database, or the folder of parquet shards `inspect verify --ray --out DIR` wrote (local, or
+    s3://, gs://, ...) without building one: the same numbers as a database of the same chains.
+    """
+    from . import shards
     from .extras import MissingDependency
     from .render_report import plot_png, print_report, to_html, to_json
     from .report import build_report
@@ -449,12 +538,18 @@ def report(
             grid = sorted({int(k) for k in ks.split(",") if k.strip()})
         except ValueError:
             raise click.BadParameter(f"not a list of integers: {ks!r}", param_hint="--k") from None
-    db = _open_existing_db(db_path)
     try:
-        rep = build_report(db, resolution=how, models=models, ks=grid, database=db_path)
+        if shards.is_shards(db_path):
+            from . import store
+
+            _warn_unfinished(db_path)
+            rep = build_report(store.open_db(None), resolution=how, models=models, ks=grid, database=db_path,
+                               rows=shards.report_rows(db_path))
+        else:
+            rep = build_report(_open_existing_db(db_path), resolution=how, models=models, ks=grid,
+                               database=db_path)
     except InspectorError as exc:
-        _err(str(exc))
-        sys.exit(ExitCode.BAD_INPUT)
+        _fail(exc)
     if fmt == "json":
         click.echo(to_json(rep))
     else:
@@ -529,11 +624,15 @@ def export_command(
 
 
 @main.command(name="import")
-@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@click.argument("path", type=click.Path(exists=True))
 @click.option("--format", "fmt", default="auto", show_default=True,
               type=click.Choice(["auto", "processbench", "prm800k", "lm-eval", "trl", "inspector", "csv",
-                                 "parquet", "chains"]),
-              help="What the file is; auto detects it from its first record.")
+                                 "parquet", "shards", "chains"]),
+              help="What the file is; auto detects it from its first record (shards: a folder of them, or "
+                   "one).")
+@click.option("--verdict", "verdicts", multiple=True, type=click.Choice([v.value for v in Verdict]),
+              help="Shards of `verify --ray`: only chains they record with this verdict (repeatable), e.g. "
+                   "to label the suspicious ones.")
 @click.option("--annotator", help="Who made the labels (ProcessBench, TRL; overrides PRM800K's labeler).")
 @click.option("--model", help="The model, where the file does not say (PRM800K, lm-eval, TRL).")
 @click.option("--references", "references_path", type=click.Path(dir_okay=False, exists=True),
@@ -542,31 +641,56 @@ def export_command(
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="Rule set (TOML); default: rules/default.toml.")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes.")
 def import_command(
-    path: str, fmt: str, annotator: str | None, model: str | None, references_path: str | None, db_path: str,
-    rules_path: str | None, workers: int,
+    path: str, fmt: str, verdicts: tuple[str, ...], annotator: str | None, model: str | None,
+    references_path: str | None, db_path: str, rules_path: str | None, workers: int,
 ) -> None:
-    """Import chains and their human labels (ProcessBench, PRM800K, lm-eval samples, TRL, our exports).
+    """Import chains and their human labels (ProcessBench, PRM800K, lm-eval samples, TRL, our exports), or the
+    parquet shards of `inspect verify --ray` (all, or --verdict ...).
 
-    The chains are verified as `inspect verify` verifies them; the labels are stored as labels by
-    their annotator, so `inspect report` measures the machine against them. Importing a file twice
+    The chains are verified as `inspect verify` verifies them (the shards' too: the database keeps more
+    than their records, and with the same rules the verdicts are theirs); the labels are stored as labels
+    by their annotator, so `inspect report` measures the machine against them. Importing a file twice
     changes nothing.
     """
     from . import rules as rules_mod
-    from . import store
-    from .importers import read_references
+    from . import shards, store
+    from .importers import detect_format, read_references
     from .ingest import run_import
 
     try:
+        kind = detect_format(path) if fmt == "auto" else fmt
+        if verdicts and kind != "shards":
+            raise click.UsageError("--verdict chooses among the chains of shards written by `inspect verify "
+                                   f"--ray`; {path} is read as {kind}")
         rules = rules_mod.load_rules(rules_path) if rules_path else rules_mod.default_rules()
+        if kind == "shards":
+            _warn_unfinished(path)
+            other = sorted(h for name, h in shards.rules_of(path) if h != rules.hash)
+            if other:
+                _err(f"the shards were verified with other rules (hash {', '.join(other)}) than these "
+                     f"({rules.name}, {rules.hash}): the chains are verified again with these, so verdicts "
+                     "may differ (give the same --rules to keep theirs)")
         references = read_references(references_path) if references_path else None
         db = store.open_db(db_path)
-        summary = run_import(db, path, rules, fmt=fmt, annotator=annotator, model=model, references=references,
-                             workers=workers, argv=sys.argv[1:])
+        summary = run_import(db, path, rules, fmt=kind, annotator=annotator, model=model,
+                             references=references, workers=workers, argv=sys.argv[1:], verdicts=verdicts)
     except InspectorError as exc:
         _fail(exc)
-    verdicts = ", ".join(f"{v} {n}" for v, n in sorted(summary.verdicts.items(), key=lambda x: -x[1]))
-    _err(f"imported {summary.chains} chain(s) into {db_path} (run {summary.run_id}): {verdicts or 'none'}")
+    counts = ", ".join(f"{v} {n}" for v, n in sorted(summary.verdicts.items(), key=lambda x: -x[1]))
+    _err(f"imported {summary.chains} chain(s) into {db_path} (run {summary.run_id}): {counts or 'none'}")
+    if summary.verdicts_changed:
+        _err(f"{summary.verdicts_changed} chain(s) got another verdict than the one recorded in {path} "
+             "(verified there with other rules or another version of cot-inspector)")
     _err(f"labels: {summary.labels_added} added, {summary.labels_unchanged} already there")
+
+
+def _warn_unfinished(path: str) -> None:
+    """A folder of shards without ``_inspector.json``: the run that wrote it stopped before the end."""
+    from . import shards
+
+    if not path.lower().endswith(".parquet") and shards.manifest(path) is None:
+        _err(f"{path} has no {shards.MANIFEST}: the run that wrote it did not finish, and its shards hold "
+             "only the chains verified before it stopped")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ __all__ = [
     "STDIN",
     "ZstdDamaged",
     "damaged",
+    "decompressed",
     "open_input",
     "plain_name",
     "zstd_reader",
@@ -60,14 +61,7 @@ def open_input(path: str) -> IO[bytes]:
     """A file (or ``-``, standard input) to read bytes from, decompressed when it is gzip or zstd (by its first
     bytes, whatever its name). ``OSError`` when it cannot be opened."""
     if path == STDIN:
-        raw: IO[bytes] = sys.stdin.buffer
-        peek = getattr(raw, "peek", None)
-        head = peek(4)[:4] if peek is not None else b""
-        if head[:2] == GZIP_MAGIC:
-            return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
-        if head == ZSTD_MAGIC:
-            return zstd_reader(raw)
-        return raw
+        return decompressed(sys.stdin.buffer)
     with open(path, "rb") as f:
         head = f.read(4)
     if head[:2] == GZIP_MAGIC:
@@ -75,6 +69,19 @@ def open_input(path: str) -> IO[bytes]:
     if head == ZSTD_MAGIC:
         return zstd_reader(open(path, "rb"))
     return open(path, "rb")
+
+
+def decompressed(raw: IO[bytes]) -> IO[bytes]:
+    """A stream that can be read only once (standard input, an object store's stream) decompressed when it is
+    gzip or zstd, known by its first bytes (``raw.peek``: wrap it in ``io.BufferedReader`` first). The caller
+    closes ``raw`` as well as what is returned (a gzip reader leaves it open)."""
+    peek = getattr(raw, "peek", None)
+    head = peek(4)[:4] if peek is not None else b""
+    if head[:2] == GZIP_MAGIC:
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+    if head == ZSTD_MAGIC:
+        return zstd_reader(raw)
+    return raw
 
 
 # --- zstd ------------------------------------------------------------------------------------------------

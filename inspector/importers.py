@@ -56,13 +56,15 @@ __all__ = [
     "FORMATS",
     "Imported",
     "detect_format",
+    "format_of_record",
     "iter_imported",
     "read_references",
     "with_reference",
     "with_references",
 ]
 
-FORMATS = ("auto", "processbench", "prm800k", "lm-eval", "trl", "inspector", "csv", "parquet", "chains")
+FORMATS = ("auto", "processbench", "prm800k", "lm-eval", "trl", "inspector", "csv", "parquet", "shards",
+           "chains")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,9 @@ class Imported:
 
     chain: ChainInput
     labels: ChainLabels
+    verdict: str | None = None
+    """The verdict the file records for the chain (the shards of ``inspect verify --ray``), which verifying it
+    again here is checked against."""
 
 
 def _now() -> str:
@@ -95,6 +100,13 @@ def _problem_id(problem: str) -> str:
 
 def _first_record(path: str) -> tuple[dict[str, Any] | None, bool]:
     """The first JSON object of a JSONL file or JSON list, and whether the file is a list."""
+    try:
+        return _first_record_of(path)
+    except DECOMPRESSION_ERRORS as exc:  # a gzip or zstd file cut short within its first megabytes
+        raise damaged(path, exc) from None
+
+
+def _first_record_of(path: str) -> tuple[dict[str, Any] | None, bool]:
     with open_input(path) as f:
         head = f.read(1 << 20)
         text = head.decode("utf-8-sig", errors="replace").lstrip()
@@ -115,6 +127,11 @@ def _first_record(path: str) -> tuple[dict[str, Any] | None, bool]:
                 text += more.decode("utf-8", errors="replace")
 
 
+def format_of_record(record: Mapping[str, Any]) -> str:
+    """The import format a file's first record announces (``chains``: none of ours, ``load`` reads it)."""
+    return _format_of_record(record)
+
+
 def _format_of_record(record: Mapping[str, Any]) -> str:
     if isinstance(record.get("question"), dict) and isinstance(record.get("label"), dict):
         return "prm800k"
@@ -133,6 +150,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     """The import format of a file, from its extension and first record (see the module docstring)."""
     name = os.fspath(path)
     lower = name.lower()
+    if (os.path.isdir(name) or lower.endswith(".parquet")) and _shards().is_shards(name):
+        return "shards"
     if lower.endswith(".parquet"):
         return "parquet" if _is_our_parquet(name) else "chains"
     if lower.endswith(".csv"):
@@ -141,6 +160,12 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         return "chains"  # stdin, a dataset folder, a table or an archive: read by ``load``
     record, _ = _first_record(name)
     return _format_of_record(record) if record is not None else "chains"
+
+
+def _shards() -> Any:
+    from . import shards
+
+    return shards
 
 
 def _is_our_parquet(name: str) -> bool:
@@ -179,8 +204,12 @@ def iter_imported(
     model: str | None = None,
     references: Mapping[str, str] | None = None,
     now: str | None = None,
+    verdicts: Iterable[str] = (),
 ) -> Iterator[Imported]:
     """Chains and labels of a file in ``fmt`` (``auto``: detected).
+
+    ``verdicts`` keeps only the chains the file records with one of these verdicts: the ``shards`` of
+    ``inspect verify --ray`` (a folder of them, or one), the only format that records one.
 
     ``annotator`` names whoever made the labels of formats that don't say (ProcessBench, TRL) and
     overrides PRM800K's ``labeler``; ``model`` names the model where the format doesn't (PRM800K,
@@ -195,7 +224,13 @@ def iter_imported(
     if fmt not in FORMATS:
         raise InputError(name, None, f"unknown import format {fmt!r} (one of {', '.join(FORMATS)})")
     stamp = now or _now()
+    wanted = tuple(verdicts)
+    if wanted and fmt != "shards":
+        raise InputError(name, None, "chains are chosen by verdict only from the shards of inspect verify "
+                         f"--ray (the only files that record one); this is read as {fmt}")
     readers: dict[str, Callable[[], Iterator[Imported]]] = {
+        "shards": lambda: (Imported(chain, ChainLabels(), verdict)
+                           for chain, verdict in _shards().iter_chains(name, verdicts=wanted)),
         "processbench": lambda: _processbench(name, annotator or "processbench", stamp),
         "prm800k": lambda: _prm800k(name, annotator, model or "prm800k", stamp),
         "lm-eval": lambda: _lm_eval(name, model),
@@ -238,7 +273,7 @@ def with_references(chains: Iterable[ChainInput], references: Mapping[str, str])
 
 def _with_reference(item: Imported, references: Mapping[str, str]) -> Imported:
     chain = with_reference(item.chain, references)
-    return item if chain is item.chain else Imported(chain, item.labels)
+    return item if chain is item.chain else Imported(chain, item.labels, item.verdict)
 
 
 def _records(name: str) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -34,6 +34,9 @@ class ImportSummary:
     verdicts: dict[str, int]
     labels_added: int
     labels_unchanged: int
+    verdicts_changed: int = 0
+    """Chains whose verdict here differs from the one the file records (shards verified with other rules, or
+    by another version of the engine)."""
 
 
 def _merge(a: ChainLabels, b: ChainLabels) -> ChainLabels:
@@ -61,10 +64,21 @@ def run_import(
     workers: int = 1,
     argv: list[str] | None = None,
     batch_size: int = 500,
+    verdicts: Sequence[str] = (),
 ) -> ImportSummary:
-    """Import ``path`` into ``db``: one run, its chains verified and stored, then their labels."""
-    items = iter_imported(path, fmt=fmt, annotator=annotator, model=model, references=references)
+    """Import ``path`` into ``db``: one run, its chains verified and stored, then their labels.
+
+    Chains a file records a verdict for (the shards of ``inspect verify --ray``; ``verdicts`` keeps only
+    those with one of them) are verified again too, rather than stored from the record: the store keeps what
+    the records leave out (where in the text the answer and each wrong number are, for the labelling screen),
+    and the engine is deterministic, so with the same rules the verdicts are the recorded ones. Any that
+    differ are counted (``verdicts_changed``).
+    """
+    items = iter_imported(path, fmt=fmt, annotator=annotator, model=model, references=references,
+                          verdicts=verdicts)
     stash: dict[str, ChainLabels] = {}
+    recorded: dict[str, str] = {}
+    """id → the verdict the file records, until the chain's own is known (a few batches later at most)."""
     seen: dict[str, int] = {}
     """id → its text's hash and the number of the record it was first in, packed in one int: an import may
     hold a million chains, and a tuple of two would cost three objects each."""
@@ -86,21 +100,24 @@ def run_import(
             if cid in seen:
                 continue  # the same chain again (PRM800K: one solution, several labellers): its labels are kept
             seen[cid] = (_line(item.chain.source, number) << 64) | text_hash
+            if item.verdict is not None:
+                recorded[cid] = item.verdict
             yield item.chain
 
     run_id = store.start_run(
         db, rules_name=rules.name, rules_hash=rules.hash, source=os.fspath(path), argv=argv or []
     )
     job = batch.Job(rules, want_json=False, want_rows=True)
-    verdicts: Counter[str] = Counter()
-    added = unchanged = written = 0
+    tally: Counter[str] = Counter()
+    added = unchanged = written = changed = 0
     outcomes = batch.run(batch.chunks_of_chains(chains()), job, workers=workers)
     while chunk := list(itertools.islice(outcomes, batch_size)):
         rows = []
         for o in chunk:
             if isinstance(o, Exception):  # chunks of chains carry no unreadable lines
                 raise o
-            verdicts[o.verdict.value] += 1
+            tally[o.verdict.value] += 1
+            changed += recorded.pop(o.chain_id, o.verdict.value) != o.verdict.value
             if o.rows is not None:
                 rows.append(o.rows)
         written += store.write_rows(db, run_id, rows, batch_size=batch_size)
@@ -112,5 +129,5 @@ def run_import(
         counts = store.add_labels(db, list(stash.values()), run_id=run_id)
         added += counts.added
         unchanged += counts.unchanged
-    store.finish_run(db, run_id, chains=written, counts=dict(verdicts))
-    return ImportSummary(run_id, written, dict(verdicts), added, unchanged)
+    store.finish_run(db, run_id, chains=written, counts=dict(tally))
+    return ImportSummary(run_id, written, dict(tally), added, unchanged, changed)

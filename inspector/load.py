@@ -30,6 +30,7 @@ __all__ = [
     "iter_jsonl_lines",
     "parse_fields",
     "parse_line",
+    "parse_row",
     "read_chains",
     "splittable",
     "stepwise_chain_id",
@@ -409,13 +410,26 @@ def _iter_named_rows(
     record)``; an error names ``NAME:N: record N``."""
     for display, number, record in rows:
         try:
-            if type(record) is not dict:
-                raise _RecordError(f"expected a JSON object, got {_type_name(record)}")
-            chains = _chains(record, f"{display}:{number}", opts)
-        except _RecordError as exc:
-            _reject(InputError(display, number, f"record {number}: {exc}"), skip_invalid, on_skip, exc)
+            chains = parse_row(record, display, number, opts)
+        except InputError as exc:
+            _reject(exc, skip_invalid, on_skip, exc.__cause__ or exc)
             continue
         yield from chains
+
+
+def parse_row(record: Any, name: str, number: int, options: ReadOptions | None = None) -> list[ChainInput]:
+    """The chains of one numbered record (a row of a table or a dataset, an item of a JSON list);
+    ``InputError`` names ``NAME:N: record N: ...``.
+
+    `parse_line`'s twin for records that are already objects: split out so that a row read on one machine can
+    be read into chains on another (``inspect verify --ray``) exactly as `iter_chains` reads it here.
+    """
+    try:
+        if type(record) is not dict:
+            raise _RecordError(f"expected a JSON object, got {_type_name(record)}")
+        return _chains(record, f"{name}:{number}", options or AUTO)
+    except _RecordError as exc:
+        raise InputError(name, number, f"record {number}: {exc}") from exc
 
 
 def _json_message(exc: ValueError) -> str:

@@ -308,8 +308,13 @@ def build_report(
     models: Sequence[str] = (),
     ks: Sequence[int] | None = None,
     database: str = "",
+    rows: Iterable[store.ReportRow] | None = None,
 ) -> Report:
-    """Read the store and compute the whole report (see the module docstring)."""
+    """Read the store and compute the whole report (see the module docstring).
+
+    ``rows`` are the chains to report on in place of the store's (``shards.report_rows``: the shards of
+    ``inspect verify --ray``, read without building a database); people's labels still come from ``db``.
+    """
     how = resolution or Resolution()
     humans, raters = _read_labels(db, how)
     wanted = set(models)
@@ -320,7 +325,7 @@ def build_report(
     verdict_pairs: list[tuple[str, str]] = []
     first_error = Counter[str]()
     chains = unscored = failed_unanswered = 0
-    for row in store.iter_report_rows(db):
+    for row in store.iter_report_rows(db) if rows is None else rows:
         model = row.model or NO_MODEL
         if wanted and model not in wanted:
             continue

@@ -25,6 +25,7 @@ __all__ = [
     "iter_hub_dataset",
     "iter_saved_dataset",
     "iter_table_rows",
+    "kind_of",
     "open_eval_archive",
     "sniff",
     "sniff_bytes",
@@ -61,47 +62,65 @@ def sniff(path: str) -> str:
     (JSON or JSONL, perhaps compressed). A file that cannot be opened is ``text``: its reader says why."""
     try:
         with open(path, "rb") as f:
-            kind = sniff_bytes(f.read(8))
+            head = f.read(8)
     except OSError:
         return "text"
+    return kind_of(path, head)
+
+
+def kind_of(name: str, head: bytes) -> str:
+    """`sniff` for a file whose first bytes are in hand (one on another file system, read by pyarrow)."""
+    kind = sniff_bytes(head)
     if kind is not None:
         return kind
-    lower = path.lower()
+    lower = name.lower()
     return next((k for suffix, k in _SUFFIXES if lower.endswith(suffix)), "text")
 
 
 # --- parquet and Arrow ---------------------------------------------------------------------------------
 
 
-def iter_table_rows(path: str, kind: str) -> Iterator[dict[str, Any]]:
+def iter_table_rows(
+    path: str, kind: str, *, filesystem: Any = None, name: str | None = None
+) -> Iterator[dict[str, Any]]:
     """The rows of a parquet file or an Arrow IPC file or stream (Feather), a record batch at a time.
 
     Arrow files are memory-mapped: the operating system pages in what is read, and nothing is loaded whole.
+    ``filesystem`` (a ``pyarrow.fs.FileSystem``) reads ``path`` from elsewhere (S3, GCS, HDFS, ...), named
+    ``name`` in errors.
     """
     pa = require("pyarrow", f"reading {kind} files")
     what = "parquet" if kind == "parquet" else "Arrow"
     try:
-        for batch in _record_batches(pa, path, kind):
+        for batch in _record_batches(pa, path, kind, filesystem):
             for start in range(0, batch.num_rows, ROWS_AT_A_TIME):
                 yield from batch.slice(start, ROWS_AT_A_TIME).to_pylist()
     except (pa.ArrowException, OSError) as exc:  # ArrowInvalid: not that format, or damaged
-        raise InputError(path, None, f"not a readable {what} file: {exc}") from None
+        raise InputError(name or path, None, f"not a readable {what} file: {exc}") from None
 
 
-def _record_batches(pa: Any, path: str, kind: str) -> Iterator[Any]:
+def _record_batches(pa: Any, path: str, kind: str, filesystem: Any = None) -> Iterator[Any]:
     if kind == "parquet":
         import pyarrow.parquet as pq
 
-        yield from pq.ParquetFile(path).iter_batches(batch_size=ROWS_AT_A_TIME)
+        with pq.ParquetFile(filesystem.open_input_file(path) if filesystem is not None else path) as parquet:
+            yield from parquet.iter_batches(batch_size=ROWS_AT_A_TIME)
         return
-    with open(path, "rb") as f:
-        head = f.read(8)
-    source = pa.memory_map(path)
+    if filesystem is not None:
+        with filesystem.open_input_file(path) as f:
+            head = f.read(8)
+        source = filesystem.open_input_file(path)
+    else:
+        with open(path, "rb") as f:
+            head = f.read(8)
+        source = pa.memory_map(path)
     try:
         if head.startswith(b"FEA1"):  # Feather v1 has no batches of its own
             from pyarrow import feather
 
-            yield from feather.read_table(path, memory_map=True).to_batches()
+            table = (feather.read_table(source) if filesystem is not None
+                     else feather.read_table(path, memory_map=True))
+            yield from table.to_batches()
         elif head.startswith(b"ARROW1"):
             reader = pa.ipc.open_file(source)
             for i in range(reader.num_record_batches):

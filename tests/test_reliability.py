@@ -239,3 +239,20 @@ def test_sqlite_failing_mid_run_is_an_environment_failure(tmp_path: Path, monkey
     assert err.strip() == f"inspect: environment failure: {failure}"
     # the run is left unfinished in the store, for anyone who looks
     assert store.open_db(db).execute("SELECT finished_at FROM runs").fetchone()[0] is None
+
+
+@pytest.mark.parametrize("how", ["gzip", "zstd"])
+def test_a_compressed_file_cut_short_is_named_not_a_crash(tmp_path: Path, how: str) -> None:
+    # format detection reads the first record before any reader does: a file cut short there was exit 70
+    import gzip
+
+    text = "\n".join(json.dumps({"id": f"c{i}", "cot": f"{i} + 2 = {i + 2}"}) for i in range(200)).encode()
+    if how == "gzip":
+        data = gzip.compress(text)
+    else:
+        zstandard = pytest.importorskip("zstandard")
+        data = zstandard.ZstdCompressor().compress(text)
+    cut = tmp_path / f"cut.jsonl.{'gz' if how == 'gzip' else 'zst'}"
+    cut.write_bytes(data[: len(data) // 2])
+    code, _, err = run("verify", str(cut), "--no-db")
+    assert code == ExitCode.BAD_INPUT and f"not a readable {how} file" in err and "internal error" not in err
