@@ -52,11 +52,20 @@ _CONSEQUENCES_RE = re.compile(r"(?:\\?implies|\\?Rightarrow|\\?Longrightarrow|�
 """The rest of a line that only draws consequences of the claim (``⟹ a^2 = a^2 + 40 ⟹ 0 = 40``)."""
 
 
-def rejected(text: str, claim_end: int, line_end: int, next_line: str | None) -> bool:
+_IMPOSSIBLE_RE = re.compile(r"(?i)\b(?:not\s+possible|impossible|no\s+solutions?|cannot\s+(?:be|hold))\b")
+"""Words that call an equation in letters unsatisfiable: ``a^2 = a^2 + 40, which is not possible`` rejects it
+(for a number, "not possible" says the value cannot be a count; see ``_REJECTED_RE``)."""
+
+
+def rejected(text: str, claim_end: int, line_end: int, next_line: str | None, *,
+             impossible_rejects: bool = False) -> bool:
     """Does the text call the claim ending at ``claim_end`` false (right after it, or in the next line's
-    opening words when nothing else follows the claim in its own line)?"""
+    opening words when nothing else follows the claim in its own line)? With ``impossible_rejects`` (an
+    equation whose letters cancel), calling it impossible rejects it too."""
     after = _sentence_after(text, claim_end, line_end)
     if _REJECTED_RE.search(after) and not _ASSERTED_RE.search(after):
+        return True
+    if impossible_rejects and _IMPOSSIBLE_RE.search(after) and not _ASSERTED_RE.search(after):
         return True
     rest = text[claim_end:line_end].strip(" \t$\\)]}.,")
     if (not rest or _CONSEQUENCES_RE.match(rest)) and next_line is not None:

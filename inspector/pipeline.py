@@ -123,6 +123,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         return None if i is None else _next_prose(text, lines, i)
 
     checked: list[Checked] = []
+    rejected_above: set[str] = set()
+    """Equations in letters the text has rejected so far (as written, without spaces)."""
     for f in formulas:
         if f.kind == "truncated":
             if unverifiable.enabled:
@@ -132,8 +134,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         if f.kind == "annotation":
             checked.extend(check_annotation(f, text, rules))
         else:
-            checked.extend(_intent(c, text, next_line) for c in check_formula(f, text, rules,
-                                                                                          "inline_arithmetic"))
+            checked.extend(_intent(c, text, next_line, rejected_above) for c in check_formula(f, text, rules,
+                                                                                                          "inline_arithmetic"))
 
     links = check_derivations(formulas, text, "rewrite", "continuation")
     equation_mode = {id(link.formula) for link in links if link.equation_mode}
@@ -363,12 +365,15 @@ def _next_prose(text: str, lines: list[tuple[int, int, int]], i: int) -> str | N
 _SETS_UP_RE = re.compile(r"(?i)\bset(?:s|ting)?\s+up\s+(?:the|an|this|our)\s+equation")
 
 
-def _intent(c: Checked, text: str, next_line: Callable[[int], str | None]) -> Checked:
-    """A false claim the text itself rejects or sets up as a trial is not a slip (``intent``)."""
+def _intent(c: Checked, text: str, next_line: Callable[[int], str | None], rejected_above: set[str]) -> Checked:
+    """A false claim the text itself rejects or sets up as a trial is not a slip (``intent``); nor is an
+    equation in letters written again after the text rejected it (``a^2 = a^2 + 40, which is not possible`` …
+    ``Thus, we have a^2 = a^2 + 40``)."""
     claim = c.claim
     context = c.formula.context
     if claim.status is not ClaimStatus.WRONG or context is None:
         return c
+    written = "".join(claim.text.split()) if claim.reason == LETTERS_CANCEL else None
     # only a claim that states the known value first is a trial (see ``intent.tested``), or one whose
     # letters cancelled, or two bare numbers: "if b = 2, then 4a = 4(a − 3) ⇒ 0 = −12" tests b = 2
     stated_first = c.computation is not None and claim.stated_span is not None and (
@@ -377,8 +382,13 @@ def _intent(c: Checked, text: str, next_line: Callable[[int], str | None]) -> Ch
         return Checked(replace(claim, status=ClaimStatus.CORRECT, rule="inline_arithmetic",
                                reason="the whole quotient, which the text around it is about"),
                        c.formula, c.computation, c.stated_value, c.stated_value, c.position)
-    if rejected(text, claim.span[1], context.end, next_line(c.formula.line)):
+    if rejected(text, claim.span[1], context.end, next_line(c.formula.line),
+                impossible_rejects=claim.reason == LETTERS_CANCEL):
         why = "a false equation the text itself rejects: not a slip"
+        if written is not None:
+            rejected_above.add(written)
+    elif written is not None and written in rejected_above:
+        why = "the equation the text rejected above, written again: not a slip"
     elif stated_first and tested(text, context.start, claim.span[0], claim.span[1], context.end):
         why = "a trial the text sets up and does not assert: not a slip"
     elif claim.reason == LETTERS_CANCEL and _SETS_UP_RE.search(text, context.start, claim.span[0]):

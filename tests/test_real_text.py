@@ -275,3 +275,19 @@ def test_a_case_whose_consequences_the_next_line_calls_a_contradiction_is_reject
             "\\implies 0 = 40\n\\]\n\n")
     assert errors(case + "This is a contradiction, so \\(b \\neq 0\\).") == []
     assert errors(case + "So we get 40.") == [("a^2 - 0 + 40", "a^2")]
+
+
+def test_an_equation_in_letters_the_text_calls_impossible_is_rejected() -> None:
+    # sr/step400/AMC/68#3: "a^2 = a^2 + 40, which is not possible" rejects an equation that holds for no a;
+    # for a number, "not possible" still says only that the value cannot be a count
+    line = "the equation simplifies to \\( a^2 = a^2 + 40 \\), which is not possible unless we re-evaluate."
+    assert errors(line) == []
+    assert errors(line.replace("which is not possible", "so")) == [("a^2 + 40", "a^2")]
+    assert errors("So 31 - 44 - 9 = -12, which is not possible.") == [("-12", "-22")]
+
+
+def test_an_equation_the_text_rejected_is_no_slip_when_written_again() -> None:
+    chain = ("So \\( a^2 = a^2 + 40 \\), which is not possible.\n"
+             "Thus, we have \\( a^2 = a^2 + 40 \\), which suggests we need to recheck the interpretation.")
+    assert errors(chain) == []
+    assert errors(chain.split("\n")[1]) == [("a^2 + 40", "a^2")]  # never rejected: still the slip
