@@ -389,9 +389,15 @@ def _is_sqlite(path: str) -> bool:
 @click.option("--advance/--no-advance", default=True, show_default=True,
               help="Open the next unlabelled chain once a chain label is saved.")  # fmt: skip
 @click.option("--theme", type=click.Choice(["dark", "light"]), default="dark", show_default=True)
+@click.option("--blind", is_flag=True,
+              help="Hide the machine's verdict and other annotators' labels of a chain until you have labelled "
+              "it (each label records whether it was blind).")  # fmt: skip
+@click.option("--adjudicator", default=None, metavar="NAME",
+              help="Label as adjudicator NAME (instead of --annotator), opening on the chains whose annotators "
+              "disagree; `--resolve adjudicator=NAME` lets these labels settle a chain.")  # fmt: skip
 def label(
     sources: tuple[str, ...], db_path: str | None, annotator: str | None, rules_path: str | None, advance: bool,
-    theme: str,
+    theme: str, blind: bool, adjudicator: str | None,
 ) -> None:
     """Label chains in a terminal UI: each chain beside its re-verification, single keys, saved at once.
 
@@ -399,6 +405,15 @@ def label(
     verifies them into --db first. Press ? in the app for every key.
     """
     import getpass
+
+    if adjudicator is not None:
+        if annotator is not None:
+            raise click.UsageError("give --annotator or --adjudicator, not both (an adjudicator labels as NAME)")
+        if blind:
+            raise click.UsageError("an adjudicator sees every label: --blind and --adjudicator do not go together")
+        if not adjudicator.strip():
+            raise click.BadParameter("an adjudicator name cannot be empty", param_hint="--adjudicator")
+        annotator = adjudicator
 
     # sqlite-utils imports pandas and numpy when they are installed, for column types this app never
     # stores: 0.3 s of a 0.6 s start. A fresh labelling process tells Python they are absent.
@@ -434,7 +449,10 @@ def label(
 
     from .tui import make_app  # the only import of Textual, here and nowhere else in the CLI
 
-    app = make_app(target, annotator.strip(), inputs=inputs, rules_path=rules_path, advance=advance, theme=theme)
+    app = make_app(
+        target, annotator.strip(), inputs=inputs, rules_path=rules_path, advance=advance, theme=theme, blind=blind,
+        disagreements=adjudicator is not None,
+    )
     app.run()
     if app.error:
         _err(app.error)
@@ -504,7 +522,8 @@ def _resolution(value: str) -> Resolution:
         raise click.BadParameter(str(exc), param_hint="--resolve") from None
 
 
-_RESOLVE_HELP = "Choose among annotators: latest, majority, or annotator=NAME."
+_RESOLVE_HELP = ("Choose among annotators: latest, majority, annotator=NAME, or adjudicator=NAME "
+                 "(that annotator's label where there is one, else latest).")
 
 
 @main.command()

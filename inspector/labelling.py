@@ -118,6 +118,8 @@ class LabelSession:
     """Chains skipped this session, which "next unlabelled" passes over."""
     saved: int = 0
     """Label writes committed this session (shown on screen as "saved N")."""
+    blind: bool = False
+    """``--blind``: the verdict and others' labels stay hidden until a chain is labelled; recorded per label."""
 
     def _record(self, action: Action) -> Action:
         self.undo_stack.push(action)
@@ -126,14 +128,16 @@ class LabelSession:
         return action
 
     def label_chain(
-        self, chain_id: str, label: str, verdict: str | None, run_id: int | None
+        self, chain_id: str, label: str, verdict: str | None, run_id: int | None, *, blind: bool = False
     ) -> Action | None:
-        """Give the chain a label (against the verdict and run shown); None when it already had it."""
+        """Give the chain a label (against the verdict and run shown); None when it already had it.
+
+        ``blind``: given with the verdict and others' labels hidden (recorded with the label)."""
         if label not in CHAIN_LABELS and label not in {v.value for v in Verdict}:
             raise ValueError(f"unknown chain label {label!r}")
         change = store.set_chain_label(
             self.db, chain_id, label, annotator=self.annotator, machine_verdict=verdict, run_id=run_id,
-            agrees=agrees(label, verdict),
+            agrees=agrees(label, verdict), blind=blind,
         )  # fmt: skip
         if change is None:
             return None
@@ -216,6 +220,8 @@ def describe_filter(flt: QueueFilter) -> list[tuple[str, str]]:
         out.append(("status", "labelled" if flt.labelled else "unlabelled"))
     if flt.right_but_errors:
         out.append(("answer", "right but errors found"))
+    if flt.disagreements:
+        out.append(("labels", "annotators disagree"))
     if flt.search.strip():
         out.append(("search", flt.search.strip()))
     return out

@@ -6,7 +6,8 @@ good). A label is *current* until a later one by the same annotator supersedes i
 
 Resolution (``--resolve``): ``latest`` takes the most recent current label of any annotator,
 ``majority`` the most common one among annotators (a tie goes to the latest of the tied labels, and is
-reported as a conflict), ``annotator=NAME`` that annotator's label alone. ``unsure`` is a label but not a
+reported as a conflict), ``annotator=NAME`` that annotator's label alone, ``adjudicator=NAME`` that
+annotator's label where there is one (an adjudicator settles a disagreement) and ``latest`` elsewhere. ``unsure`` is a label but not a
 vote: it is chosen only when nobody said anything else. Step ratings are resolved per chain under the
 same policy: ``latest`` takes all the step ratings of the annotator who rated this chain's steps last
 (mixing two people's steps into one trajectory would invent a labelling nobody made), ``majority``
@@ -60,6 +61,8 @@ class ChainLabel:
     superseded_at: str | None = None
     machine_verdict: str | None = None
     """The machine's verdict when the label was given (so later re-runs don't rewrite history)."""
+    blind: bool | None = None
+    """Given with ``inspect label --blind`` (verdict and others' labels hidden); ``None``: not recorded."""
 
     @property
     def current(self) -> bool:
@@ -107,25 +110,26 @@ class ChainLabels:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """How to choose among annotators: ``latest``, ``majority``, or ``annotator`` (with its name)."""
+    """How to choose among annotators: ``latest``, ``majority``, ``annotator`` or ``adjudicator`` (with a name)."""
 
     how: str = "latest"
     annotator: str | None = None
 
     def __str__(self) -> str:
-        return f"annotator={self.annotator}" if self.how == "annotator" else self.how
+        return f"{self.how}={self.annotator}" if self.how in ("annotator", "adjudicator") else self.how
 
 
 def parse_resolution(text: str) -> Resolution:
-    """``latest``, ``majority`` or ``annotator=NAME``; ``ValueError`` for anything else."""
+    """``latest``, ``majority``, ``annotator=NAME`` or ``adjudicator=NAME``; ``ValueError`` for anything else."""
     text = text.strip()
     if text in ("latest", "majority"):
         return Resolution(text)
-    if text.startswith("annotator="):
-        name = text.removeprefix("annotator=").strip()
-        if name:
-            return Resolution("annotator", name)
-    raise ValueError(f"unknown resolution {text!r} (latest, majority or annotator=NAME)")
+    for how in ("annotator", "adjudicator"):
+        if text.startswith(how + "="):
+            name = text.removeprefix(how + "=").strip()
+            if name:
+                return Resolution(how, name)
+    raise ValueError(f"unknown resolution {text!r} (latest, majority, annotator=NAME or adjudicator=NAME)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +160,9 @@ def resolve_chain(labels: Sequence[ChainLabel], how: Resolution) -> Resolved:
     if how.how == "annotator":
         mine = per.get(how.annotator)
         return Resolved(mine.label if mine else None, how.annotator if mine else None, conflict, len(per))
+    if how.how == "adjudicator" and how.annotator in per:
+        settled = per[how.annotator]
+        return Resolved(settled.label, settled.annotator, conflict, len(per))
     pool = decided or list(per.values())
     if not pool:
         return Resolved(None, None, False, 0)
@@ -208,7 +215,9 @@ def resolve_steps(labels: Sequence[StepLabel], how: Resolution) -> ResolvedSteps
         return ResolvedSteps({}, None, None, False)
     if how.how == "annotator":
         return of(how.annotator) if how.annotator in per else ResolvedSteps({}, None, None, conflict)
-    if how.how == "latest" or len(per) == 1:
+    if how.how == "adjudicator" and how.annotator in per:
+        return of(how.annotator)
+    if how.how in ("latest", "adjudicator") or len(per) == 1:
         last = max(per, key=lambda a: (max(lab.created_at for lab in per[a].values()), a or ""))
         return of(last)
     ratings: dict[int, int] = {}

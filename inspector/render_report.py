@@ -70,7 +70,8 @@ def rich_tables(report: Report) -> list[RenderableType]:
     if ag is not None:
         out.append(Text(
             f"Agreement with people — {ag.labelled_chains} labelled chain(s), resolution {ag.resolution}, "
-            f"{ag.chain_labelled} with a chain label, {ag.unsure} unsure, {ag.conflicts} with disagreeing annotators",
+            f"{ag.chain_labelled} with a chain label, {ag.unsure} unsure, {ag.conflicts} with disagreeing annotators"
+            + (f"; {ag.blind_labels} of {ag.chain_labels} chain labels given blind" if ag.blind_labels else ""),
             style="bold",
         ))  # fmt: skip
         if ag.verdicts is not None:
@@ -437,7 +438,9 @@ def to_html(report: Report, png: bytes | None = None, title: str = "cot-inspecto
     if ag is not None:
         parts.append("<h2>Agreement with people</h2>")
         parts.append(f"<p>{ag.labelled_chains} labelled chains; {ag.chain_labelled} with a chain label, "
-                     f"{ag.unsure} unsure, {ag.conflicts} with disagreeing annotators.</p>")  # fmt: skip
+                     f"{ag.unsure} unsure, {ag.conflicts} with disagreeing annotators"
+                     + (f"; {ag.blind_labels} of {ag.chain_labels} chain labels given blind" if ag.blind_labels else "")
+                     + ".</p>")  # fmt: skip
         for conf, caption in ((ag.verdicts, "Machine verdict (columns) vs people's label (rows)"),
                               (ag.coarse, "Sound / right answer, unsound / wrong answer")):  # fmt: skip
             if conf is None:

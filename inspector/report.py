@@ -229,6 +229,10 @@ class Agreement:
     """The same in three classes: sound, right answer by unsound reasoning, wrong answer."""
     first_error: FirstErrorAgreement | None
     raters: tuple[RaterAgreement, ...]
+    chain_labels: int = 0
+    """Current chain labels of all annotators."""
+    blind_labels: int = 0
+    """Of those, how many were given blind (``inspect label --blind``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +459,10 @@ class _Raters:
     """chain → annotator → current chain label (``unsure`` left out)."""
     steps: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
     """(chain, step) → annotator → current rating."""
+    labels: int = 0
+    """Current chain labels, every annotator's."""
+    blind: int = 0
+    """Current chain labels given blind."""
 
 
 def _read_labels(db: Database, how: Resolution) -> tuple[dict[str, _Human], _Raters]:
@@ -480,6 +488,9 @@ def _human(labels: ChainLabels, how: Resolution) -> _Human:
 
 def _collect_raters(cid: str, labels: ChainLabels, raters: _Raters) -> None:
     for lab in labels.chain_labels:
+        if lab.current:
+            raters.labels += 1
+            raters.blind += bool(lab.blind)
         if lab.current and lab.label != UNSURE and lab.annotator is not None:
             raters.chain.setdefault(cid, {})[lab.annotator] = lab.label
     for st in labels.step_labels:
@@ -546,6 +557,8 @@ def _agreement(
         coarse=confusion(coarse_pairs, COARSE_ORDER + ("unreferenced",)) if coarse_pairs else None,
         first_error=fe,
         raters=_rater_agreement(raters),
+        chain_labels=raters.labels,
+        blind_labels=raters.blind,
     )
 
 

@@ -382,6 +382,13 @@ def _m0006_chains_fts(db: Database) -> None:
         db.execute(sql)
 
 
+@_migration("0007_blind_labels")
+def _m0007_blind_labels(db: Database) -> None:
+    """Whether a chain label was given blind (``inspect label --blind``: neither the machine's verdict nor
+    other annotators' labels shown before it); ``NULL`` for labels made before, or imported."""
+    db.execute("ALTER TABLE chain_labels ADD COLUMN blind INTEGER")
+
+
 # --------------------------------------------------------------------------------------------------
 # Opening
 
@@ -931,13 +938,13 @@ def labels_for(db: Database, chain_ids: Sequence[str]) -> dict[str, ChainLabels]
         marks = ", ".join("?" * len(ids))
         for r in _rows(
             db,
-            "SELECT chain_id, annotator, label, note, created_at, superseded_at, machine_verdict "
+            "SELECT chain_id, annotator, label, note, created_at, superseded_at, machine_verdict, blind "
             f"FROM chain_labels WHERE chain_id IN ({marks}) AND undone_at IS NULL ORDER BY id",
             ids,
         ):
             chain.setdefault(r["chain_id"], []).append(
                 ChainLabel(r["chain_id"], r["annotator"], r["label"], r["created_at"], r["note"],
-                           r["superseded_at"], r["machine_verdict"])
+                           r["superseded_at"], r["machine_verdict"], _opt_bool(r["blind"]))
             )
         for r in _rows(
             db,
@@ -1177,6 +1184,8 @@ class QueueFilter(NamedTuple):
     """True: only chains the annotator has labelled; False: only those not yet labelled; None: all."""
     right_but_errors: bool = False
     """Only answers that match the reference although errors were found (cancelling, lucky)."""
+    disagreements: bool = False
+    """Only chains whose current labels by different annotators differ (``unsure`` aside)."""
     search: str = ""
     """Case-insensitive substring of the chain id, problem id, model, chain text, problem or note."""
     order: str = "suspicious"
@@ -1227,10 +1236,11 @@ def _label_write(db: Database, what: str, write: Callable[[sqlite3.Connection], 
 
 def set_chain_label(
     db: Database, chain_id: str, label: str, *, annotator: str, machine_verdict: str | None,
-    run_id: int | None, agrees: bool | None,
+    run_id: int | None, agrees: bool | None, blind: bool | None = None,
 ) -> LabelChange | None:
     """Make ``label`` the annotator's current label of the chain; ``None`` when it already was.
 
+    ``blind``: the label was given without the machine's verdict or others' labels on screen.
     ``machine_verdict`` and ``run_id`` are those the annotator was shown, so a later re-verify does
     not change what the label was made against; the same label against another verdict is a new row.
     """
@@ -1248,8 +1258,8 @@ def set_chain_label(
             conn.execute("UPDATE chain_labels SET superseded_at = ? WHERE id = ?", (now, prev[0]))
         cursor = conn.execute(
             "INSERT INTO chain_labels (chain_id, annotator, label, created_at, machine_verdict, run_id, "
-            "agrees_with_machine) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (chain_id, annotator, label, now, machine_verdict, run_id, agrees),
+            "agrees_with_machine, blind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (chain_id, annotator, label, now, machine_verdict, run_id, agrees, None if blind is None else int(blind)),
         )
         return LabelChange("chain_labels", cursor.lastrowid, prev[0] if prev is not None else None)
 
@@ -1544,11 +1554,20 @@ def _queue_where(flt: QueueFilter, annotator: str) -> tuple[list[str], list[Any]
             "AND l.superseded_at IS NULL)"
         )
         params.append(annotator)
+    if flt.disagreements:
+        where.append(f"c.chain_id IN ({_DISAGREEMENTS})")
     if flt.search.strip():
         condition, found = _search_where(flt.search.strip())
         where.append(condition)
         params.extend(found)
     return where, params
+
+
+_DISAGREEMENTS = (
+    "SELECT l.chain_id FROM chain_labels l WHERE l.superseded_at IS NULL AND l.label != 'unsure' "
+    "GROUP BY l.chain_id HAVING count(DISTINCT l.label) > 1"
+)
+"""Chains whose current labels (one per annotator; ``unsure`` is no vote) are not all the same."""
 
 
 FTS_MIN = 3

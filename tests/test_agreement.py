@@ -144,6 +144,8 @@ LABELS = [
         ("annotator=ann", "valid", "ann"),  # ann's current label, not her superseded one
         ("annotator=dee", "unsure", "dee"),
         ("annotator=zed", None, None),
+        ("adjudicator=ann", "valid", "ann"),  # the adjudicator's label settles the chain
+        ("adjudicator=zed", "lucky_guess", "bob"),  # no adjudication here: latest
     ],
 )
 def test_resolve_chain(how: str, label: str | None, annotator: str | None) -> None:
@@ -159,7 +161,7 @@ def test_majority_tie_goes_to_the_latest_and_only_unsure_resolves_to_unsure() ->
     assert not resolve_chain([lab("a", "valid", "1"), lab("b", "valid", "2")], Resolution()).conflict
 
 
-@pytest.mark.parametrize("text", ["", "newest", "annotator=", "annotator"])
+@pytest.mark.parametrize("text", ["", "newest", "annotator=", "annotator", "adjudicator=", "adjudicator"])
 def test_bad_resolution(text: str) -> None:
     with pytest.raises(ValueError):
         parse_resolution(text)
@@ -180,6 +182,9 @@ def test_resolve_steps_and_first_error() -> None:
     assert human_first_error(latest, 3) == 1
     ann = resolve_steps(steps, parse_resolution("annotator=ann"))
     assert human_first_error(ann, 3) == 2 and ann.first_error_marked == 2
+    settled = resolve_steps(steps, parse_resolution("adjudicator=ann"))
+    assert settled.annotator == "ann" and str(parse_resolution("adjudicator=ann")) == "adjudicator=ann"
+    assert resolve_steps(steps, parse_resolution("adjudicator=zed")).annotator == "bob"  # else latest
     majority = resolve_steps(steps, Resolution("majority"))
     assert majority.ratings == {0: 1, 1: -1, 2: -1}  # step 2: ann −1, cy −1
     assert human_first_error(majority, 3) == 1

@@ -348,3 +348,27 @@ def test_the_png_leaves_the_callers_matplotlib_alone() -> None:
         assert matplotlib.get_backend() == "svg" and plt.get_fignums() == figures
     finally:
         matplotlib.use(before)
+
+
+def test_report_counts_blind_labels_and_honours_an_adjudicator() -> None:
+    from inspector.labelset import resolve_chain
+
+    db = build(store.open_db(None))
+    plain = build_report(db)
+    assert plain.agreement is not None and plain.agreement.blind_labels == 0
+    assert "given blind" not in to_html(plain)
+    store.set_chain_label(db, "rl-p0-s3", "valid", annotator="cy", machine_verdict=None, run_id=None, agrees=None,
+                          blind=True)  # fmt: skip
+    store.set_chain_label(db, "rl-p0-s3", "wrong_reasoning", annotator="judge", machine_verdict=None, run_id=None,
+                          agrees=None, blind=False)  # fmt: skip
+    rep = build_report(db, resolution=parse_resolution("adjudicator=judge"))
+    ag = rep.agreement
+    assert ag is not None and ag.resolution == "adjudicator=judge"
+    assert ag.blind_labels == 1 and ag.chain_labels == plain.agreement.chain_labels + 2
+    assert json.loads(to_json(rep))["agreement"]["blind_labels"] == 1
+    assert "1 of" in " ".join(t.plain for t in rich_tables(rep) if hasattr(t, "plain"))
+    assert "1 of" in to_html(rep) and "given blind" in to_html(rep)
+    labels = store.labels_for(db, ["rl-p0-s3"])["rl-p0-s3"]
+    current = [lab for lab in labels.chain_labels if lab.current]
+    assert {lab.annotator: lab.blind for lab in current}["cy"] is True
+    assert resolve_chain(current, parse_resolution("adjudicator=judge")).label == "wrong_reasoning"

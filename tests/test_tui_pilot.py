@@ -19,6 +19,7 @@ from textual.widgets import Static
 from inspector import store
 from inspector.cli import ExitCode, main
 from inspector.errors import StoreError
+from inspector.labelling import label_title
 from inspector.render_report import rich_tables
 from inspector.report import build_report
 from inspector.score import logprob_rows, prm_rows
@@ -780,3 +781,81 @@ def test_the_report_is_built_again_only_when_the_database_changed(db_path: Path,
         assert len(calls) == 2
 
     drive(app, script)
+
+
+def _panel_text(app: LabelApp) -> str:
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(chain_screen(app).query_one(VerificationPanel)._renderable)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_blind_hides_the_verdict_and_others_labels_until_labelled(db_path: Path) -> None:
+    """--blind: no verdict in the header, panel or queue, no `others:` line, `a` refused; once labelled
+    (recorded as blind), all of it shows; a relabel after seeing the verdict is not blind."""
+    db = store.open_db(db_path)
+    first = store.queue_page(db, store.QueueFilter(), "alice", 0, 1)[0]
+    store.set_chain_label(db, first.chain_id, "valid", annotator="bob", machine_verdict=first.verdict,
+                          run_id=first.run_id, agrees=None)  # fmt: skip
+    db.close()
+    app = make_app(db_path, "alice", blind=True, advance=False)
+
+    async def script(pilot: Any) -> None:
+        queue = app.screen.query_one(QueueList)
+        assert "hidden" in "".join(seg.text for seg in queue.render_line(1))  # the queue's verdict column
+        await press(pilot, "v")  # no filtering by the machine's verdict either
+        assert app.filter.verdict is None
+        await press(pilot, "enter")
+        assert current_chain(app) == first.chain_id
+        header = str(chain_screen(app).query_one("#chain-header", Static).render())
+        assert "verdict hidden" in header and label_title(first.verdict) not in header
+        panel = _panel_text(app)
+        assert "verdict hidden" in panel and "bob" not in panel
+        await press(pilot, "a")
+        assert "Blind" in str(chain_screen(app).query_one("#status").render())
+        await press(pilot, "6")  # unsure
+        header = str(chain_screen(app).query_one("#chain-header", Static).render())
+        assert label_title(first.verdict) in header and "verdict hidden" not in header
+        assert "others: bob valid" in _panel_text(app)
+        await press(pilot, "5")  # relabelled, having seen the verdict
+        await press(pilot, "q")
+
+    drive(app, script)
+    db = store.open_db(db_path)
+    rows = [dict(r) for r in db.query("SELECT label, blind, superseded_at FROM chain_labels WHERE annotator = 'alice' "
+                                      "ORDER BY id")]  # fmt: skip
+    db.close()
+    assert [(r["label"], r["blind"]) for r in rows] == [("unsure", 1), ("wrong_reasoning", 0)]
+
+
+def test_disagreements_filter_shows_only_chains_annotators_disagree_on(db_path: Path) -> None:
+    db = store.open_db(db_path)
+    a, b, c = (r.chain_id for r in store.queue_page(db, store.QueueFilter(), "alice", 0, 3))
+    for chain_id, alice, bob in ((a, "valid", "lucky_guess"), (b, "valid", "valid"), (c, "valid", "unsure")):
+        store.set_chain_label(db, chain_id, alice, annotator="alice", machine_verdict=None, run_id=None, agrees=None)
+        store.set_chain_label(db, chain_id, bob, annotator="bob", machine_verdict=None, run_id=None, agrees=None)
+    assert store.queue_count(db, store.QueueFilter(disagreements=True), "carol") == 1
+    db.close()
+    app = make_app(db_path, "carol", disagreements=True)
+
+    async def script(pilot: Any) -> None:
+        queue = app.screen.query_one(QueueList)
+        assert queue.total == 1
+        assert "annotators disagree" in str(app.screen.query_one("#filters").render())
+        await press(pilot, "D")  # off again: every chain
+        assert queue.total == 56
+        await press(pilot, "D", "c")
+        assert queue.total == 56 and not app.filter.disagreements
+        await press(pilot, "q")
+
+    drive(app, script)
+
+
+def test_cli_label_blind_and_adjudicator_options(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = sample_db(tmp_path, tmp_path)
+    result = runner.invoke(main, ["label", str(db), "--adjudicator", "carol", "--annotator", "bob"])
+    assert result.exit_code == 2 and "not both" in result.output
+    result = runner.invoke(main, ["label", str(db), "--adjudicator", "carol", "--blind"])
+    assert result.exit_code == 2 and "--blind" in result.output
+    help_text = runner.invoke(main, ["label", "--help"]).output
+    assert "--blind" in help_text and "--adjudicator" in help_text

@@ -113,6 +113,8 @@ class LabelApp(App[int]):
         rules_path: str | None = None,
         advance: bool = True,
         theme: str = "dark",
+        blind: bool = False,
+        disagreements: bool = False,
     ) -> None:
         super().__init__()
         self.db_path = os.fspath(db_path)
@@ -124,7 +126,9 @@ class LabelApp(App[int]):
         self.advance = advance
         """Move to the next unlabelled chain once a chain label is saved."""
         self.theme = "textual-light" if theme == "light" else "textual-dark"
-        self.filter = QueueFilter()
+        self.blind = blind
+        """``--blind``: hide the machine's verdict and others' labels of a chain until you have labelled it."""
+        self.filter = QueueFilter(disagreements=disagreements)
         """The queue's filters, shared by the queue and the chain view."""
         self.last_key: tuple[int, ...] | None = None
         """The queue key of the chain last shown, so the queue comes back to it."""
@@ -164,7 +168,7 @@ class LabelApp(App[int]):
         except StoreError as exc:
             self.fail(str(exc))
             return
-        self._session = LabelSession(self._db, self.annotator)
+        self._session = LabelSession(self._db, self.annotator, blind=self.blind)
         self.pace = Pace(store.labelled_count(self._db, self.annotator))
         self.push_screen(QueueScreen())
 
@@ -210,6 +214,10 @@ class LabelApp(App[int]):
         if self.pace is None:
             self.pace = Pace(labelled)
         return self.pace.progress(labelled, self._chains)
+
+    def hidden(self, label: str | None) -> bool:
+        """Whether a chain the annotator has labelled ``label`` (None: not yet) hides its verdict and others' labels."""
+        return self.blind and label is None
 
     def position_filter(self, flt: QueueFilter | None = None) -> QueueFilter:
         """The queue a chain's position is counted in: the current filter, except that "unlabelled"
@@ -283,10 +291,17 @@ def make_app(
     rules_path: str | None = None,
     advance: bool = True,
     theme: str = "dark",
+    blind: bool = False,
+    disagreements: bool = False,
 ) -> LabelApp:
     """The labelling app for ``db_path``, as ``inspect label`` runs it.
 
     With ``inputs`` (JSONL files), they are verified into ``db_path`` first, in a worker, with a
-    progress bar. ``advance`` moves to the next unlabelled chain once a chain label is saved.
+    progress bar. ``advance`` moves to the next unlabelled chain once a chain label is saved. ``blind``
+    hides the machine's verdict and other annotators' labels of a chain until the annotator has labelled
+    it; ``disagreements`` opens the queue on the chains whose annotators disagree (an adjudicator's queue).
     """
-    return LabelApp(db_path, annotator, inputs=inputs, rules_path=rules_path, advance=advance, theme=theme)
+    return LabelApp(
+        db_path, annotator, inputs=inputs, rules_path=rules_path, advance=advance, theme=theme, blind=blind,
+        disagreements=disagreements,
+    )

@@ -348,7 +348,10 @@ class ChainScreen(Screen[None]):
         assert self.result is not None
         r = self.result
         t = Text(no_wrap=True, overflow="ellipsis", end="")
-        t.append(f" {label_title(r.verdict.value)} ", style=badge(r.verdict.value))
+        if self.label_app.hidden(self.labels.label):
+            t.append(" verdict hidden ", style="reverse")
+        else:
+            t.append(f" {label_title(r.verdict.value)} ", style=badge(r.verdict.value))
         t.append("  answer ", style="dim")
         t.append(_clip(r.final_answer.text if r.final_answer else "—", 24), style="bold")
         if r.answer_correct is True:
@@ -410,8 +413,9 @@ class ChainScreen(Screen[None]):
         app = self.label_app
         panel = self.query_one(VerificationPanel)
         panel.readable = self.readable
-        others = store.other_labels(app.db, self.result.chain.chain_id, app.annotator)
-        panel.show(self.result, self.query_one(ChainText).selected, self.labels, others, self.scores)
+        hidden = app.hidden(self.labels.label)
+        others = [] if hidden else store.other_labels(app.db, self.result.chain.chain_id, app.annotator)
+        panel.show(self.result, self.query_one(ChainText).selected, self.labels, others, self.scores, blind=hidden)
 
     def _step_selected(self, index: int) -> None:
         self._refresh_panel()
@@ -475,7 +479,8 @@ class ChainScreen(Screen[None]):
         run_id = self.row.run_id
         try:
             action = self.label_app.session.label_chain(
-                self.result.chain.chain_id, label, self.result.verdict.value, run_id
+                self.result.chain.chain_id, label, self.result.verdict.value, run_id,
+                blind=self.label_app.hidden(self.labels.label),  # a relabel after seeing the verdict is not blind
             )
         except StoreError as exc:
             self._not_saved(exc)
@@ -485,8 +490,12 @@ class ChainScreen(Screen[None]):
             self._next_unlabelled(quiet=True)
 
     def action_accept(self) -> None:
-        if self.result is not None:
-            self.action_label(self.result.verdict.value)
+        if self.result is None:
+            return
+        if self.label_app.hidden(self.labels.label):
+            self.set_status("Blind: the verdict shows once you have labelled the chain (1-6).", "error")
+            return
+        self.action_label(self.result.verdict.value)
 
     def action_rate(self, name: str) -> None:
         if self.result is None:

@@ -78,6 +78,14 @@ class QueueScreen(Screen[None]):
             tooltip='Only "answer right but errors found" (cancelling errors, lucky guesses)',
         ),
         Binding(
+            "D",
+            "disagreements",
+            "Disagreements",
+            show=False,
+            id="queue.disagreements",
+            tooltip="Only chains whose annotators' current labels differ (for an adjudicator)",
+        ),
+        Binding(
             "o",
             "order",
             "Order",
@@ -270,7 +278,13 @@ class QueueScreen(Screen[None]):
         self.query_one(QueueList).load(app.filter)
         self._show_filters()
 
+    def action_disagreements(self) -> None:
+        self._apply(disagreements=not self.label_app.filter.disagreements)
+
     def action_verdict(self, step: int) -> None:
+        if self.label_app.blind:
+            self.set_status("Blind labelling: the queue cannot be filtered by the machine's verdict.", "error")
+            return
         self._apply(verdict=cycle(VERDICTS, self.label_app.filter.verdict, step))
 
     def action_model(self, step: int) -> None:
@@ -292,7 +306,7 @@ class QueueScreen(Screen[None]):
         search = self.query_one("#search", Input)
         search.value = ""
         search.remove_class("-active")
-        self._apply(verdict=None, model=None, labelled=None, right_but_errors=False, search="")
+        self._apply(verdict=None, model=None, labelled=None, right_but_errors=False, disagreements=False, search="")
         self.query_one(QueueList).focus()
 
     # ---------------------------------------------------------------------------------------------
@@ -359,7 +373,7 @@ class QueueScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("next_unlabelled", "verdict", "model", "labelled", "right_but_errors", "order", "clear",
-                      "undo"):  # fmt: skip
+                      "disagreements", "undo"):  # fmt: skip
             return not self.query_one("#search", Input).has_focus
         return True
 

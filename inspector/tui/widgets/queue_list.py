@@ -445,7 +445,10 @@ class QueueList(ScrollView, can_focus=True):
             style="bold red" if r.errors else "dim",
         )
         t.append(" ")
-        t.append(fit(" " + label_title(r.verdict), c.verdict), style=badge(r.verdict))
+        if getattr(self.app, "blind", False) and r.label is None:  # --blind: shown once you have labelled it
+            t.append(fit(" hidden", c.verdict), style="dim")
+        else:
+            t.append(fit(" " + label_title(r.verdict), c.verdict), style=badge(r.verdict))
         t.append(" ")
         if r.label is None:
             t.append(fit("·", c.label), style="dim")

@@ -58,9 +58,12 @@ class VerificationPanel(ScrollView, can_focus=False):
         labels: CurrentLabels,
         others: list[tuple[str, str]],
         scores: Sequence[Score] = (),
+        *,
+        blind: bool = False,
     ) -> None:
+        """``blind``: the machine's verdict is hidden (``--blind``, chain not labelled yet)."""
         dark = self.app.current_theme.dark
-        rendered = _render(result, step, labels, others, dark, self.readable, scores)
+        rendered = _render(result, step, labels, others, dark, self.readable, scores, blind)
         self._renderable = Padding(rendered, (0, 1))
         self._build()
         self.scroll_to(y=0, animate=False, immediate=True)
@@ -141,6 +144,7 @@ def _render(
     dark: bool,
     as_text: bool,
     scores: Sequence[Score] = (),
+    blind: bool = False,
 ) -> RenderableType:
     detail = view_detail(result, step)
     parts: list[RenderableType] = []
@@ -173,8 +177,12 @@ def _render(
     parts.append(Text(""))
     parts.append(_heading("Chain"))
     verdict = Text()
-    verdict.append(f" {label_title(result.verdict.value)} ", style=badge(result.verdict.value))
-    verdict.append(" " + result.explanation)
+    if blind:
+        verdict.append(" verdict hidden ", style="reverse")
+        verdict.append(" blind labelling: the machine's verdict and others' labels show once you label", style="dim")
+    else:
+        verdict.append(f" {label_title(result.verdict.value)} ", style=badge(result.verdict.value))
+        verdict.append(" " + result.explanation)
     parts.append(verdict)
     answer = Text()
     answer.append("answer ", style="dim")
