@@ -58,7 +58,7 @@ _DRIFT_RE = re.compile(
 """A base model that ran on past its answer into another problem: nothing after this is its answer."""
 
 
-def _boxed(text: str) -> tuple[str, int, int] | None:
+def last_boxed(text: str) -> tuple[str, int, int] | None:
     """The content of the last ``\\boxed{...}`` (or ``\\fbox``), braces balanced.
 
     At most the last 16 are tried, each over at most 2,000 characters: ``\\boxed{`` repeated 150,000 times
@@ -108,7 +108,7 @@ def extract_answer(
     for method in methods:
         found: tuple[str, int, int] | None = None
         if method == "boxed":
-            found = _boxed(body)
+            found = last_boxed(body)
         elif method == "hash":
             ms = list(_HASH_RE.finditer(body))
             if ms:
@@ -171,7 +171,7 @@ def _marked(
     again = list(_ANSWER_IS_RE.finditer(s))
     if again:
         return _marked(text, start + again[-1].end(), problem, preferred, limit)
-    boxed = _boxed(s)
+    boxed = last_boxed(s)
     if boxed is not None and s.lstrip().startswith(("\\boxed", "$\\boxed", "\\(\\boxed", "\\[\\boxed")):
         return boxed[0], start + boxed[1], start + boxed[2]
     if s.startswith(("$", "\\(", "\\[")):

@@ -138,7 +138,7 @@ def parse_fields(specs: Iterable[str]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-class _RecordError(Exception):
+class RecordError(Exception):
     """A record that cannot be read; the caller adds FILE and LINE."""
 
 
@@ -309,7 +309,7 @@ def _iter_document(
             raise InputError(display, None, "not an inspect_ai log: no 'eval' object and 'samples' list")
         try:
             yield from _chains(document, f"{display}:1", opts)
-        except _RecordError as exc:
+        except RecordError as exc:
             raise InputError(display, 1, str(exc)) from exc
         return
     if opts.container == "inspect-ai":
@@ -378,9 +378,9 @@ def parse_line(raw: bytes | None, name: str, lineno: int, options: ReadOptions |
         raise InputError(name, lineno, "invalid JSON: nested too deeply") from None
     try:
         if type(record) is not dict:
-            raise _RecordError(f"expected a JSON object, got {_type_name(record)}")
+            raise RecordError(f"expected a JSON object, got {_type_name(record)}")
         return _chains(record, f"{name}:{lineno}", options or AUTO)
-    except _RecordError as exc:
+    except RecordError as exc:
         raise InputError(name, lineno, str(exc)) from exc
 
 
@@ -426,9 +426,9 @@ def parse_row(record: Any, name: str, number: int, options: ReadOptions | None =
     """
     try:
         if type(record) is not dict:
-            raise _RecordError(f"expected a JSON object, got {_type_name(record)}")
+            raise RecordError(f"expected a JSON object, got {_type_name(record)}")
         return _chains(record, f"{name}:{number}", options or AUTO)
-    except _RecordError as exc:
+    except RecordError as exc:
         raise InputError(name, number, f"record {number}: {exc}") from exc
 
 
@@ -462,7 +462,7 @@ def _chains(record: dict[str, Any], source: str, opts: ReadOptions = AUTO) -> li
     cot = get("cot")
     if cot is not None:
         if type(cot) is not str:
-            raise _RecordError(f"field 'cot' must be a string, got {_type_name(cot)}")
+            raise RecordError(f"field 'cot' must be a string, got {_type_name(cot)}")
         return [_single(record, cot, None, source)]
     other = _other_tool(record)
     if other is not None:
@@ -480,7 +480,7 @@ def _chains(record: dict[str, Any], source: str, opts: ReadOptions = AUTO) -> li
         value = get(key)
         if value is not None:
             if type(value) is not str:
-                raise _RecordError(f"field {key!r} must be a string, got {_type_name(value)}")
+                raise RecordError(f"field {key!r} must be a string, got {_type_name(value)}")
             return [_single(record, value, None, source)]
     if _MR_GSM8K_FIELDS & record.keys():
         return _mr_gsm8k(record, source)
@@ -494,8 +494,8 @@ def _chains(record: dict[str, Any], source: str, opts: ReadOptions = AUTO) -> li
     if _REASONING_FIELDS & record.keys() or get("role") == "assistant":
         return [_single(record, _message_text(record, "the record"), None, source)]  # one chat message
     if not_a_list is not None:
-        raise _RecordError(f"field {not_a_list!r} must be a list of strings, got {_type_name(get(not_a_list))}")
-    raise _RecordError(
+        raise RecordError(f"field {not_a_list!r} must be a list of strings, got {_type_name(get(not_a_list))}")
+    raise RecordError(
         "no chain text: expected a string in 'cot', 'completion', 'response', 'output' or 'solution', "
         "a list of strings in 'code', 'completions', 'responses' or 'samples', 'steps', "
         "a GSM8K 'answer' ending '#### N', OpenAI 'choices', vLLM 'outputs', chat 'messages' or MR-GSM8K's "
@@ -527,18 +527,18 @@ def _evaluation_dump(record: dict[str, Any], source: str) -> list[ChainInput]:
     chains: list[ChainInput] = []
     for n, item in enumerate(record["metadata"]):
         if type(item) is not dict:
-            raise _RecordError(f"metadata[{n}] must be an object, got {_type_name(item)}")
+            raise RecordError(f"metadata[{n}] must be an object, got {_type_name(item)}")
         outputs = item.get("outputs")
         if type(outputs) is str:
             try:
                 outputs = json.loads(outputs)
             except (ValueError, RecursionError):
-                raise _RecordError(f"metadata[{n}].outputs is a string that is not a JSON list") from None
+                raise RecordError(f"metadata[{n}].outputs is a string that is not a JSON list") from None
         if type(outputs) is not list or not all(type(o) is str for o in outputs):
-            raise _RecordError(f"metadata[{n}].outputs must be a list of strings")
+            raise RecordError(f"metadata[{n}].outputs must be a list of strings")
         index = item.get("index", n)
         if type(index) not in (str, int):
-            raise _RecordError(f"metadata[{n}].index must be a string or an integer")
+            raise RecordError(f"metadata[{n}].index must be a string or an integer")
         prompt = item.get("prompt")
         problem = None
         if type(prompt) is str:
@@ -595,14 +595,14 @@ def _check_unicode(field_name: str, value: str | None) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise _RecordError(f"{field_name} is not valid Unicode: a lone surrogate {value[exc.start]!r} at character "
+        raise RecordError(f"{field_name} is not valid Unicode: a lone surrogate {value[exc.start]!r} at character "
                            f"{exc.start}") from None
 
 
 def _many(record: dict[str, Any], key: str, value: list[Any], source: str) -> list[ChainInput]:
     samples = _str_tuple(value, key)
     if not samples:
-        raise _RecordError(f"field {key!r} is an empty list: no samples")
+        raise RecordError(f"field {key!r} is an empty list: no samples")
     problem = _problem(record)
     model = _model(record)
     reference = _reference(record)
@@ -668,20 +668,20 @@ def _message_text(message: dict[str, Any], where: str) -> str:
     parts (``{"type": "text", "text"}``, inspect_ai's ``{"type": "reasoning", "reasoning"}``); images and other
     parts are left out. A message with no text at all is its record's error.
     """
-    text = _message_parts(message, where)
+    text = message_parts(message, where)
     if not text.strip():
-        raise _RecordError(f"{where} has no text: its content is null or empty and it has no reasoning")
+        raise RecordError(f"{where} has no text: its content is null or empty and it has no reasoning")
     return text
 
 
-def _message_parts(message: dict[str, Any], where: str) -> str:
+def message_parts(message: dict[str, Any], where: str) -> str:
     """`_message_text`, or ``""`` for a message without text."""
     reasoning: list[str] = []
     for key in ("reasoning_content", "reasoning"):
         value = message.get(key)
         if value is not None:
             if type(value) is not str:
-                raise _RecordError(f"{where}: field {key!r} must be a string, got {_type_name(value)}")
+                raise RecordError(f"{where}: field {key!r} must be a string, got {_type_name(value)}")
             reasoning.append(value)
             break
     content = message.get("content")
@@ -697,13 +697,13 @@ def _message_parts(message: dict[str, Any], where: str) -> str:
                 field = _PART_TEXT.get(str(kind))
                 text = part.get(field) if field else None
                 if text is not None and type(text) is not str:
-                    raise _RecordError(f"{where}: content part {k}'s {field!r} must be a string")
+                    raise RecordError(f"{where}: content part {k}'s {field!r} must be a string")
                 if text:
                     (answer if kind == "text" else reasoning).append(text)
             else:
-                raise _RecordError(f"{where}: content part {k} is {_type_name(part)}, not an object")
+                raise RecordError(f"{where}: content part {k} is {_type_name(part)}, not an object")
     elif content is not None:
-        raise _RecordError(f"{where}: 'content' must be a string, a list of parts or null, got "
+        raise RecordError(f"{where}: 'content' must be a string, a list of parts or null, got "
                            f"{_type_name(content)}")
     return "\n\n".join(t for t in (*reasoning, *answer) if t)
 
@@ -711,7 +711,7 @@ def _message_parts(message: dict[str, Any], where: str) -> str:
 def _text_or_none(message: dict[str, Any], where: str) -> str | None:
     """A user turn's text, for the problem: one without text (an image, a null) leaves the chain without a
     problem rather than unread."""
-    return _message_parts(message, where).strip() or None
+    return message_parts(message, where).strip() or None
 
 
 def _chat_chain(
@@ -753,17 +753,17 @@ def _openai(record: dict[str, Any], source: str) -> list[ChainInput]:
         base_id = _id(record, "custom_id")
         error = record.get("error")
         if error is not None:
-            raise _RecordError(f"request {base_id!r} failed: {_error_message(error)}")
+            raise RecordError(f"request {base_id!r} failed: {_error_message(error)}")
         response = record.get("response")
         if type(response) is not dict:
-            raise _RecordError(f"request {base_id!r}: 'response' must be an object, got {_type_name(response)}")
+            raise RecordError(f"request {base_id!r}: 'response' must be an object, got {_type_name(response)}")
         status = response.get("status_code")
         body = response.get("body")
         if status is not None and status != 200:
             why = _error_message(body.get("error")) if type(body) is dict and body.get("error") else "no body"
-            raise _RecordError(f"request {base_id!r} failed with HTTP {status}: {why}")
+            raise RecordError(f"request {base_id!r} failed with HTTP {status}: {why}")
         if type(body) is not dict:
-            raise _RecordError(f"request {base_id!r}: 'response.body' must be a completion object, got "
+            raise RecordError(f"request {base_id!r}: 'response.body' must be a completion object, got "
                                f"{_type_name(body)}")
         completion = body
     elif "choices" in record:
@@ -772,13 +772,13 @@ def _openai(record: dict[str, Any], source: str) -> list[ChainInput]:
     else:
         key = next((k for k in ("response", "completion", "output") if type(record.get(k)) is dict), None)
         if key is None:
-            raise _RecordError("not an OpenAI completion: no 'choices' list, no Batch API 'custom_id' and "
+            raise RecordError("not an OpenAI completion: no 'choices' list, no Batch API 'custom_id' and "
                                "'response', no completion object in 'response', 'completion' or 'output'")
         completion = record[key]
         base_id = _id(record, "id") or _id(completion, "id")
     choices = completion.get("choices")
     if type(choices) is not list or not choices:
-        raise _RecordError(f"'choices' must be a non-empty list, got {_type_name(choices)}")
+        raise RecordError(f"'choices' must be a non-empty list, got {_type_name(choices)}")
     problem = _problem(outer)
     model = _model(outer) if outer is not completion else None
     model = model or _first_str(completion, ("model",))
@@ -786,17 +786,17 @@ def _openai(record: dict[str, Any], source: str) -> list[ChainInput]:
     for position, choice in enumerate(choices):
         where = f"choices[{position}]"
         if type(choice) is not dict:
-            raise _RecordError(f"{where} must be an object, got {_type_name(choice)}")
+            raise RecordError(f"{where} must be an object, got {_type_name(choice)}")
         index = choice.get("index", position)
         if type(index) is not int or not 0 <= index < _SQLITE_INT:
-            raise _RecordError(f"{where}.index must be a non-negative integer")
+            raise RecordError(f"{where}.index must be a non-negative integer")
         message = choice.get("message")
         if type(message) is dict:
             text = _message_text(message, f"{where}.message")
         elif type(choice.get("text")) is str:
             text = choice["text"]  # text_completion
         else:
-            raise _RecordError(f"{where} has no 'message' object and no 'text' string")
+            raise RecordError(f"{where} has no 'message' object and no 'text' string")
         chains.append(_chat_chain(outer, text, source, problem=problem, model=model, base_id=base_id, index=index,
                                   several=len(choices) > 1))
     return chains
@@ -817,7 +817,7 @@ def _vllm(record: dict[str, Any], source: str) -> list[ChainInput]:
     the user turn of a chat-templated ``prompt``, else the prompt."""
     outputs = record.get("outputs")
     if type(outputs) is not list or not outputs:
-        raise _RecordError(f"not a vLLM record: 'outputs' must be a non-empty list, got {_type_name(outputs)}")
+        raise RecordError(f"not a vLLM record: 'outputs' must be a non-empty list, got {_type_name(outputs)}")
     problem = _problem(record)
     prompt = record.get("prompt")
     if problem is None and type(prompt) is str:
@@ -834,11 +834,11 @@ def _vllm(record: dict[str, Any], source: str) -> list[ChainInput]:
             text = output.get("text")
             index = output.get("index", position)
             if type(index) is not int or not 0 <= index < _SQLITE_INT:
-                raise _RecordError(f"outputs[{position}].index must be a non-negative integer")
+                raise RecordError(f"outputs[{position}].index must be a non-negative integer")
         else:
             text = output
         if type(text) is not str:
-            raise _RecordError(f"outputs[{position}] must be a string or an object with a 'text' string")
+            raise RecordError(f"outputs[{position}] must be a string or an object with a 'text' string")
         chains.append(_chat_chain(record, text, source, problem=problem, model=model, base_id=base_id, index=index,
                                   several=len(outputs) > 1))
     return chains
@@ -849,13 +849,13 @@ def _messages(record: dict[str, Any], source: str) -> list[ChainInput]:
     last user turn before it the problem (unless the record has a ``problem`` of its own)."""
     messages = record.get("messages")
     if type(messages) is not list:
-        raise _RecordError(f"field 'messages' must be a list, got {_type_name(messages)}")
+        raise RecordError(f"field 'messages' must be a list, got {_type_name(messages)}")
     for k, message in enumerate(messages):
         if type(message) is not dict:
-            raise _RecordError(f"messages[{k}] must be an object, got {_type_name(message)}")
+            raise RecordError(f"messages[{k}] must be an object, got {_type_name(message)}")
     last = next((k for k in range(len(messages) - 1, -1, -1) if messages[k].get("role") == "assistant"), None)
     if last is None:
-        raise _RecordError("no assistant turn in 'messages': nothing to check")
+        raise RecordError("no assistant turn in 'messages': nothing to check")
     text = _message_text(messages[last], f"messages[{last}]")
     problem = _problem(record)
     if problem is None:
@@ -878,7 +878,7 @@ def _stepwise(record: dict[str, Any], source: str) -> ChainInput:
     same file (JSONL or the hub's parquet) name the same chains."""
     steps = _str_tuple(record["completions"], "completions")
     if not steps:
-        raise _RecordError("field 'completions' is an empty list: no steps")
+        raise RecordError("field 'completions' is an empty list: no steps")
     prompt = record["prompt"]
     cot = "\n\n".join(steps)
     for k, step in enumerate(steps):
@@ -902,7 +902,7 @@ def _mr_gsm8k(record: dict[str, Any], source: str) -> list[ChainInput]:
     labels, not part of the chain."""
     key = "model_output_steps" if "model_output_steps" in record else "model_output"
     if key not in record:
-        raise _RecordError("not an MR-GSM8K record: no 'model_output_steps' (nor ReasonEval's 'model_output')")
+        raise RecordError("not an MR-GSM8K record: no 'model_output_steps' (nor ReasonEval's 'model_output')")
     value = record[key]
     steps: tuple[str, ...] | None = None
     if type(value) is str and value.startswith("[") and value.rstrip().endswith("]"):
@@ -920,7 +920,7 @@ def _mr_gsm8k(record: dict[str, Any], source: str) -> list[ChainInput]:
         steps = _str_tuple(value, key)
         cot = "\n\n".join(steps)
     else:
-        raise _RecordError(f"field {key!r} must be a string or a list of strings, got {_type_name(value)}")
+        raise RecordError(f"field {key!r} must be a string or a list of strings, got {_type_name(value)}")
     if _id(record, "id") is None and _id(record, "uuid") is not None:
         record = {**record, "id": record["uuid"]}
     return [_single(record, cot, steps, source)]
@@ -937,7 +937,7 @@ def _iter_inspect_samples(
     for number, sample in enumerate(log["samples"], 1):
         try:
             chain = _inspect_sample(sample, log, f"{display}:{number}")
-        except _RecordError as exc:
+        except RecordError as exc:
             _reject(InputError(display, number, f"record {number}: {exc}"), skip_invalid, on_skip, exc)
             continue
         yield chain
@@ -955,9 +955,9 @@ def _iter_eval_archive(name: str, skip_invalid: bool, on_skip: OnSkip | None) ->
             try:
                 sample = json.loads(data)
             except (ValueError, RecursionError) as exc:
-                raise _RecordError(f"invalid JSON: {exc}"[:300]) from None
+                raise RecordError(f"invalid JSON: {exc}"[:300]) from None
             chain = _inspect_sample(sample, archive.header, f"{name}:{number}")
-        except _RecordError as exc:
+        except RecordError as exc:
             _reject(InputError(name, number, f"{where}: {exc}"), skip_invalid, on_skip, exc)
             continue
         yield chain
@@ -970,19 +970,19 @@ def _inspect_sample(sample: Any, log: dict[str, Any], source: str) -> ChainInput
     problem id is ``TASK/ID`` and the sample index the epoch counted from 0, so epochs are samples for pass@k.
     The scores are the log's own grading: kept out, as the other formats' graders' verdicts are."""
     if type(sample) is not dict:
-        raise _RecordError(f"a sample must be an object, got {_type_name(sample)}")
+        raise RecordError(f"a sample must be an object, got {_type_name(sample)}")
     spec: dict[str, Any] = log["eval"] if type(log.get("eval")) is dict else {}
     task = _first_str(spec, ("task",)) or "task"
     model = _first_str(spec, ("model",))
     sample_id = sample.get("id")
     if type(sample_id) not in (str, int):
-        raise _RecordError(f"a sample's 'id' must be a string or an integer, got {_type_name(sample_id)}")
+        raise RecordError(f"a sample's 'id' must be a string or an integer, got {_type_name(sample_id)}")
     epoch = sample.get("epoch", 1)
     if type(epoch) is not int or not 1 <= epoch < _SQLITE_INT:
-        raise _RecordError(f"sample {sample_id!r}: 'epoch' must be a positive integer")
+        raise RecordError(f"sample {sample_id!r}: 'epoch' must be a positive integer")
     where = f"sample {sample_id!r} epoch {epoch}"
     if sample.get("error") and not sample.get("output"):
-        raise _RecordError(f"{where} failed: {_error_message(sample['error'])}")
+        raise RecordError(f"{where} failed: {_error_message(sample['error'])}")
     output = sample.get("output")
     choices = output.get("choices") if type(output) is dict else None
     if type(choices) is list and choices and type(choices[0]) is dict and type(choices[0].get("message")) is dict:
@@ -992,14 +992,14 @@ def _inspect_sample(sample: Any, log: dict[str, Any], source: str) -> ChainInput
         turns = [m for m in messages if type(m) is dict] if type(messages) is list else []
         last = next((m for m in reversed(turns) if m.get("role") == "assistant"), None)
         if last is None:
-            raise _RecordError(f"{where} has no output: no output.choices and no assistant message")
+            raise RecordError(f"{where} has no output: no output.choices and no assistant message")
         text = _message_text(last, f"{where}: the last assistant message")
     problem = _inspect_input(sample.get("input"), where)
     target = sample.get("target")
     if type(target) is list:
         target = next((t for t in target if type(t) is str), None)  # one of several accepted answers
     if target is not None and type(target) is not str:
-        raise _RecordError(f"{where}: 'target' must be a string or a list of strings")
+        raise RecordError(f"{where}: 'target' must be a string or a list of strings")
     problem_id = f"{task}/{sample_id}"
     index = epoch - 1
     for field_name, value in (("chain text", text), ("problem", problem), ("reference", target),
@@ -1017,7 +1017,7 @@ def _inspect_input(value: Any, where: str) -> str | None:
     if type(value) is list:
         users = [m for m in value if type(m) is dict and m.get("role") == "user"]
         return _text_or_none(users[-1], f"{where}: input") if users else None
-    raise _RecordError(f"{where}: 'input' must be a string or a list of messages, got {_type_name(value)}")
+    raise RecordError(f"{where}: 'input' must be a string or a list of messages, got {_type_name(value)}")
 
 
 _RECORD_READERS: dict[str, Callable[[dict[str, Any], str], list[ChainInput]]] = {
@@ -1053,7 +1053,7 @@ def _mapped(
     for role, name in fields:
         value = _lookup(record, name)
         if value is _MISSING:
-            raise _RecordError(f"no field {name!r} (named by --field {role}={name})")
+            raise RecordError(f"no field {name!r} (named by --field {role}={name})")
         if role == "cot":
             cot = (name, value)
             continue
@@ -1071,7 +1071,7 @@ def _mapped_chains(record: dict[str, Any], name: str, value: Any, source: str) -
         return [_single(record, value, None, source)]
     if type(value) is list:
         return _many(record, name, value, source)
-    raise _RecordError(f"field {name!r} (--field cot={name}) must be a string or a list of strings, got "
+    raise RecordError(f"field {name!r} (--field cot={name}) must be a string or a list of strings, got "
                        f"{_type_name(value)}")
 
 
@@ -1096,10 +1096,10 @@ def _type_name(value: object) -> str:
 
 def _str_tuple(value: object, key: str) -> tuple[str, ...]:
     if type(value) is not list:
-        raise _RecordError(f"field {key!r} must be a list of strings, got {_type_name(value)}")
+        raise RecordError(f"field {key!r} must be a list of strings, got {_type_name(value)}")
     for index, item in enumerate(value):
         if type(item) is not str:
-            raise _RecordError(
+            raise RecordError(
                 f"field {key!r} must be a list of strings, but item {index} is {_type_name(item)}"
             )
     return tuple(value)
@@ -1110,7 +1110,7 @@ def _first_str(record: dict[str, Any], keys: tuple[str, ...]) -> str | None:
         value = record.get(key)
         if value is not None:
             if type(value) is not str:
-                raise _RecordError(f"field {key!r} must be a string, got {_type_name(value)}")
+                raise RecordError(f"field {key!r} must be a string, got {_type_name(value)}")
             return value
     return None
 
@@ -1132,7 +1132,7 @@ def _id(record: dict[str, Any], key: str) -> str | None:
         return value or None
     if type(value) is int:
         return str(value)
-    raise _RecordError(f"field {key!r} must be a string or an integer, got {_type_name(value)}")
+    raise RecordError(f"field {key!r} must be a string or an integer, got {_type_name(value)}")
 
 
 def _sample_index(record: dict[str, Any]) -> int | None:
@@ -1142,7 +1142,7 @@ def _sample_index(record: dict[str, Any]) -> int | None:
     if value is None or (type(value) is int and -_SQLITE_INT <= value < _SQLITE_INT):
         return value
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-    raise _RecordError(f"field 'sample_index' must be an integer below 2^63, got {_type_name(value)} {shown}")
+    raise RecordError(f"field 'sample_index' must be an integer below 2^63, got {_type_name(value)} {shown}")
 
 
 _SQLITE_INT = 1 << 63
@@ -1157,14 +1157,14 @@ def _reference(record: dict[str, Any]) -> str | None:
         if key == "label" and (type(value) is not str or "steps" in record):
             continue  # ProcessBench's label is the index of the first wrong step, not an answer
         if type(value) is str:
-            return _gsm8k_answer(value) if _GSM8K_MARK in value else value
+            return gsm8k_answer(value) if _GSM8K_MARK in value else value
         if type(value) is int or type(value) is float:
             return str(value)
-        raise _RecordError(f"field {key!r} must be a string or a number, got {_type_name(value)}")
+        raise RecordError(f"field {key!r} must be a string or a number, got {_type_name(value)}")
     return None
 
 
-def _gsm8k_answer(text: str) -> str | None:
+def gsm8k_answer(text: str) -> str | None:
     """``N`` from a GSM8K solution ending ``#### N``, without thousands commas."""
     tail = text.rsplit(_GSM8K_MARK, 1)[1].strip()
     answer = tail.split("\n", 1)[0].strip().replace(",", "")

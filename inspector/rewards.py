@@ -42,8 +42,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .answer import _boxed
-from .load import _gsm8k_answer, _message_parts, _RecordError
+from .answer import last_boxed
+from .load import gsm8k_answer, message_parts, RecordError
 from .model import ChainInput, Verdict
 from .pipeline import verify_chain
 from .rules import RuleSet, default_rules, load_rules
@@ -200,8 +200,8 @@ def completion_text(completion: object) -> str:
         if "thinking" in message and not any(k in message for k in _REASONING_KEYS[:2]):
             message["reasoning"] = message.pop("thinking")
         try:
-            text = _message_parts(message, "completion")
-        except _RecordError:  # a field of the wrong type: that message holds no chain
+            text = message_parts(message, "completion")
+        except RecordError:  # a field of the wrong type: that message holds no chain
             text = ""
         if text:
             parts.append(text)
@@ -218,9 +218,9 @@ def reference_answer(reference: object) -> str | None:
     if not isinstance(reference, str):
         return None
     if "####" in reference:
-        return _gsm8k_answer(reference)
+        return gsm8k_answer(reference)
     if "\\boxed" in reference or "\\fbox" in reference:
-        boxed = _boxed(reference)
+        boxed = last_boxed(reference)
         if boxed is not None and boxed[0].strip():
             return boxed[0].strip()
     return reference.strip() or None
@@ -235,8 +235,8 @@ def _problem_text(problem: object) -> str | None:
         for message in reversed(problem):
             if isinstance(message, Mapping) and message.get("role") == "user":
                 try:
-                    return _message_parts(dict(message), "prompt") or None
-                except _RecordError:  # no readable problem: the chain is still scored
+                    return message_parts(dict(message), "prompt") or None
+                except RecordError:  # no readable problem: the chain is still scored
                     return None
     return None
 
