@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from real_sources import OUTPUTS, SHARED, SR_CHECKPOINTS, SR_SETS, abel, available, qwen_cot, tora  # noqa: E402
 
 from inspector import ChainInput, verify_chain  # noqa: E402
-from inspector.answer import numeric_value  # noqa: E402
+from inspector.engine.answer import numeric_value  # noqa: E402
 
 
 def _ours(chain_id: str, text: str, reference: str | None, problem: str | None = None) -> tuple[bool | None, str | None]:

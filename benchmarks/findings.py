@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inspector import store  # noqa: E402
-from inspector.passk import pass_at_k  # noqa: E402
+from inspector.report.passk import pass_at_k  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "model-outputs" / "spurious-rewards-qwen2.5-math-1.5b"
 LABELS = ROOT / "benchmarks" / "labels" / "sr_suspicious.jsonl"

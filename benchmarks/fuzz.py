@@ -45,11 +45,12 @@ def _setup() -> tuple[object, ...]:
     import atheris
 
     with atheris.instrument_imports(include=["inspector"]):
-        from inspector import importers, load, rules
-        from inspector.answer import answers_match
+        from inspector.engine import rules
+        from inspector.engine.answer import answers_match
+        from inspector.engine.model import ChainInput
+        from inspector.engine.pipeline import verify_chain
         from inspector.errors import InspectorError
-        from inspector.model import ChainInput
-        from inspector.pipeline import verify_chain
+        from inspector.formats import importers, load
     return atheris, importers, load, rules, answers_match, InspectorError, ChainInput, verify_chain
 
 

@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inspector import store
-from inspector.load import iter_chains
-from inspector.pipeline import verify_chain
+from inspector.engine.pipeline import verify_chain
+from inspector.formats.load import iter_chains
 
 GSM8K = ROOT.parent / "shared" / "data" / "gsm8k" / "test.jsonl"
 

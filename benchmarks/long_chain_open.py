@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def chain_db(directory: Path, lines: int) -> Path:
-    from inspector.labelling import verify_into
+    from inspector.labels.session import verify_into
 
     src = directory / f"long{lines}.jsonl"
     cot = "\n".join(f"Step {i}: we add {i} + {i} = {2 * i} apples to the pile of the day." for i in range(lines))

@@ -140,10 +140,10 @@ class TreeCpu:
 def per_chain_costs(lines: list[bytes], n: int = 3000) -> dict[str, float]:
     """Microseconds per chain, in one process: verifying, then a JSONL line (what --workers writes) or a shard
     row (what --ray writes) from the result."""
-    from inspector import shards
-    from inspector.load import parse_line
-    from inspector.pipeline import verify_chain
-    from inspector.rules import default_rules
+    from inspector.engine.pipeline import verify_chain
+    from inspector.engine.rules import default_rules
+    from inspector.formats.load import parse_line
+    from inspector.scale import shards
 
     rules = default_rules()
     chains = [c for k, line in enumerate(itertools.islice(itertools.cycle(lines), n), 1)
@@ -178,8 +178,8 @@ def run_ray(src: Path, out: Path, cpus: int, chains: int) -> dict[str, Any]:
     run, and the CPU seconds of everything (Ray's own processes, its start and stop included)."""
     import ray
 
-    from inspector import distributed
-    from inspector.rules import default_rules
+    from inspector.engine.rules import default_rules
+    from inspector.scale import ray_data as distributed
 
     with TreeCpu() as cpu:
         t = time.perf_counter()

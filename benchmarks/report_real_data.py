@@ -24,14 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inspector import batch, store
-from inspector.importers import read_references
-from inspector.ingest import run_import
-from inspector.load import iter_chains
-from inspector.passk import mean_pass_at_k
-from inspector.render_report import plot_png, to_html
-from inspector.report import Report, build_report
-from inspector.rules import default_rules
+from inspector import store
+from inspector.engine.rules import default_rules
+from inspector.formats.importers import read_references
+from inspector.formats.ingest import run_import
+from inspector.formats.load import iter_chains
+from inspector.report.build import Report, build_report
+from inspector.report.passk import mean_pass_at_k
+from inspector.report.render import plot_png, to_html
+from inspector.scale import workers as batch
 
 DATA = ROOT.parent / "shared" / "data"
 QWEN = DATA / "qwen25-math-eval" / "math_cot_100.jsonl"

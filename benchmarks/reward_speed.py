@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inspector.answer import _answers_match
-from inspector.equivalence import math_verify_equal
-from inspector.load import read_chains
-from inspector.model import ChainInput
+from inspector.engine.answer import _answers_match
+from inspector.engine.equivalence import math_verify_equal
+from inspector.engine.model import ChainInput
+from inspector.formats.load import read_chains
 from inspector.rewards import compute_score, make_reward_func
 
 OUTPUTS = ROOT.parent / "shared" / "data" / "model-outputs"

@@ -1,6 +1,6 @@
 """Benchmark `inspect sample` on the tiny model: batched against one-at-a-time generation.
 
-Builds the tiny random Qwen2 of ``inspector.backends.tiny`` (hidden size 32, two layers) in a temporary
+Builds the tiny random Qwen2 of ``inspector.sampling.backends.tiny`` (hidden size 32, two layers) in a temporary
 directory, loads it as a user's model is loaded, and draws the same samples (same prompts, same seeds,
 so the same texts, float near-ties aside) with ``--batch-size 1`` and with larger batches: samples/s, tokens/s, and the
 ratio to one-at-a-time. Random weights draw an end token now and then, so some samples stop early
@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from inspector import store
-from inspector.backends.hf import HFBackend
-from inspector.backends.tiny import build_tiny_model
-from inspector.sample import Problem, SamplingParams, load_template, plan_requests, run_sampling
+from inspector.sampling.backends.hf import HFBackend
+from inspector.sampling.backends.tiny import build_tiny_model
+from inspector.sampling.sample import Problem, SamplingParams, load_template, plan_requests, run_sampling
 
 
 def main() -> int:

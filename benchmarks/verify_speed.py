@@ -27,9 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inspector import batch, store
-from inspector.load import iter_jsonl_lines
-from inspector.rules import default_rules
+from inspector import store
+from inspector.engine.rules import default_rules
+from inspector.formats.load import iter_jsonl_lines
+from inspector.scale import workers as batch
 
 GSM8K = ROOT.parent / "shared" / "data" / "gsm8k" / "test.jsonl"
 

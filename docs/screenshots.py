@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inspector.labelling import verify_into
+from inspector.labels.session import verify_into
 from inspector.tui import make_app
 
 SHOTS = {

@@ -1,8 +1,6 @@
 """cot-inspector: re-do the arithmetic of every chain of thought and classify how its answer was reached."""
 
-from .errors import InputError, InspectorError, RulesError, StoreError
-from .load import ReadOptions, iter_chains, read_chains
-from .model import (
+from .engine.model import (
     ChainInput,
     ChainResult,
     Claim,
@@ -14,8 +12,10 @@ from .model import (
     ValueFlow,
     Verdict,
 )
-from .pipeline import verify_chain, verify_chains, verify_text
-from .rules import RuleSet, default_rules, load_rules
+from .engine.pipeline import verify_chain, verify_chains, verify_text
+from .engine.rules import RuleSet, default_rules, load_rules
+from .errors import InputError, InspectorError, RulesError, StoreError
+from .formats.load import ReadOptions, iter_chains, read_chains
 
 __all__ = [
     "ChainInput",

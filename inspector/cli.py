@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar
 
 import click
 
+from .engine.model import Verdict
 from .errors import BackendError, InputError, InspectorError, RulesError, StoreError
-from .load import INPUT_FORMATS
-from .model import Verdict
+from .formats.load import INPUT_FORMATS
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from .batch import Outcome
-    from .labelset import Resolution
-    from .load import ReadOptions
-    from .rules import RuleSet
+    from .engine.rules import RuleSet
+    from .formats.load import ReadOptions
+    from .labels.labelset import Resolution
+    from .scale.workers import Outcome
 
 T = TypeVar("T")
 
@@ -166,8 +166,9 @@ def verify(
     `responses` / `samples` lists), GSM8K, ProcessBench, OpenAI completions and Batch output, vLLM
     `outputs`, chat `messages`, MR-GSM8K. The README's input table lists them all.
     """
-    from . import batch, load
-    from . import rules as rules_mod
+    from .engine import rules as rules_mod
+    from .formats import load
+    from .scale import workers as batch
 
     if ray_address and not _RAY_ADDRESS.fullmatch(ray_address):
         # `--ray FILE ...`: the option's value is optional, and click took the first input for it
@@ -188,7 +189,7 @@ def verify(
         sys.exit(ExitCode.BAD_INPUT)
     references: dict[str, str] | None = None
     if references_path:
-        from .importers import read_references
+        from .formats.importers import read_references
 
         try:
             references = read_references(references_path)
@@ -201,7 +202,7 @@ def verify(
     skipped: list[InputError] = []
 
     def works() -> Iterator[batch.Work]:
-        from . import importers
+        from .formats import importers
 
         for path in inputs:
             if path.endswith((".db", ".sqlite", ".sqlite3")) and Path(path).exists():
@@ -289,7 +290,7 @@ def verify(
     _report_skipped(skipped, len(skipped))
     _report_unreferenced(counts)
     if fmt == "table":
-        from .report_table import print_summary
+        from .report.table import print_summary
 
         worst.sort(key=_badness)
         print_summary(counts, models, rule_counts, worst[:10], db_path if db is not None else None)
@@ -306,7 +307,7 @@ def _report_skipped(skipped: list[InputError], total: int) -> None:
 
 
 def _report_unreferenced(counts: Counter[str]) -> None:
-    from .load import REFERENCE_FIELDS
+    from .formats.load import REFERENCE_FIELDS
 
     unreferenced = counts.get(Verdict.UNREFERENCED.value, 0)
     if unreferenced:
@@ -338,7 +339,7 @@ def _verify_on_ray(
         raise click.UsageError(f"--ray writes parquet shards, not a database: `inspect import {out_dir} --db "
                                "FILE` stores them (all, or --verdict ...)")
     try:
-        from .distributed import RayJobFailed, verify_on_ray
+        from .scale.ray_data import RayJobFailed, verify_on_ray
     except InspectorError as exc:  # no ray: say how to install it
         _fail(exc)
     explicit_workers = ctx.get_parameter_source("workers") is not click.core.ParameterSource.DEFAULT
@@ -362,7 +363,7 @@ def _verify_on_ray(
         _err(f"{summary.repeated_ids} chain id(s) appear more than once: `inspect import` and `inspect "
              f"report` of {out_dir} refuse a chain id met again with another text (give each record its own "
              "id)")
-    from .report_table import print_summary
+    from .report.table import print_summary
 
     where = f"{out_dir} ({summary.shards} parquet shard(s), {run.workers} Ray worker(s), {run.seconds:.1f}s)"
     print_summary(summary.counts, summary.models, summary.rule_counts, summary.worst, where)
@@ -489,7 +490,7 @@ def _import_format(path: str) -> str | None:
     """The import format of a ``verify`` input when it is not one ``load`` reads itself (else ``None``)."""
     if path == "-" or not Path(path).is_file():
         return None
-    from .importers import detect_format
+    from .formats.importers import detect_format
 
     kind = detect_format(path)
     return None if kind == "chains" else kind
@@ -514,7 +515,7 @@ def _open_existing_db(db_path: str) -> Database:
 
 
 def _resolution(value: str) -> Resolution:
-    from .labelset import parse_resolution
+    from .labels.labelset import parse_resolution
 
     try:
         return parse_resolution(value)
@@ -545,10 +546,10 @@ def report(
     Reads a database, or the folder of parquet shards `inspect verify --ray --out DIR` wrote (local, or
     s3://, gs://, ...) without building one: the same numbers as a database of the same chains.
     """
-    from . import shards
     from .extras import MissingDependency
-    from .render_report import plot_png, print_report, to_html, to_json
-    from .report import build_report
+    from .report.build import build_report
+    from .report.render import plot_png, print_report, to_html, to_json
+    from .scale import shards
 
     how = _resolution(resolve)
     grid = None
@@ -612,7 +613,7 @@ def export_command(
     """Export chains with their verdicts and human labels, streaming (one chain at a time)."""
     import shlex
 
-    from .export import export
+    from .formats.export import export
 
     how = _resolution(resolve)
     if fmt in ("parquet", "hf") and output == "-":
@@ -671,10 +672,11 @@ def import_command(
     by their annotator, so `inspect report` measures the machine against them. Importing a file twice
     changes nothing.
     """
-    from . import rules as rules_mod
-    from . import shards, store
-    from .importers import detect_format, read_references
-    from .ingest import run_import
+    from . import store
+    from .engine import rules as rules_mod
+    from .formats.importers import detect_format, read_references
+    from .formats.ingest import run_import
+    from .scale import shards
 
     try:
         kind = detect_format(path) if fmt == "auto" else fmt
@@ -705,7 +707,7 @@ def import_command(
 
 def _warn_unfinished(path: str) -> None:
     """A folder of shards without ``_inspector.json``: the run that wrote it stopped before the end."""
-    from . import shards
+    from .scale import shards
 
     if not path.lower().endswith(".parquet") and shards.manifest(path) is None:
         _err(f"{path} has no {shards.MANIFEST}: the run that wrote it did not finish, and its shards hold "
@@ -764,7 +766,7 @@ class _RateBar:
 
 
 def _load_rules_or_exit(rules_path: str | None) -> RuleSet:
-    from . import rules as rules_mod
+    from .engine import rules as rules_mod
 
     try:
         return rules_mod.load_rules(rules_path) if rules_path else rules_mod.default_rules()
@@ -822,7 +824,7 @@ def sample(
     keyed by model, problem, sampling parameters and index), and the same seed gives the same text.
     """
     from . import store
-    from .sample import SamplingParams, load_template, read_problems, run_sampling
+    from .sampling.sample import SamplingParams, load_template, read_problems, run_sampling
 
     if backend == "openai" and not base_url:
         raise click.UsageError("--backend openai needs --base-url (e.g. http://localhost:8000/v1)")
@@ -837,13 +839,13 @@ def sample(
         chat: bool | None = None
         the_backend: Any
         if backend == "openai":
-            from .backends.openai import OpenAIBackend
+            from .sampling.backends.openai import OpenAIBackend
 
             assert base_url is not None
             the_backend = OpenAIBackend(base_url, model, model_name=model_name, api_key=api_key,
                                         concurrency=concurrency, retries=retries, timeout=timeout)
         else:
-            from .backends.hf import HFBackend, resolve_device
+            from .sampling.backends.hf import HFBackend, resolve_device
 
             if batch_size is None:
                 batch_size = 64 if resolve_device(device).type == "cuda" else 16
@@ -931,13 +933,13 @@ def score(
     prm: each step's probability of being correct from a process reward model. Resumable: chains
     already scored by the same model and kind are skipped (unless --rescore).
     """
-    from .sample import default_model_name
-    from .score import logprob_batch, prm_batch, run_scoring
+    from .sampling.sample import default_model_name
+    from .sampling.score import logprob_batch, prm_batch, run_scoring
 
     db = _open_existing_db(db_path)
     name = model_name or default_model_name(model_path)
     try:
-        from .backends import hf
+        from .sampling.backends import hf
 
         _quiet_transformers()
         if kind == "logprob":

@@ -42,11 +42,11 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .answer import last_boxed
-from .load import gsm8k_answer, message_parts, RecordError
-from .model import ChainInput, Verdict
-from .pipeline import verify_chain
-from .rules import RuleSet, default_rules, load_rules
+from .engine.answer import last_boxed
+from .engine.model import ChainInput, Verdict
+from .engine.pipeline import verify_chain
+from .engine.rules import RuleSet, default_rules, load_rules
+from .formats.load import RecordError, gsm8k_answer, message_parts
 
 __all__ = [
     "REFERENCE_COLUMNS",

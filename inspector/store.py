@@ -9,13 +9,12 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import NamedTuple, Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from inspector.errors import InputError, StoreError
-from inspector.model import (
+from inspector.engine.model import (
     ChainInput,
     ChainResult,
     Claim,
@@ -28,6 +27,7 @@ from inspector.model import (
     ValueFlow,
     Verdict,
 )
+from inspector.errors import InputError, StoreError
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -875,7 +875,7 @@ def iter_chain_inputs(db: Database, *, batch_size: int = 1000) -> Iterator[Chain
 # --------------------------------------------------------------------------------------------------
 # Reading for reports and exports; writing imported human labels
 
-from inspector.labelset import ChainLabel, ChainLabels, Note, StepLabel  # here, with its users
+from inspector.labels.labelset import ChainLabel, ChainLabels, Note, StepLabel  # here, with its users
 
 
 class ReportRow(NamedTuple):

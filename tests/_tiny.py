@@ -35,7 +35,7 @@ def tiny_model(prm: bool = False) -> Path:
     need_models()
     import torch
 
-    from inspector.backends.tiny import build_tiny_model
+    from inspector.sampling.backends.tiny import build_tiny_model
 
     torch.set_num_threads(1)
 

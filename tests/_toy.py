@@ -24,9 +24,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from inspector import batch, store
-from inspector.labelset import ChainLabel, ChainLabels, StepLabel
-from inspector.rules import default_rules
+from inspector import store
+from inspector.engine.rules import default_rules
+from inspector.labels.labelset import ChainLabel, ChainLabels, StepLabel
+from inspector.scale import workers as batch
 
 NUMBERS = [(17, 25), (31, 12), (48, 19), (63, 7)]
 
@@ -93,7 +94,7 @@ def labels() -> list[ChainLabels]:
 
 def build(db: Database, *, with_labels: bool = True) -> Database:
     """Verify the toy chains into ``db`` (as ``inspect verify`` would) and add the labels."""
-    from inspector.model import ChainInput
+    from inspector.engine.model import ChainInput
 
     rules = default_rules()
     run_id = store.start_run(db, rules_name=rules.name, rules_hash=rules.hash, source="toy.jsonl", argv=[])

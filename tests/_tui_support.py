@@ -36,7 +36,7 @@ EXTRA = [
 
 def build_sample_db(path: Path) -> Path:
     """Our own sample chains, verified into ``path`` by the same call `inspect label FILE.jsonl` makes."""
-    from inspector.labelling import verify_into
+    from inspector.labels.session import verify_into
 
     extra = path.with_suffix(".extra.jsonl")
     extra.write_text("".join(json.dumps(r) + "\n" for r in EXTRA))
@@ -69,7 +69,7 @@ COINCIDENT_LITERAL = {
 
 
 def small_db(tmp_path: Path, *records: dict[str, Any]) -> Path:
-    from inspector.labelling import verify_into
+    from inspector.labels.session import verify_into
 
     source = tmp_path / "chains.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in records))

@@ -6,8 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from inspector.agreement import cohen_kappa, confusion, krippendorff_alpha
-from inspector.labelset import (
+from inspector.labels.labelset import (
     ChainLabel,
     Resolution,
     StepLabel,
@@ -17,6 +16,7 @@ from inspector.labelset import (
     resolve_chain,
     resolve_steps,
 )
+from inspector.report.agreement import cohen_kappa, confusion, krippendorff_alpha
 
 N = None
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from inspector import ChainInput, Verdict, store, verify_chain, verify_text
-from inspector.answer import answers_match
-from inspector.load import read_chains
-from inspector.report import build_report
+from inspector.engine.answer import answers_match
+from inspector.formats.load import read_chains
+from inspector.report.build import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -214,10 +214,10 @@ def test_a_sample_without_an_answer_is_a_failed_sample() -> None:
 def test_the_same_latex_but_for_spacing_is_decided_without_a_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     # MATH-500/495: decided by math-verify under a deadline, it came out `undecided` on a busy machine and
     # `right` on an idle one; an answer equal to the reference but for spaces needs no comparison at all
-    import inspector.equivalence
+    import inspector.engine.equivalence
 
     def no_deadline_here(*args: object) -> bool:
         raise AssertionError("math-verify was asked")
 
-    monkeypatch.setattr(inspector.equivalence, "math_verify_equal", no_deadline_here)
+    monkeypatch.setattr(inspector.engine.equivalence, "math_verify_equal", no_deadline_here)
     assert answers_match("(2, 12) \\cup (12, 102)", "(2,12) \\cup (12,102)", timeout=0.001) is True

@@ -174,15 +174,15 @@ def test_public_api_is_sorted_and_importable() -> None:
                                   '[checks.rewrite]\nseverity = "fatal"\n', '[tolerance]\nallow_truncation = "yes"\n',
                                   "this is = not toml ["])
 def test_rule_sets_are_validated(text: str) -> None:
+    from inspector.engine.rules import parse_rules
     from inspector.errors import RulesError
-    from inspector.rules import parse_rules
 
     with pytest.raises(RulesError):
         parse_rules(text, "r.toml")
 
 
 def test_default_rules_load_and_every_check_is_configured() -> None:
-    from inspector.rules import CHECK_IDS, default_rules
+    from inspector.engine.rules import CHECK_IDS, default_rules
 
     rules = default_rules()
     assert set(rules.checks) == set(CHECK_IDS)

@@ -10,7 +10,7 @@ import pickle
 import pytest
 
 from inspector import ChainInput, ClaimStatus, Verdict, verify_chain, verify_text
-from inspector.arith import Unverifiable, evaluate, format_value, parse
+from inspector.engine.arith import Unverifiable, evaluate, format_value, parse
 
 
 def claims(text: str) -> list[tuple[str, str | None, str]]:
@@ -300,7 +300,7 @@ def test_the_fallback_answer_prefers_a_number_the_chain_computed() -> None:
      ("\\15", "15", True)],
 )
 def test_answer_equivalence(answer: str, reference: str, same: bool) -> None:
-    from inspector.answer import answers_match
+    from inspector.engine.answer import answers_match
 
     assert answers_match(answer, reference) is same
 

@@ -17,12 +17,12 @@ from sqlite_utils import Database
 
 from inspector import store
 from inspector.cli import ExitCode, main
+from inspector.engine.rules import default_rules
 from inspector.errors import InspectorError
-from inspector.export import FORMATS, export
-from inspector.importers import iter_imported
-from inspector.ingest import run_import
-from inspector.labelset import ChainLabels, Resolution, StepLabel, parse_resolution
-from inspector.rules import default_rules
+from inspector.formats.export import FORMATS, export
+from inspector.formats.importers import iter_imported
+from inspector.formats.ingest import run_import
+from inspector.labels.labelset import ChainLabels, Resolution, StepLabel, parse_resolution
 
 
 @pytest.fixture
@@ -438,8 +438,8 @@ def test_hf_replaces_an_earlier_export_and_nothing_else(db: Database, tmp_path: 
 def test_hf_that_fails_halfway_leaves_nothing(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Our own error comes out as itself (datasets wraps what its generator raises), and no folder is left."""
     pytest.importorskip("datasets")
-    from inspector import export as export_module
     from inspector.errors import StoreError
+    from inspector.formats import export as export_module
 
     real, calls = export_module.flat_row, []
 
@@ -516,7 +516,7 @@ def test_parquet_import_reads_nested_and_json_text_labels(db: Database, tmp_path
 
     rows = list(csv.DictReader(io.StringIO(exported(db, "csv").decode())))
     types = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_()}
-    from inspector.export import FLAT_COLUMNS
+    from inspector.formats.export import FLAT_COLUMNS
 
     def typed(value: str, kind: str) -> Any:
         return None if value == "" else int(value) if kind == "int" else value == "true" if kind == "bool" else value

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from inspector import verify_chain
-from inspector.load import read_chains
+from inspector.formats.load import read_chains
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -45,9 +45,9 @@ from pathlib import Path
 
 import pytest
 
-from inspector.model import ChainResult, ClaimStatus
-from inspector.pipeline import verify_text
-from inspector.rules import default_rules
+from inspector.engine.model import ChainResult, ClaimStatus
+from inspector.engine.pipeline import verify_text
+from inspector.engine.rules import default_rules
 
 BOUND = 0.5
 """Seconds per hostile input: generous (the measured times are milliseconds) to leave CI slack."""
@@ -254,14 +254,14 @@ def test_eval_and_annotation_code_run_nothing(
 
 
 def test_core_never_imports_textual() -> None:
-    code = "import inspector, inspector.pipeline, inspector.cli; import sys; assert 'textual' not in sys.modules"
+    code = "import inspector, inspector.engine.pipeline, inspector.cli; import sys; assert 'textual' not in sys.modules"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
 
 
 _LONG_CHAIN_SCRIPT = """
 import json, resource, sys, time
-from inspector.pipeline import verify_text
+from inspector.engine.pipeline import verify_text
 verify_text("So 3 + 4 = 7.")
 text = "1 + 1 = 2\\n" * 200_000
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

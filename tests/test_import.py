@@ -15,11 +15,11 @@ from click.testing import CliRunner
 
 from inspector import store
 from inspector.cli import ExitCode, main
+from inspector.engine.rules import default_rules
 from inspector.errors import InputError
-from inspector.importers import detect_format, iter_imported, processbench_labels, read_references
-from inspector.ingest import run_import
-from inspector.report import build_report
-from inspector.rules import default_rules
+from inspector.formats.importers import detect_format, iter_imported, processbench_labels, read_references
+from inspector.formats.ingest import run_import
+from inspector.report.build import build_report
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from inspector.engine.model import ChainInput
 from inspector.errors import InputError
-from inspector.load import iter_chains, read_chains
-from inspector.model import ChainInput
+from inspector.formats.load import iter_chains, read_chains
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -352,7 +352,7 @@ def test_skip_invalid_reports_each_skipped_line(tmp_path: Path) -> None:
 def test_skip_invalid_without_on_skip_logs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "c.jsonl"
     path.write_text('{bad\n{"cot": "a"}\n', encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="inspector.load"):
+    with caplog.at_level(logging.WARNING, logger="inspector.formats.load"):
         assert [c.cot for c in read_chains(path, skip_invalid=True)] == ["a"]
     assert f"{path}:1:" in caplog.text
 
@@ -676,7 +676,7 @@ def test_an_arrow_stream_as_save_to_disk_writes_it() -> None:
 
 
 def test_trl_stepwise_parquet_is_one_chain_of_steps_with_the_ids_import_gives(tmp_path: Path) -> None:
-    from inspector.importers import iter_imported
+    from inspector.formats.importers import iter_imported
 
     chains = read_chains(fixture("trl_stepwise.parquet"))
     assert [c.steps for c in chains] == [
@@ -830,7 +830,7 @@ def test_reasoneval_mr_math_as_published() -> None:
 
 
 def test_field_names_map_odd_names(tmp_path: Path) -> None:
-    from inspector.load import ReadOptions, parse_fields
+    from inspector.formats.load import ReadOptions, parse_fields
 
     fields = parse_fields(["cot=model_response,reference=gold_answer", "problem=prompt_text,id=qid,model=meta.model_name"])
     chains = read_chains(fixture("odd_fields.jsonl"), options=ReadOptions(fields=fields))
@@ -840,7 +840,7 @@ def test_field_names_map_odd_names(tmp_path: Path) -> None:
 
 
 def test_a_named_field_that_is_absent_is_an_error_not_a_missing_reference(tmp_path: Path) -> None:
-    from inspector.load import ReadOptions, parse_fields
+    from inspector.formats.load import ReadOptions, parse_fields
 
     options = ReadOptions(fields=parse_fields(["cot=model_response,reference=gold"]))
     with pytest.raises(InputError, match=r":1: no field 'gold' \(named by --field reference=gold\)"):
@@ -857,14 +857,14 @@ def test_a_named_field_that_is_absent_is_an_error_not_a_missing_reference(tmp_pa
     ],
 )
 def test_field_specs_are_validated(spec: str, message: str) -> None:
-    from inspector.load import parse_fields
+    from inspector.formats.load import parse_fields
 
     with pytest.raises(ValueError, match=message):
         parse_fields([spec])
 
 
 def test_a_forced_record_format_reads_nothing_else(tmp_path: Path) -> None:
-    from inspector.load import ReadOptions
+    from inspector.formats.load import ReadOptions
 
     path = write_jsonl(tmp_path / "c.jsonl", {"cot": "1 + 1 = 2"})
     with pytest.raises(InputError, match=r":1: not a vLLM record"):

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from inspector import store
-from inspector.backends.openai import OpenAIBackend
 from inspector.cli import ExitCode, main
 from inspector.errors import BackendError
-from inspector.sample import Problem, SamplingParams, load_template, run_sampling, sample_seed
+from inspector.sampling.backends.openai import OpenAIBackend
+from inspector.sampling.sample import Problem, SamplingParams, load_template, run_sampling, sample_seed
 
 PROBLEMS = [Problem(f"q{i}", f"What is {i} + {i}?", str(2 * i)) for i in range(5)]
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from inspector.passk import (
+from inspector.report.passk import (
     crossing_k,
     default_ks,
     mean_pass_at_k,

@@ -24,8 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspector.model import ClaimStatus
-from inspector.pipeline import verify_text
+from inspector.engine.model import ClaimStatus
+from inspector.engine.pipeline import verify_text
 
 SETTINGS = settings(
     max_examples=200,

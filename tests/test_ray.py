@@ -88,7 +88,7 @@ def shards_dir(ray_local: None, inputs: list[str], tmp_path_factory: pytest.Temp
 
 
 def test_shards_hold_exactly_the_jsonl_records(shards_dir: Path, inputs: list[str]) -> None:
-    from inspector import shards
+    from inspector.scale import shards
 
     code, out, err = run("verify", *inputs, "--no-db", "--format", "jsonl")
     assert code == ExitCode.OK, err
@@ -155,7 +155,7 @@ def test_uri_inputs_read_through_pyarrow(ray_local: None, inputs: list[str], tmp
     out = tmp_path / "uri"
     code, _, err = run("verify", *(Path(p).as_uri() for p in local), "--ray", "--out", out.as_uri())
     assert code == ExitCode.OK, err
-    from inspector import shards
+    from inspector.scale import shards
 
     expected = jsonl(run("verify", *local, "--no-db", "--format", "jsonl")[1])
     assert list(shards.iter_records(out.as_uri())) == expected
@@ -183,7 +183,7 @@ def test_bad_records_are_file_line_errors_never_tracebacks(ray_local: None, tmp_
     assert code == ExitCode.OK, err
     assert f"skipped 2 unreadable line(s):\n  {src}:2: invalid JSON" in err
     assert f"{src}:4: field 'cot' must be a string, got a number" in err
-    from inspector import shards
+    from inspector.scale import shards
 
     expected = jsonl(run("verify", str(src), "--no-db", "--format", "jsonl", "--skip-invalid")[1])
     assert list(shards.iter_records(str(tmp_path / "skipped"))) == expected
@@ -222,8 +222,8 @@ def test_stdin_is_refused() -> None:
 
 def test_ray_is_imported_for_verify_ray_only() -> None:
     """The CLI, the readers of shards and the Ray module itself import without Ray: only a run needs it."""
-    code = ("import sys, inspector.cli, inspector.shards, inspector.importers, inspector.ingest, "
-            "inspector.report, inspector.distributed; "
+    code = ("import sys, inspector.cli, inspector.scale.shards, inspector.formats.importers, inspector.formats.ingest, "
+            "inspector.report.build, inspector.scale.ray_data; "
             "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
                           check=False)
@@ -234,7 +234,7 @@ def test_without_ray_the_message_says_how_to_install_it(monkeypatch: pytest.Monk
                                                         tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)
     monkeypatch.setitem(sys.modules, "ray.data", None)
-    monkeypatch.delitem(sys.modules, "inspector.distributed", raising=False)
+    monkeypatch.delitem(sys.modules, "inspector.scale.ray_data", raising=False)
     code, _, err = run("verify", str(SAMPLES[0]), "--ray", "--out", str(tmp_path / "out"))
     assert code == ExitCode.MISSING_DEPENDENCY
     assert "pip install 'cot-inspector[ray]'" in err and "Traceback" not in err

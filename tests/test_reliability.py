@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inspector import batch, store
+from inspector import store
 from inspector.cli import ExitCode, main
+from inspector.scale import workers as batch
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -139,7 +140,7 @@ def test_a_bug_exits_70_and_says_where_to_report_it(tmp_path: Path, monkeypatch:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in the report")
 
-    monkeypatch.setattr("inspector.report.build_report", broken)
+    monkeypatch.setattr("inspector.report.build.build_report", broken)
     code, _, err = run("report", db)
     assert code == ExitCode.INTERNAL_ERROR == 70
     assert "internal error (RuntimeError: a bug in the report)" in err and "This is a bug" in err
@@ -185,7 +186,7 @@ def test_rules_that_are_not_utf8_are_named(tmp_path: Path) -> None:
 
 # --- memory --------------------------------------------------------------------------------------------------
 def test_an_over_long_line_is_read_past_not_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from inspector import load
+    from inspector.formats import load
 
     monkeypatch.setattr(load, "MAX_LINE_BYTES", 1000)
     src = tmp_path / "in.jsonl"
@@ -204,7 +205,7 @@ def test_an_over_long_line_is_read_past_not_loaded(tmp_path: Path, monkeypatch: 
 def test_capped_lines_never_hold_more_than_the_cap() -> None:
     import io
 
-    from inspector.load import capped_lines
+    from inspector.formats.load import capped_lines
 
     stream = io.BytesIO(b"short\n" + b"y" * 10_000_000 + b"\nlast")
     assert list(capped_lines(stream, cap=100)) == [b"short\n", None, b"last"]

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from inspector import store
 from inspector.cli import ExitCode, main
-from inspector.labelset import parse_resolution
-from inspector.render_report import rich_tables, terminal_plot, to_html, to_json
-from inspector.report import ALL_SETS, Report, build_report, problem_set_of
+from inspector.labels.labelset import parse_resolution
+from inspector.report.build import ALL_SETS, Report, build_report, problem_set_of
+from inspector.report.render import rich_tables, terminal_plot, to_html, to_json
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -146,7 +146,7 @@ def test_resolution_changes_the_human_side() -> None:
 
 
 def test_three_annotators_use_krippendorff() -> None:
-    from inspector.labelset import ChainLabel, ChainLabels
+    from inspector.labels.labelset import ChainLabel, ChainLabels
 
     db = build(store.open_db(None))
     store.add_labels(db, [ChainLabels((ChainLabel("rl-p0-s3", "cy", "lucky_guess", "2025-03-04"),))])
@@ -210,7 +210,7 @@ def test_html_is_one_self_contained_page(report: Report) -> None:
 
 def test_png() -> None:
     pytest.importorskip("matplotlib")
-    from inspector.render_report import plot_png
+    from inspector.report.render import plot_png
 
     png = plot_png(build_report(build(store.open_db(None))))
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
@@ -263,7 +263,7 @@ QWEN_DISAGREEMENTS = {
 
 
 def test_qwen_pass_at_k_agrees_with_its_score_fields(tmp_path: Path) -> None:
-    from inspector.passk import mean_pass_at_k
+    from inspector.report.passk import mean_pass_at_k
 
     src = data("qwen25-math-eval/math_cot_100.jsonl")
     records = [json.loads(line) for line in src.read_text().splitlines() if line.strip()]
@@ -338,7 +338,7 @@ def test_the_png_leaves_the_callers_matplotlib_alone() -> None:
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from inspector.render_report import plot_png
+    from inspector.report.render import plot_png
 
     before = matplotlib.get_backend()
     matplotlib.use("svg")  # the caller's choice, which the plot must not switch
@@ -351,7 +351,7 @@ def test_the_png_leaves_the_callers_matplotlib_alone() -> None:
 
 
 def test_report_counts_blind_labels_and_honours_an_adjudicator() -> None:
-    from inspector.labelset import resolve_chain
+    from inspector.labels.labelset import resolve_chain
 
     db = build(store.open_db(None))
     plain = build_report(db)

@@ -280,7 +280,7 @@ def test_the_trl_function_is_named_for_the_logs_and_works_without_the_trainers_k
 
 def test_the_answer_timeout_and_the_rules_reach_the_engine(tmp_path: Path) -> None:
     assert make_reward_func(answer_timeout=0.25).rules().answer_timeout == 0.25
-    from inspector.rules import DEFAULT_RULES_PATH
+    from inspector.engine.rules import DEFAULT_RULES_PATH
 
     # a rule set that pays marked answers only: a completion cut off at the length limit has none
     marked = tmp_path / "marked.toml"

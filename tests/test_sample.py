@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from inspector import store
 from inspector.cli import ExitCode, main
 from inspector.errors import InputError
-from inspector.sample import (
+from inspector.sampling.sample import (
     INSTRUCTION,
     Problem,
     Prompt,
@@ -326,7 +326,7 @@ def test_without_torch_sample_and_score_say_how_to_install_it(tmp_path: Path) ->
 
 
 def test_the_core_and_the_server_backend_never_import_torch() -> None:
-    code = ("import sys, inspector, inspector.cli, inspector.sample, inspector.score, inspector.backends.openai; "
+    code = ("import sys, inspector, inspector.cli, inspector.sampling.sample, inspector.sampling.score, inspector.sampling.backends.openai; "
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert done.stdout.strip() == "[]", done.stderr

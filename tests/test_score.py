@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from inspector import store
 from inspector.cli import ExitCode, main
-from inspector.model import ChainInput, ChainResult, Step, Verdict
-from inspector.pipeline import verify_text
-from inspector.score import logprob_rows, prm_rows, scores_json, step_score_lines, step_texts
+from inspector.engine.model import ChainInput, ChainResult, Step, Verdict
+from inspector.engine.pipeline import verify_text
+from inspector.sampling.score import logprob_rows, prm_rows, scores_json, step_score_lines, step_texts
 from inspector.store import Score, ScoreRow
 
 CHAINS = [

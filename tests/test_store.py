@@ -13,8 +13,7 @@ import pytest
 from sqlite_utils import Database
 
 from inspector import store
-from inspector.errors import StoreError
-from inspector.model import (
+from inspector.engine.model import (
     ChainInput,
     ChainResult,
     Claim,
@@ -26,6 +25,7 @@ from inspector.model import (
     ValueFlow,
     Verdict,
 )
+from inspector.errors import StoreError
 
 COT = "She buys 3 packs of 4 eggs: 3 * 4 = 13 eggs. She eats 2, so 13 - 2 = 11 left. The answer is 11."
 

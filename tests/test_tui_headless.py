@@ -10,7 +10,10 @@ import pytest
 from _tui_support import sample_db
 
 from inspector import store
-from inspector.labelling import (
+from inspector.engine.latex_text import readable
+from inspector.engine.model import ClaimStatus
+from inspector.labels.review import Mark, chain_marks, difference, repaired_path, segments, step_detail
+from inspector.labels.session import (
     LabelSession,
     StepRating,
     UndoStack,
@@ -19,9 +22,6 @@ from inspector.labelling import (
     describe_filter,
     label_title,
 )
-from inspector.latex_text import readable
-from inspector.model import ClaimStatus
-from inspector.review import Mark, chain_marks, difference, repaired_path, segments, step_detail
 from inspector.store import QueueFilter, StepMachine
 
 
@@ -43,8 +43,8 @@ def db(db_path: Path):  # type: ignore[no-untyped-def]
 
 def test_core_and_cli_import_no_textual() -> None:
     code = (
-        "import sys, inspector, inspector.cli, inspector.labelling, inspector.review, inspector.latex_text, "
-        "inspector.store, inspector.batch\n"
+        "import sys, inspector, inspector.cli, inspector.labels.session, inspector.labels.review, inspector.engine.latex_text, "
+        "inspector.store, inspector.scale.workers\n"
         "assert not [m for m in sys.modules if m == 'textual' or m.startswith('textual.')], 'textual imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -343,7 +343,7 @@ def test_filter_helpers() -> None:
     assert agrees("unsure", "valid") is None
     stack = UndoStack(depth=2)
     for kind in "abc":
-        stack.push(__import__("inspector.labelling", fromlist=["Action"]).Action(kind, "x"))
+        stack.push(__import__("inspector.labels.session", fromlist=["Action"]).Action(kind, "x"))
     assert [stack.pop().kind, stack.pop().kind, stack.pop()] == ["c", "b", None]  # type: ignore[union-attr]
 
 

@@ -19,10 +19,10 @@ from textual.widgets import Static
 from inspector import store
 from inspector.cli import ExitCode, main
 from inspector.errors import StoreError
-from inspector.labelling import label_title
-from inspector.render_report import rich_tables
-from inspector.report import build_report
-from inspector.score import logprob_rows, prm_rows
+from inspector.labels.session import label_title
+from inspector.report.build import build_report
+from inspector.report.render import rich_tables
+from inspector.sampling.score import logprob_rows, prm_rows
 from inspector.tui import LabelApp, make_app
 from inspector.tui.screens import report as report_screen
 from inspector.tui.screens.chain import ChainScreen
@@ -460,7 +460,7 @@ def test_a_chain_of_5000_lines_opens_at_once_and_q_quits(tmp_path: Path) -> None
     measures it: a few hundred ms for 5,000 lines on our machine, where it took 18 s before)."""
     import time
 
-    from inspector.labelling import verify_into
+    from inspector.labels.session import verify_into
 
     cot = "\n".join(f"Step {i}: we add {i} + {i} = {2 * i} apples to the pile of the day." for i in range(5000))
     src = tmp_path / "long.jsonl"
@@ -571,7 +571,7 @@ def test_a_long_status_message_wraps_instead_of_being_cut(db_path: Path) -> None
 
 def test_a_false_equation_is_never_green_nor_checked(tmp_path: Path) -> None:
     """``900 = 1019`` follows from the line above (the rewrite check passes), but it is false: red, ✗."""
-    from inspector.review import Mark
+    from inspector.labels.review import Mark
 
     app = make_app(small_db(tmp_path, FALSE_EQUATION), "alice")
 
@@ -593,7 +593,7 @@ def test_a_false_equation_is_never_green_nor_checked(tmp_path: Path) -> None:
 
 
 def test_a_literal_equal_to_a_wrong_value_is_not_a_flow(tmp_path: Path) -> None:
-    from inspector.review import Mark
+    from inspector.labels.review import Mark
 
     app = make_app(small_db(tmp_path, COINCIDENT_LITERAL), "alice")
 

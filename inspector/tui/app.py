@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import ClassVar, TypeVar
 
 from sqlite_utils import Database
-from textual.app import App
 from textual.actions import ActionParseResult
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
 from inspector import store
 from inspector.errors import StoreError
-from inspector.labelling import LabelSession
+from inspector.labels.session import LabelSession
 from inspector.store import QueueFilter, QueueRow
 
 from .messages import LabelsChanged, VerifyFinished
@@ -25,7 +25,6 @@ from .progress import Pace, Progress
 from .screens.queue import QueueScreen
 from .screens.verify import VerifyScreen
 from .widgets import flush_refreshes
-
 
 _T = TypeVar("_T")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rich.style import Style
 
-from inspector.review import Mark
+from inspector.labels.review import Mark
 
 VERDICT_BADGE = {
     "valid": Style(color="#ffffff", bgcolor="#2e7d32", bold=True),

@@ -1,6 +1,6 @@
 """What the chain view colours and says, held to what the engine actually found (issue 13).
 
-Two corrections over ``inspector.review``'s marks and step details, made here because the view is where
+Two corrections over ``inspector.labels.review``'s marks and step details, made here because the view is where
 they mislead:
 
 - A claim whose equation is false is never green or ✓. A rewrite can be equivalent to the line above
@@ -11,7 +11,7 @@ they mislead:
   wrong claim's own operands, as the 50 of ``1 \\div 50 = 50``), is not a flow. The panel's lines
   about flows are built from the same traced flows, one line per value, so they cannot disagree.
 
-These belong in ``inspector.review`` (the export and the report would gain from them too); they live
+These belong in ``inspector.labels.review`` (the export and the report would gain from them too); they live
 here only while that module is someone else's to change.
 """
 
@@ -21,9 +21,9 @@ import re
 from dataclasses import replace
 from fractions import Fraction
 
-from inspector.answer import numeric_value
-from inspector.model import ChainResult, ClaimStatus, Finding, ValueFlow
-from inspector.review import Mark, Marked, StepDetail, chain_marks, difference, step_detail
+from inspector.engine.answer import numeric_value
+from inspector.engine.model import ChainResult, ClaimStatus, Finding, ValueFlow
+from inspector.labels.review import Mark, Marked, StepDetail, chain_marks, difference, step_detail
 
 FALSE_EQUATION_RULE = "contradiction"
 """The engine's finding for a derivation that arrives at a false numeric equation."""

@@ -13,11 +13,11 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from inspector import store
+from inspector.engine.latex_text import readable
+from inspector.engine.model import ChainResult
 from inspector.errors import StoreError
-from inspector.labelling import CHAIN_LABEL_KEYS, Action, StepRating, label_title
-from inspector.latex_text import readable
-from inspector.model import ChainResult
-from inspector.review import Mark, steps_with_errors
+from inspector.labels.review import Mark, steps_with_errors
+from inspector.labels.session import CHAIN_LABEL_KEYS, Action, StepRating, label_title
 from inspector.store import CurrentLabels, QueueRow, StepMachine
 
 from ..messages import LabelsChanged

@@ -13,13 +13,13 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from inspector import store
+from inspector.engine.model import Verdict
 from inspector.errors import StoreError
-from inspector.labelling import cycle, describe_filter, label_title
-from inspector.model import Verdict
+from inspector.labels.session import cycle, describe_filter, label_title
 from inspector.store import QueueRow
 
-from ..widgets.key_bar import KeyBar, app_keys
 from ..widgets import flush_refreshes, show_status
+from ..widgets.key_bar import KeyBar, app_keys
 from ..widgets.queue_list import QueueList
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from textual.worker import Worker, WorkerState
 
 from inspector import store
 from inspector.errors import InspectorError
-from inspector.render_report import rich_tables
-from inspector.report import Report, build_report
+from inspector.report.build import Report, build_report
+from inspector.report.render import rich_tables
 
 from ..widgets.key_bar import KeyBar, app_keys
 

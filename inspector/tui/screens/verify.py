@@ -8,7 +8,7 @@ from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 
 from inspector.errors import InspectorError
-from inspector.labelling import count_records, verify_into
+from inspector.labels.session import count_records, verify_into
 
 from ..messages import VerifyFinished, VerifyProgress
 from ..widgets.key_bar import KeyBar, app_keys
@@ -45,7 +45,7 @@ class VerifyScreen(Screen[None]):
         self.run_worker(self._verify, thread=True, group="verify", exclusive=True)
 
     def _verify(self) -> None:
-        from inspector import rules as rules_mod
+        from inspector.engine import rules as rules_mod
 
         self.total = count_records(self.inputs)
 

@@ -23,9 +23,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from inspector.latex_text import readable
-from inspector.model import ChainResult
-from inspector.review import Marked, segments, steps_with_errors
+from inspector.engine.latex_text import readable
+from inspector.engine.model import ChainResult
+from inspector.labels.review import Marked, segments, steps_with_errors
 
 from ..palette import FIRST_ERROR_GLYPH, RATING_GLYPH, RATING_STYLE, SELECTED_STEP, mark_style
 from ..truth import view_marks

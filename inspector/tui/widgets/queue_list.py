@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from inspector.labelling import label_title
+from inspector.labels.session import label_title
 from inspector.store import QueueFilter, QueueRow
 
 from ..palette import badge

@@ -14,11 +14,11 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from inspector.labelling import label_title
-from inspector.latex_text import readable
-from inspector.model import ChainResult
-from inspector.review import ClaimRow, repaired_path
-from inspector.score import step_score_lines
+from inspector.engine.latex_text import readable
+from inspector.engine.model import ChainResult
+from inspector.labels.review import ClaimRow, repaired_path
+from inspector.labels.session import label_title
+from inspector.sampling.score import step_score_lines
 from inspector.store import CurrentLabels, Score
 
 from ..palette import FIRST_ERROR_GLYPH, RATING_GLYPH, RATING_STYLE, STATUS_GLYPH, STATUS_STYLE, badge
