@@ -439,7 +439,7 @@ def test_hf_that_fails_halfway_leaves_nothing(db: Database, tmp_path: Path, monk
     """Our own error comes out as itself (datasets wraps what its generator raises), and no folder is left."""
     pytest.importorskip("datasets")
     from inspector.errors import StoreError
-    from inspector.formats import export as export_module
+    from inspector.formats import export_hf as export_module
 
     real, calls = export_module.flat_row, []
 

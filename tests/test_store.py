@@ -282,7 +282,7 @@ def test_a_label_must_point_at_a_stored_chain(db: Database) -> None:
 
 def _like_search(db: Database, term: str) -> set[str]:
     """The search as it was before the index: a LIKE over every chain's fields, problem and notes."""
-    pattern = store._like(term)
+    pattern = store.queue._like(term)
     like = "LIKE ? ESCAPE '\\'"
     rows = db.conn.execute(
         f"SELECT c.chain_id FROM chains c WHERE c.chain_id {like} OR c.problem_id {like} OR c.model {like} "
@@ -322,7 +322,7 @@ def test_the_search_index_finds_what_like_found(db: Database, term: str) -> None
 def test_the_search_uses_the_index_and_follows_rewrites(db: Database) -> None:
     run = store.start_run(db, rules_name="default", rules_hash="abc123", source="s.jsonl", argv=[])
     store.write_results(db, run, [slip(), bare("other")])
-    where, params = store._queue_where(store.QueueFilter(search="eggs"), "alice")
+    where, params = store.queue._queue_where(store.QueueFilter(search="eggs"), "alice")
     plan = " ".join(str(r[-1]) for r in db.conn.execute(
         "EXPLAIN QUERY PLAN SELECT count(*) FROM chains c WHERE " + " AND ".join(where), params))  # fmt: skip
     assert "VIRTUAL TABLE INDEX" in plan and "chains_fts" in plan

@@ -7,19 +7,20 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from sqlite_utils import Database
 from textual.actions import ActionParseResult
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.dom import DOMNode
 
 from inspector import store
 from inspector.errors import StoreError
 from inspector.labels.session import LabelSession
-from inspector.store import QueueFilter, QueueRow
+from inspector.store import QueueFilter
 
+from .context import APP_BINDINGS, LabelContext, QueueSource
 from .messages import LabelsChanged, VerifyFinished
 from .progress import Pace, Progress
 from .screens.queue import QueueScreen
@@ -30,35 +31,6 @@ _T = TypeVar("_T")
 
 QUICK_S = 0.006
 """How long a read on the main thread may take before it is left to a worker (see ``LabelApp.quick``)."""
-
-
-class QueueSource:
-    """The queue as worker threads read it: each call opens its own connection (one per thread)."""
-
-    def __init__(self, path: str, annotator: str) -> None:
-        self.path = path
-        self.annotator = annotator
-
-    def page(self, flt: QueueFilter, offset: int, limit: int) -> list[QueueRow]:
-        db = store.open_reader(self.path)
-        try:
-            return store.queue_page(db, flt, self.annotator, offset, limit)
-        finally:
-            db.close()
-
-    def count(self, flt: QueueFilter) -> int:
-        db = store.open_reader(self.path)
-        try:
-            return store.queue_count(db, flt, self.annotator)
-        finally:
-            db.close()
-
-    def position(self, flt: QueueFilter, key: tuple[int, ...]) -> int:
-        db = store.open_reader(self.path)
-        try:
-            return store.queue_position(db, flt, self.annotator, key)
-        finally:
-            db.close()
 
 
 class LabelApp(App[int]):
@@ -75,33 +47,7 @@ class LabelApp(App[int]):
     .status.-saved { color: $text-success; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "question_mark",
-            "help",
-            "Help",
-            id="app.help",
-            tooltip="Every key, on one screen",
-            key_display="?",
-        ),
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit (every label is already saved)"),
-        Binding(
-            "R",
-            "report",
-            "Report",
-            id="app.report",
-            tooltip="The report, as `inspect report` prints it: verdicts per model, pass@k three ways "
-            "and its plot, agreement with people's labels",
-        ),
-        Binding(
-            "d",
-            "toggle_theme",
-            "Dark/light",
-            show=False,
-            id="app.theme",
-            tooltip="Switch between the dark and the light theme",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     def __init__(
         self,
@@ -304,3 +250,8 @@ def make_app(
         db_path, annotator, inputs=inputs, rules_path=rules_path, advance=advance, theme=theme, blind=blind,
         disagreements=disagreements,
     )
+
+
+if TYPE_CHECKING:
+    # The screens see the app only as a LabelContext (tui/context.py): mypy checks here that it is one.
+    _AS_CONTEXT: type[LabelContext] = LabelApp

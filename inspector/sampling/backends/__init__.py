@@ -11,7 +11,7 @@ from types import ModuleType
 
 from ...extras import MissingDependency
 
-__all__ = ["MODELS_HINT", "require_models"]
+__all__ = ["MODELS_HINT", "quiet_transformers", "require_models"]
 
 MODELS_HINT = "pip install torch==2.13.0 && pip install 'cot-inspector[models]'"
 """How to install the ``models`` extra (torch first, spelled exactly, so pip takes the CPU wheel it has)."""
@@ -30,3 +30,14 @@ def require_models(purpose: str) -> tuple[ModuleType, ModuleType]:
         raise MissingDependency(f"{purpose} needs {' and '.join(missing)}, which "
                                 f"{'is' if len(missing) == 1 else 'are'} not installed: {MODELS_HINT}")
     return modules[0], modules[1]
+
+
+def quiet_transformers() -> None:
+    """No download bars or weight-loading bars of transformers' own: the command's is the one progress bar."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    except ImportError:  # pragma: no cover - the caller imported transformers already
+        pass

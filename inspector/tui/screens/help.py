@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..context import APP_BINDINGS
+
 LEGEND = (
     "Colours of the chain text. wrong number (bright red): the number a wrong claim stated. false claim (red "
     "tint): a claim that does not hold, or an equation whose two sides differ (900 = 1019), even where it "
@@ -87,7 +89,6 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        from ..app import LabelApp
         from ..widgets.chain_text import ChainText
         from ..widgets.queue_list import QueueList
         from .chain import ChainScreen
@@ -106,7 +107,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(_section("Queue", [*QueueList.BINDINGS, *QueueScreen.BINDINGS]))
             yield Static(_section("Report (R)", ReportScreen.BINDINGS))
             yield Static(
-                _section("Everywhere", [*LabelApp.BINDINGS, Binding("ctrl+q", "quit", tooltip="Quit")])
+                _section("Everywhere", [*APP_BINDINGS, Binding("ctrl+q", "quit", tooltip="Quit")])
             )
             yield Static(Text("\n" + LEGEND, style="dim"))
 

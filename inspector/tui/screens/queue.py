@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -18,12 +18,10 @@ from inspector.errors import StoreError
 from inspector.labels.session import cycle, describe_filter, label_title
 from inspector.store import QueueRow
 
+from ..context import APP_BINDINGS, LabelContext, label_context
 from ..widgets import flush_refreshes, show_status
 from ..widgets.key_bar import KeyBar, app_keys
 from ..widgets.queue_list import QueueList
-
-if TYPE_CHECKING:
-    from ..app import LabelApp
 
 VERDICTS: list[str | None] = [None, *(v.value for v in Verdict)]
 LABELLED: list[bool | None] = [None, False, True]
@@ -109,8 +107,8 @@ class QueueScreen(Screen[None]):
         self._bars: dict[str, tuple[str, tuple[object, ...]]] = {}
 
     @property
-    def label_app(self) -> LabelApp:
-        return cast("LabelApp", self.app)
+    def label_app(self) -> LabelContext:
+        return label_context(self.app)
 
     def compose(self) -> ComposeResult:
         app = self.label_app
@@ -130,13 +128,11 @@ class QueueScreen(Screen[None]):
             id="queue",
         )
         yield Static(id="status", classes="status")
-        from ..app import LabelApp
-
         yield KeyBar(
             [
                 Binding("enter", "open_current", "Open"),
                 *self.BINDINGS,
-                *app_keys(LabelApp.BINDINGS, "help", "quit", "report"),
+                *app_keys(APP_BINDINGS, "help", "quit", "report"),
             ]
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar, cast
 
 from rich.console import RenderableType
 from rich.measure import Measurement
@@ -20,10 +20,8 @@ from inspector.errors import InspectorError
 from inspector.report.build import Report, build_report
 from inspector.report.render import rich_tables
 
+from ..context import APP_BINDINGS, LabelContext, label_context
 from ..widgets.key_bar import KeyBar, app_keys
-
-if TYPE_CHECKING:
-    from ..app import LabelApp
 
 _SCROLL = Binding.Group("scroll", compact=True)
 
@@ -110,14 +108,12 @@ class ReportScreen(Screen[None]):
         """The report shown, once the worker has built it."""
 
     @property
-    def label_app(self) -> LabelApp:
-        return cast("LabelApp", self.app)
+    def label_app(self) -> LabelContext:
+        return label_context(self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(id="report-header", classes="bar")
         yield ReportView(id="report")
-        from ..app import LabelApp
-
         yield KeyBar(
             [
                 *self.BINDINGS,
@@ -125,7 +121,7 @@ class ReportScreen(Screen[None]):
                 Binding("down", "line_down", "down", key_display="↓", group=_SCROLL),
                 Binding("left", "line_left", "left", key_display="←", group=_SCROLL),
                 Binding("right", "line_right", "right", key_display="→", group=_SCROLL),
-                *app_keys(LabelApp.BINDINGS, "help"),
+                *app_keys(APP_BINDINGS, "help"),
             ]
         )
 

@@ -10,6 +10,7 @@ from textual.widgets import ProgressBar, Static
 from inspector.errors import InspectorError
 from inspector.labels.session import count_records, verify_into
 
+from ..context import APP_BINDINGS
 from ..messages import VerifyFinished, VerifyProgress
 from ..widgets.key_bar import KeyBar, app_keys
 
@@ -37,9 +38,7 @@ class VerifyScreen(Screen[None]):
             yield ProgressBar(id="verify-bar", show_eta=False)
             yield Static("", id="verify-count")
             yield Static("", id="verify-error")
-        from ..app import LabelApp
-
-        yield KeyBar(app_keys(LabelApp.BINDINGS, "quit"))
+        yield KeyBar(app_keys(APP_BINDINGS, "quit"))
 
     def on_mount(self) -> None:
         self.run_worker(self._verify, thread=True, group="verify", exclusive=True)

@@ -1,18 +1,18 @@
 """The chain of thought, its steps numbered in a gutter and every checked claim highlighted at its span.
 
 A Line API widget. Laying out a chain only finds where its rows break (a greedy word wrap over the plain
-text, linear and cheap); a row is styled and rendered when it is first on screen. So a chain of 20,000 lines
-opens as fast as one of ten, and moving between steps only redraws the rows of two steps.
+text, linear and cheap: ``chain_layout``); a row is styled and rendered when it is first on screen, and
+moving between steps only redraws the rows of two steps. A long chain opens in two parts: ``show_head``
+draws its first steps at once, unhighlighted, and ``show_loaded`` completes it when the chain view's
+worker has loaded, highlighted and laid out the whole (``tui/chain_load.py``).
 """
 
 from __future__ import annotations
 
-import itertools
 from bisect import bisect_left
 from collections.abc import Callable
 from typing import ClassVar
 
-from rich.cells import cell_len, get_character_cell_size
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -23,16 +23,14 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from inspector.engine.latex_text import readable
 from inspector.engine.model import ChainResult
 from inspector.labels.review import Marked, segments, steps_with_errors
 
 from ..palette import FIRST_ERROR_GLYPH, RATING_GLYPH, RATING_STYLE, SELECTED_STEP, mark_style
-from ..truth import view_marks
 from . import set_virtual_size
+from .chain_layout import GUTTER, Layout, Prepared, lay_out, prepare, prepare_result
 
-GUTTER = 8
-"""``▌ 12 +⚑│``: selection bar, step number, rating, first-error flag, rule."""
+__all__ = ["GUTTER", "ChainText"]
 
 
 class ChainText(ScrollView, can_focus=True):
@@ -91,8 +89,14 @@ class ChainText(ScrollView, can_focus=True):
         handled a frame later, and the verification panel must change in the same frame as the
         highlight (one redraw per key, not two)."""
         self.result: ChainResult | None = None
+        """The chain shown, once loaded; ``None`` while only its first steps are (``show_head``)."""
         self.readable = False
         self.ratings: dict[int, tuple[int | None, bool]] = {}
+        self._head: tuple[str, list[tuple[int, int]]] | None = None
+        """While the chain loads: the text and spans of its first steps, as stored."""
+        self._steps = 0
+        """How many steps the chain has (while it loads, more than are laid out)."""
+        self._prep = Prepared("", [], [], [], 0, False)
         self._text = ""
         self._spans: list[tuple[int, int]] = []
         self._marks: list[Marked] = []
@@ -116,15 +120,65 @@ class ChainText(ScrollView, can_focus=True):
         self, result: ChainResult, ratings: dict[int, tuple[int | None, bool]], selected: int = 0
     ) -> None:
         """Show a chain with the annotator's step labels, selecting ``selected``."""
-        self.result = result
+        self.result, self._head = result, None
+        self._open(prepare_result(result, self.readable), len(result.steps) or 1, ratings, selected)
+
+    def show_head(
+        self,
+        text: str,
+        spans: list[tuple[int, int]],
+        steps: int,
+        ratings: dict[int, tuple[int | None, bool]],
+        selected: int = 0,
+    ) -> None:
+        """Show a long chain's first ``spans`` of ``steps`` (``text`` reaches at least their end), without
+        highlights, while the whole chain loads; ``show_loaded`` then completes it where it stands."""
+        self.result, self._head = None, (text, spans)
+        self._open(prepare(text, spans, [], self.readable), steps, ratings, selected)
+
+    def show_loaded(self, result: ChainResult, prepared: Prepared, layout: Layout | None) -> None:
+        """The whole chain of ``show_head``, highlighted (``prepared`` from it, laid out if ``layout``):
+        the selected step and the scroll stay where the annotator has them."""
+        self.result, self._head = result, None
+        if prepared.as_text != self.readable:  # LaTeX toggled while it loaded
+            prepared, layout = prepare_result(result, self.readable), None
+        self._take(prepared, len(result.steps) or 1)
+        width = self._width()
+        if layout is not None and layout.width == width and self._built_for is not None:
+            self._use(layout)
+        else:
+            self._built_for = None
+            self._rebuild()
+        self.refresh()
+
+    @property
+    def partial(self) -> bool:
+        """Whether only the chain's first steps are shown, unhighlighted, while it loads."""
+        return self._head is not None
+
+    def layout_width(self) -> int | None:
+        """The width the chain is laid out at, once the widget has one."""
+        return None if self._built_for is None else self._built_for[0]
+
+    def _open(
+        self, prepared: Prepared, steps: int, ratings: dict[int, tuple[int | None, bool]], selected: int
+    ) -> None:
         self.ratings = ratings
-        self._prepare()
+        self._take(prepared, steps)
         self._built_for = None
         self._rebuild()
         self.set_reactive(ChainText.selected, max(0, min(selected, len(self._spans) - 1)))
         self.scroll_to(y=0, animate=False, immediate=True)
         self._scroll_to_selected()
         self.refresh()
+
+    def _take(self, prepared: Prepared, steps: int) -> None:
+        self._prep, self._steps = prepared, steps
+        self._text = prepared.text
+        self._spans = prepared.spans
+        self._marks = prepared.marks
+        self._mark_starts = prepared.mark_starts
+        self._mark_reach = prepared.mark_reach
 
     def set_ratings(self, ratings: dict[int, tuple[int | None, bool]]) -> None:
         """New step labels: only the gutter changes."""
@@ -135,11 +189,16 @@ class ChainText(ScrollView, can_focus=True):
         """Show LaTeX as readable text (``\\frac{1}{2}`` as ``1/2``), or as written."""
         self.readable = on
         if self.result is not None:
-            self._prepare()
-            self._built_for = None
-            self._rebuild()
-            self._scroll_to_selected()
-            self.refresh()
+            prepared = prepare_result(self.result, on)
+        elif self._head is not None:
+            prepared = prepare(*self._head, [], on)
+        else:
+            return
+        self._take(prepared, self._steps)
+        self._built_for = None
+        self._rebuild()
+        self._scroll_to_selected()
+        self.refresh()
 
     def restyle(self) -> None:
         """Colours changed (dark/light)."""
@@ -147,57 +206,35 @@ class ChainText(ScrollView, can_focus=True):
         self._rebuild()
         self.refresh()
 
-    def _prepare(self) -> None:
-        assert self.result is not None
-        cot = self.result.chain.cot
-        spans = [s.span for s in self.result.steps] or [(0, len(cot))]
-        marks = view_marks(self.result)
-        if self.readable:
-            r = readable(cot)
-            text = r.text
-            spans = [r.span(s, e) for s, e in spans]
-            marks = [(*r.span(s, e), m) for s, e, m in marks]
-        else:
-            text = cot
-        if "\t" in text or "\r" in text:
-            text, at = _expand_tabs(text)
-            spans = [(at(s), at(e)) for s, e in spans]
-            marks = [(at(s), at(e), m) for s, e, m in marks]
-        self._text = text
-        self._spans = list(spans)
-        self._marks = sorted(marks, key=lambda mark: mark[0])
-        self._mark_starts = [mark[0] for mark in self._marks]
-        self._mark_reach = max((e - s for s, e, _ in self._marks), default=0)
-
     @property
     def step_count(self) -> int:
-        return len(self._spans)
+        return self._steps
 
     # ---------------------------------------------------------------------------------------------
     # Layout
 
+    def _width(self) -> int:
+        return max(GUTTER + 10, self.scrollable_content_region.width)
+
     def _rebuild(self) -> None:
         if self.scrollable_content_region.width <= 0 and not self._rows:
             return  # not laid out yet: the first resize builds it, at its real width
-        width = max(GUTTER + 10, self.scrollable_content_region.width)
+        width = self._width()
         dark = self.app.current_theme.dark
-        if self._built_for == (width, dark) or self.result is None:
+        if self._built_for == (width, dark) or (self.result is None and self._head is None):
             return
         if self._built_for is None or self._built_for[0] != width:
-            text_width = width - GUTTER
-            rows: list[tuple[int, int]] = []
-            line_step: list[int] = []
-            first_line: list[int] = []
-            ascii_text = self._text.isascii()
-            for k, (s, e) in enumerate(self._spans):
-                first_line.append(len(rows))
-                step_rows = _row_breaks(self._text, s, e, text_width, ascii_text)
-                rows.extend(step_rows)
-                line_step.extend([k] * len(step_rows))
-            self._rows, self._line_step, self._first_line = rows, line_step, first_line
+            self._use(lay_out(self._prep, width))
+        else:
+            self._strips = {}
+            self._built_for = (width, dark)
+
+    def _use(self, layout: Layout) -> None:
+        self._rows, self._line_step, self._first_line = layout.rows, layout.line_step, layout.first_line
         self._strips = {}
-        self._built_for = (width, dark)
-        size = Size(width, len(self._rows))
+        self._built_for = (layout.width, self.app.current_theme.dark)
+        # While the chain loads, each step not laid out yet holds a row at least: the scrollbar says so.
+        size = Size(layout.width, len(self._rows) + max(0, self._steps - len(self._spans)))
         if self.styles.height is not None and self.styles.height.is_auto:
             self.virtual_size = size  # the pane's height follows its lines: the screen must lay out again
         else:
@@ -327,69 +364,6 @@ class ChainText(ScrollView, can_focus=True):
             t.append("      ")
         t.append("│", style)
         return Strip(list(t.render(self.app.console)), GUTTER)
-
-
-def _expand_tabs(text: str) -> tuple[str, Callable[[int], int]]:
-    """The text with each tab as four spaces and carriage returns dropped, and where an offset moved to."""
-    moves = [(k, 3 if ch == "\t" else -1) for k, ch in enumerate(text) if ch in "\t\r"]
-    positions = [k for k, _ in moves]
-    shifts = list(itertools.accumulate(d for _, d in moves))
-
-    def at(offset: int) -> int:
-        n = bisect_left(positions, offset)
-        return offset + (shifts[n - 1] if n else 0)
-
-    return text.replace("\t", "    ").replace("\r", ""), at
-
-
-def _row_breaks(text: str, start: int, end: int, width: int, ascii_text: bool) -> list[tuple[int, int]]:
-    """The visual rows of ``text[start:end]`` at ``width`` cells: its lines, each cut greedily at the last
-    space that fits (or, in a word longer than a row, at the width). Linear, and cheap on plain text."""
-    if not text[start:end].strip():
-        return [(start, start)]
-    rows: list[tuple[int, int]] = []
-    pos = start
-    while True:
-        nl = text.find("\n", pos, end)
-        line_end = end if nl < 0 else nl
-        if line_end - pos <= width and (ascii_text or cell_len(text[pos:line_end]) <= width):
-            rows.append((pos, line_end))
-        else:
-            rows.extend(_fold(text, pos, line_end, width, ascii_text))
-        if nl < 0:
-            return rows
-        pos = nl + 1
-
-
-def _fold(text: str, start: int, end: int, width: int, ascii_text: bool) -> list[tuple[int, int]]:
-    """One long line as rows of at most ``width`` cells; the spaces where it breaks belong to no row."""
-    rows = []
-    pos = start
-    while pos < end:
-        limit = min(end, pos + width) if ascii_text else _fits(text, pos, end, width)
-        if limit >= end:
-            rows.append((pos, end))
-            break
-        space = text.rfind(" ", pos, limit + 1)
-        if space > pos:
-            rows.append((pos, space))
-            pos = space + 1
-            while pos < end and text[pos] == " ":
-                pos += 1
-        else:
-            rows.append((pos, limit))  # a word longer than a row: folded at the width
-            pos = limit
-    return rows
-
-
-def _fits(text: str, start: int, end: int, width: int) -> int:
-    """The end of the longest run from ``start`` that fits in ``width`` cells (at least one character)."""
-    cells = 0
-    for k in range(start, end):
-        cells += get_character_cell_size(text[k])
-        if cells > width:
-            return max(k, start + 1)
-    return end
 
 
 def _render_row(

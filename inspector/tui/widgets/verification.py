@@ -69,6 +69,13 @@ class VerificationPanel(ScrollView, can_focus=False):
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
 
+    def show_note(self, note: str) -> None:
+        """A note in place of a step's checks (the chain's are still loading)."""
+        self._renderable = Padding(Text(note, style="dim italic"), (0, 1))
+        self._build()
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+
     def _build(self) -> None:
         width = max(20, self.scrollable_content_region.width)
         console = self.app.console

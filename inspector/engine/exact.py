@@ -1,0 +1,296 @@
+"""The exact value of a parse tree: a ``Fraction``, or a polynomial over the rationals where letters remain.
+
+Never floats, and every costly operation bounded (result bits, exponents, factorials, term counts). A tree
+whose value leaves the rationals (a root, π, division by a polynomial) raises ``NotRational``, for
+``irrational`` to decide numerically.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Union
+
+from .limits import MAX_FACTORIAL, MAX_POLY_TERMS, MAX_RESULT_BITS, NotRational, Unverifiable
+from .parse import Node
+
+Monomial = tuple[tuple[str, int], ...]
+Poly = dict[Monomial, Fraction]
+Value = Union[Fraction, "PolyValue"]
+
+
+class PolyValue:
+    """A polynomial with rational coefficients over single-letter symbols."""
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: Poly) -> None:
+        self.terms = {m: c for m, c in terms.items() if c != 0}
+        if len(self.terms) > MAX_POLY_TERMS:
+            raise Unverifiable("expression too large")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PolyValue) and self.terms == other.terms
+
+    def __repr__(self) -> str:
+        return f"PolyValue({self.terms!r})"
+
+    def constant(self) -> Fraction:
+        return self.terms.get((), Fraction(0))
+
+    def without_constant(self) -> Poly:
+        return {m: c for m, c in self.terms.items() if m != ()}
+
+    @property
+    def is_constant(self) -> bool:
+        return all(m == () for m in self.terms)
+
+
+def as_poly(v: Value) -> PolyValue:
+    return v if isinstance(v, PolyValue) else PolyValue({(): v})
+
+
+def subtract(a: Value, b: Value) -> PolyValue:
+    """``a − b`` as a polynomial (an equation's ``left − right``; two answers' difference)."""
+    pa, pb = as_poly(a), as_poly(b)
+    terms = dict(pa.terms)
+    for m, c in pb.terms.items():
+        terms[m] = terms.get(m, Fraction(0)) - c
+    return PolyValue(terms)
+
+
+def simplify(v: Value) -> Value:
+    if isinstance(v, PolyValue) and v.is_constant:
+        return v.constant()
+    return v
+
+
+def _padd(a: Value, b: Value, sign: int) -> Value:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a + b if sign > 0 else a - b
+    pa, pb = as_poly(a), as_poly(b)
+    terms = dict(pa.terms)
+    for m, c in pb.terms.items():
+        terms[m] = terms.get(m, Fraction(0)) + (c if sign > 0 else -c)
+    return simplify(PolyValue(terms))
+
+
+def _mono_mul(a: Monomial, b: Monomial) -> tuple[Monomial, int]:
+    """The product of two monomials, and the sign it picks up from ``i^2 = -1``.
+
+    ``i`` is taken as the imaginary unit: an identity true for a free symbol stays true, and
+    expansions like ``(z + i)^4 = z^4 + 4iz^3 - 6z^2 - ...`` become checkable.
+    """
+    if not a:
+        return b, 1
+    if not b:
+        return a, 1
+    d = dict(a)
+    for s, e in b:
+        d[s] = d.get(s, 0) + e
+    sign = 1
+    if d.get("i", 0) >= 2:
+        e = d["i"]
+        sign = -1 if (e // 2) % 2 else 1
+        d["i"] = e % 2
+    return tuple(sorted((s, e) for s, e in d.items() if e != 0)), sign
+
+
+def _pmul(a: Value, b: Value) -> Value:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        _check_size(a.numerator.bit_length() + b.numerator.bit_length()
+                    + a.denominator.bit_length() + b.denominator.bit_length())
+        return a * b
+    pa, pb = as_poly(a), as_poly(b)
+    if len(pa.terms) * len(pb.terms) > MAX_POLY_TERMS * 4:
+        raise Unverifiable("expression too large")
+    terms: Poly = {}
+    for ma, ca in pa.terms.items():
+        for mb, cb in pb.terms.items():
+            m, sign = _mono_mul(ma, mb)
+            terms[m] = terms.get(m, Fraction(0)) + (ca * cb if sign > 0 else -(ca * cb))
+    return simplify(PolyValue(terms))
+
+
+def _check_size(bits: int) -> None:
+    if bits > MAX_RESULT_BITS:
+        raise Unverifiable("number too large")
+
+
+def _pdiv(a: Value, b: Value) -> Value:
+    if isinstance(b, PolyValue):
+        raise NotRational("division by an expression with letters")
+    if b == 0:
+        raise Unverifiable("division by zero")
+    if isinstance(a, Fraction):
+        return a / b
+    return PolyValue({m: c / b for m, c in a.terms.items()})
+
+
+def _root(x: Fraction, n: int) -> Fraction:
+    """The exact n-th root of a rational, or ``NotRational``."""
+    if x < 0:
+        if n % 2 == 0:
+            raise Unverifiable("even root of a negative number")
+        return -_root(-x, n)
+    num = _int_root(x.numerator, n)
+    den = _int_root(x.denominator, n)
+    return Fraction(num, den)
+
+
+def _int_root(v: int, n: int) -> int:
+    if v < 2:
+        return v
+    r = int(round(v ** (1.0 / n))) if v.bit_length() < 1000 else _newton_root(v, n)
+    for c in (r - 1, r, r + 1):
+        if c >= 0 and c**n == v:
+            return c
+    raise NotRational("irrational root")
+
+
+def _newton_root(v: int, n: int) -> int:
+    x = 1 << (v.bit_length() // n + 1)
+    while True:
+        y = ((n - 1) * x + v // x ** (n - 1)) // n
+        if y >= x:
+            return x
+        x = y
+
+
+def _ppow(a: Value, b: Value) -> Value:
+    if isinstance(b, PolyValue):
+        raise NotRational("power with a letter in the exponent")
+    if b.denominator != 1:
+        if b.denominator > 64 or not isinstance(a, Fraction):
+            raise NotRational("fractional power")
+        a = _root(a, b.denominator)
+        b = Fraction(b.numerator)
+    e = b.numerator
+    if abs(e) > 100_000:
+        raise Unverifiable("exponent too large")
+    if e == 0:
+        return Fraction(1)  # 0^0 = 1, as Python and the computer algebra systems have it
+    if isinstance(a, Fraction):
+        if a == 0 and e < 0:
+            raise Unverifiable("division by zero")
+        if a in (0, 1):
+            return a
+        if a == -1:
+            return Fraction(1 if e % 2 == 0 else -1)
+        bits = max(a.numerator.bit_length(), a.denominator.bit_length())
+        _check_size(bits * abs(e))
+        return a**e
+    if e < 0 or e > 12:
+        raise NotRational("power of an expression with letters")
+    result: Value = Fraction(1)
+    for _ in range(e):
+        result = _pmul(result, a)
+    return result
+
+
+def _fact(a: Value) -> Value:
+    if not isinstance(a, Fraction) or a.denominator != 1 or a < 0:
+        raise Unverifiable("factorial of a non-natural number")
+    if a > MAX_FACTORIAL:
+        raise Unverifiable("factorial too large")
+    out = 1
+    for k in range(2, int(a) + 1):
+        out *= k
+    return Fraction(out)
+
+
+def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
+    """The exact value of a tree: a ``Fraction``, or a ``PolyValue`` when letters remain.
+
+    ``overrides`` maps a literal's start offset to a replacement value (how a repair substitutes
+    the true value for a wrong one). Raises ``NotRational`` or ``Unverifiable``.
+    """
+    tag = node[0]
+    if tag == "num":
+        v: Fraction = node[1]
+        if overrides and node[2].start in overrides:
+            v = overrides[node[2].start]
+        return v
+    if tag == "add":
+        acc: Value = Fraction(0)
+        for sign, sub in node[1]:
+            acc = _padd(acc, evaluate(sub, overrides), sign)
+        return acc
+    if tag == "mul":
+        return _pmul(evaluate(node[1], overrides), evaluate(node[2], overrides))
+    if tag == "div":
+        return _pdiv(evaluate(node[1], overrides), evaluate(node[2], overrides))
+    if tag == "paren":
+        return evaluate(node[1], overrides)
+    if tag in ("abs", "floor", "ceil"):
+        inner = evaluate(node[1], overrides)
+        if not isinstance(inner, Fraction):
+            raise NotRational(f"{tag} of an expression with letters")
+        return abs(inner) if tag == "abs" else Fraction(math.floor(inner) if tag == "floor" else math.ceil(inner))
+    if tag == "mod":
+        a, b = evaluate(node[1], overrides), evaluate(node[2], overrides)
+        if not isinstance(a, Fraction) or not isinstance(b, Fraction) or a.denominator != 1 or b.denominator != 1:
+            raise Unverifiable("remainder of a number that is not an integer")
+        if b == 0:
+            raise Unverifiable("division by zero")
+        return a % b
+    if tag == "neg":
+        return _pmul(Fraction(-1), evaluate(node[1], overrides))
+    if tag == "sym":
+        if node[1] == "pi":
+            raise NotRational("pi")
+        return PolyValue({((node[1], 1),): Fraction(1)})
+    if tag == "pow":
+        return _ppow(evaluate(node[1], overrides), evaluate(node[2], overrides))
+    if tag == "pct":
+        return _pdiv(evaluate(node[1], overrides), Fraction(100))
+    if tag == "fact":
+        return _fact(evaluate(node[1], overrides))
+    if tag == "sqrt":
+        inner = evaluate(node[1], overrides)
+        n = Fraction(2) if node[2] is None else evaluate(node[2], overrides)
+        if not isinstance(inner, Fraction) or not isinstance(n, Fraction) or n.denominator != 1 or n < 1:
+            raise NotRational("root of an expression with letters")
+        if n > 64:
+            raise Unverifiable("root index too large")
+        return _root(inner, int(n))
+    raise Unverifiable(f"unknown node {tag}")
+
+
+def format_value(v: Value) -> str:
+    """A value as people write it: ``2024``, ``-88/3``, ``12.5``, ``1119 - 3*X``."""
+    if isinstance(v, Fraction):
+        return format_fraction(v)
+    parts = []
+    for mono, c in sorted(v.terms.items(), key=lambda kv: (-len(kv[0]), kv[0])):
+        name = "*".join(s if e == 1 else f"{s}^{e}" for s, e in mono)
+        if not name:
+            parts.append(format_fraction(c))
+        elif c == 1:
+            parts.append(name)
+        elif c == -1:
+            parts.append("-" + name)
+        else:
+            parts.append(f"{format_fraction(c)}*{name}")
+    text = " + ".join(parts) if parts else "0"
+    return text.replace("+ -", "- ")
+
+
+def format_fraction(v: Fraction) -> str:
+    """Integers as integers, terminating decimals as decimals, the rest as ``p/q``."""
+    if v.denominator == 1:
+        return str(v.numerator)
+    d, twos, fives = v.denominator, 0, 0
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    places = max(twos, fives)
+    if d == 1 and places <= 12:
+        scaled = v * 10**places
+        sign = "-" if scaled < 0 else ""
+        digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
+        return f"{sign}{digits[:-places]}.{digits[-places:]}"
+    return f"{v.numerator}/{v.denominator}"

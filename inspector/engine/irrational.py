@@ -1,0 +1,179 @@
+"""Values that leave the rationals (roots, π, fractional powers): approximated in Decimal, or rebuilt in sympy.
+
+Kept apart from ``exact``, whose answers are proofs: what is here is numeric (agreement to so many digits),
+or, for ``to_sympy``, a tree rebuilt object by object, never from a string.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from .exact import evaluate
+from .limits import MAX_FACTORIAL, NotRational, Unverifiable
+from .parse import Node, count_nodes
+
+
+def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
+    """Rebuild a tree as a sympy expression object by object (never from a string)."""
+    import sympy
+
+    if count_nodes(node) > 200:
+        raise Unverifiable("expression too large for symbolic checking")
+
+    def go(n: Node) -> Any:
+        tag = n[0]
+        if tag == "num":
+            v: Fraction = n[1]
+            if overrides and n[2].start in overrides:
+                v = overrides[n[2].start]
+            return sympy.Rational(v.numerator, v.denominator)
+        if tag == "sym":
+            return sympy.pi if n[1] == "pi" else sympy.Symbol(n[1])
+        if tag == "add":
+            return sympy.Add(*[go(s) if sign > 0 else -go(s) for sign, s in n[1]])
+        if tag == "mul":
+            return sympy.Mul(go(n[1]), go(n[2]))
+        if tag == "div":
+            return sympy.Mul(go(n[1]), sympy.Pow(go(n[2]), -1))
+        if tag == "paren":
+            return go(n[1])
+        if tag == "abs":
+            return sympy.Abs(go(n[1]))
+        if tag == "floor":
+            return sympy.floor(go(n[1]))
+        if tag == "ceil":
+            return sympy.ceiling(go(n[1]))
+        if tag == "mod":
+            return sympy.Mod(go(n[1]), go(n[2]))
+        if tag == "neg":
+            return -go(n[1])
+        if tag == "pct":
+            return go(n[1]) / 100
+        if tag == "pow":
+            exp = go(n[2])
+            if exp.is_number and abs(exp) > 1000:
+                raise Unverifiable("exponent too large")
+            return sympy.Pow(go(n[1]), exp)
+        if tag == "fact":
+            inner = go(n[1])
+            if not inner.is_Integer or inner > MAX_FACTORIAL or inner < 0:
+                raise Unverifiable("factorial out of range")
+            return sympy.factorial(inner)
+        if tag == "sqrt":
+            idx = 2 if n[2] is None else go(n[2])
+            return sympy.root(go(n[1]), idx)
+        raise Unverifiable(f"unknown node {tag}")
+
+    return go(node)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numeric approximation: what irrational sides (roots, pi, fractional powers) are compared by
+
+_PI = "3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803482534211706798"
+
+
+def approximate(node: Node, digits: int = 40) -> Fraction | None:
+    """A rational within ``10^-digits`` (relative) of a tree's value, or None (letters, a negative root …).
+
+    Decimal arithmetic at ``digits + 20`` working digits: ten times faster than sympy's ``evalf`` on the
+    short sides chains write, and as bounded: ``(√2+√3+√5)^400`` is one Decimal power.
+    """
+    import decimal
+
+    ctx = decimal.Context(prec=digits + 20, Emax=100_000, Emin=-100_000,
+                          traps=[decimal.Overflow, decimal.InvalidOperation, decimal.DivisionByZero])
+    try:
+        v = _approx(node, ctx)
+    except (decimal.DecimalException, ValueError, OverflowError, ZeroDivisionError, RecursionError, Unverifiable,
+            NotRational):
+        return None
+    if v is None or not v.is_finite():
+        return None
+    return Fraction(v)
+
+
+def _approx(node: Node, ctx: Any) -> Any:
+    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+    tag = node[0]
+    if tag == "num":
+        v: Fraction = node[1]
+        return ctx.divide(Decimal(v.numerator), Decimal(v.denominator))
+    if tag == "sym":
+        return ctx.create_decimal(_PI) if node[1] == "pi" else None
+    if tag == "add":
+        acc = Decimal(0)
+        for sign, sub in node[1]:
+            part = _approx(sub, ctx)
+            if part is None:
+                return None
+            acc = ctx.add(acc, part) if sign > 0 else ctx.subtract(acc, part)
+        return acc
+    if tag in ("paren", "neg", "pct", "abs", "floor", "ceil"):
+        inner = _approx(node[1], ctx)
+        if inner is None:
+            return None
+        if tag == "neg":
+            return ctx.minus(inner)
+        if tag == "pct":
+            return ctx.divide(inner, Decimal(100))
+        if tag == "abs":
+            return ctx.abs(inner)
+        if tag == "floor":
+            return inner.to_integral_value(rounding=ROUND_FLOOR)
+        if tag == "ceil":
+            return inner.to_integral_value(rounding=ROUND_CEILING)
+        return inner
+    if tag in ("mul", "div", "mod"):
+        a, b = _approx(node[1], ctx), _approx(node[2], ctx)
+        if a is None or b is None:
+            return None
+        if tag == "mul":
+            return ctx.multiply(a, b)
+        if tag == "div":
+            return ctx.divide(a, b)
+        return ctx.remainder(a, b)
+    if tag == "pow":
+        base = _approx(node[1], ctx)
+        try:
+            exact = evaluate(node[2])
+        except (NotRational, Unverifiable):
+            exact = None
+        if base is None:
+            return None
+        if isinstance(exact, Fraction):
+            if exact.denominator == 1:
+                if abs(exact.numerator) > 100_000:
+                    raise ValueError("exponent too large")
+                if exact == 0:
+                    return Decimal(1)  # 0^0 = 1, as in evaluate
+                return ctx.power(base, int(exact))
+            if base < 0:
+                if exact.denominator % 2 == 0:
+                    return None
+                return ctx.minus(ctx.exp(ctx.multiply(ctx.ln(ctx.minus(base)), _approx(("num", exact, None), ctx))))
+        exp = _approx(node[2], ctx)
+        if exp is None or base <= 0:
+            return None
+        return ctx.exp(ctx.multiply(ctx.ln(base), exp))
+    if tag == "sqrt":
+        inner = _approx(node[1], ctx)
+        if inner is None:
+            return None
+        index = Fraction(2) if node[2] is None else evaluate(node[2])
+        if not isinstance(index, Fraction) or index.denominator != 1 or not 1 <= index <= 64:
+            return None
+        n = int(index)
+        if n == 2:
+            return ctx.sqrt(inner) if inner >= 0 else None
+        if inner == 0:
+            return inner
+        if inner < 0:
+            return ctx.minus(ctx.exp(ctx.divide(ctx.ln(ctx.minus(inner)), Decimal(n)))) if n % 2 else None
+        return ctx.exp(ctx.divide(ctx.ln(inner), Decimal(n)))
+    if tag == "fact":
+        whole = evaluate(node)
+        return ctx.create_decimal(whole.numerator) if isinstance(whole, Fraction) else None
+    return None

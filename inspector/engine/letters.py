@@ -1,0 +1,313 @@
+"""Sides with letters: where the letters cancel, where the text claims an identity, and a numeric screen for both.
+
+Most equations with letters are to be solved, which ``derive`` follows across lines; a pair is decided here
+only where its letters cancel (the sides differ by a constant whatever the letters are) or where the text
+claims an identity (a chain of rewritings, "expand", "factor"), which must then hold for every value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+from .arith import (
+    LP,
+    RP,
+    SYM,
+    Node,
+    NotRational,
+    Unverifiable,
+    as_poly,
+    evaluate,
+    format_value,
+    leaves,
+    symbols_of,
+)
+from .extract import Formula, Side
+from .model import ClaimStatus
+from .pair_check import PairCheck, _unverifiable
+
+LETTERS_CANCEL = "the letters cancel and the two sides still differ"
+
+
+def _has_letter(side: Side) -> bool:
+    """Does a side hold a letter (π aside)? From its tokens: cheaper than walking its tree."""
+    return any(t.kind == SYM and t.value != "pi" for t in side.tokens)
+
+
+def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool = False) -> PairCheck:
+    """Two sides with letters: decided where the letters cancel, or where the text claims an identity.
+
+    ``(x+1)^2 = x^2 + 2x + 1`` holds for every x: right. ``(53 − 26)^2 + k^2 = 26^2 + k^2`` differs by a
+    constant (53) whatever k is: false as an identity and as an equation alike, so wrong; so is
+    ``y · 2^{1/12} = y · 2^{-1/12}``, whose sides differ by a constant factor. Only where both sides have
+    letters: ``900 = (1019 − 3X) + 437 + 468 + 3X`` is an equation whose unknown cancelled, where a
+    derivation arrived, not a computation the line makes. A difference that still has letters
+    (``2x + 3 = 11``) is an equation to solve, which ``derive`` follows across lines — unless the text
+    claims an identity (``identity``: a chain of expressions, ``16k^4 + 1 = (4k^2)^2 + 1 = (4k^2 + 1)^2 − 4k^2``,
+    or "expand", "factor", "rewrite" right before it), which must then hold for every value.
+    ``i`` is the imaginary unit: ``1 + 274i = 1 + 268i`` differs by 6i, a constant.
+    """
+    # both sides with letters, neither a bare letter ("y = y · 2^{-5/12}" is an equation being solved)
+    both = (bool(symbols_of(computed.node)) and bool(symbols_of(stated.node))  # type: ignore[arg-type]
+            and computed.node[0] != "sym" and stated.node[0] != "sym")  # type: ignore[index]
+    if not both:
+        # letters on one side only can neither cancel nor make an identity: an equation (most of them)
+        return _unverifiable(computed, stated, stated_text, "has letters")
+    try:
+        a, b = evaluate(computed.node), evaluate(stated.node)  # type: ignore[arg-type]
+    except Unverifiable:
+        return _unverifiable(computed, stated, stated_text, "has letters")
+    except NotRational:
+        # 1/r^2, y · 2^{1/12}: outside the polynomials; compare at two points instead
+        verdict = _at_two_points(computed, stated) if both else None
+        if verdict is None or (verdict == "differ" and not identity):
+            return _unverifiable(computed, stated, stated_text, "has letters")
+        status = ClaimStatus.CORRECT if verdict == "equal" else ClaimStatus.WRONG
+        reason = "an identity: equal for every value of the letters" if verdict == "equal" else (
+            LETTERS_CANCEL if verdict == "cancel" else IDENTITY_FAILS)
+        return PairCheck(status, stated_text, None, reason, computed, None, None, stated)
+    actual_text = format_value(a)
+    live = dict(as_poly(a).terms)
+    for m, c in as_poly(b).terms.items():
+        live[m] = live.get(m, Fraction(0)) - c
+    live = {m: c for m, c in live.items() if c != 0}
+    if not live:
+        return PairCheck(ClaimStatus.CORRECT, stated_text, actual_text, "an identity: equal for every value of the letters",
+                         computed, None, None, stated)
+    if both and all(m == () or m == (("i", 1),) for m in live):
+        return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, LETTERS_CANCEL, computed, None, None, stated)
+    if identity and both:
+        return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, IDENTITY_FAILS, computed, None, None, stated)
+    return _unverifiable(computed, stated, stated_text, "has letters")
+
+
+IDENTITY_FAILS = "written as an identity, but the two sides differ for some values of the letters"
+_POINTS = (Fraction(7, 3), Fraction(11, 5), Fraction(13, 7), Fraction(17, 11), Fraction(19, 13), Fraction(23, 17))
+
+
+def _at_two_points(computed: Side, stated: Side) -> str | None:
+    """Compare two sides with the letters set to two sets of values: ``equal``, ``cancel`` (the same
+    difference, or the same ratio other than 1, at both), ``differ``; None when it cannot be evaluated.
+
+    In floating point: a screen for identities and cancelling letters, which only needs agreement to nine
+    digits, and Decimal logarithms cost a hundred times more.
+    """
+    left, right = symbols_of(computed.node), symbols_of(stated.node)  # type: ignore[arg-type]
+    if left != right:
+        return None  # letters that cancel stand on both sides (and only then is it worth evaluating)
+    names = sorted(left)
+    if "i" in names or len(names) > len(_POINTS):
+        return None
+    results = []
+    for shift in (0, 1):
+        values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
+        x, y = _float_at(computed.node, values), _float_at(stated.node, values)  # type: ignore[arg-type]
+        if x is None or y is None:
+            return None
+        results.append((x, y))
+    (x1, y1), (x2, y2) = results
+    tol = 1e-9
+    scale = max(abs(x1), abs(y1), abs(x2), abs(y2), 1.0)
+    if abs(x1 - x2) <= tol * scale or abs(y1 - y2) <= tol * scale:
+        return None  # a side whose letters cancel inside it (p(3)/p(4) read as 3p/4p): not what it says
+    d1, d2 = x1 - y1, x2 - y2
+    if abs(d1) <= tol * scale and abs(d2) <= tol * scale:
+        return "equal"
+    if abs(d1 - d2) <= tol * scale:
+        return "cancel"
+    if y1 != 0 and y2 != 0 and _product(computed.node) and _product(stated.node):  # type: ignore[arg-type]
+        # y · 2^{1/12} = y · 2^{-1/12}: products of the same letters in a constant ratio other than 1
+        r1, r2 = x1 / y1, x2 / y2
+        if abs(r1 - r2) <= tol * max(abs(r1), 1.0) and abs(r1 - 1) > 1e-6:
+            return "cancel"
+    return "differ"
+
+
+def cancels_to(left: Node, right: Node, a: float, b: float) -> bool:
+    """Does the equation ``left = right`` (with letters) leave ``a = b`` once its letters cancel: the same
+    difference ``a − b``, or the same ratio ``a / b``, at two sets of values of the letters?
+
+    ``y = y · 2^{-5/12}`` then ``1 = 2^{-5/12}``: the second line divides the first by ``y``; it is false because
+    the first is, and says so no new slip.
+    """
+    names = sorted(symbols_of(left) | symbols_of(right))
+    if not names or "i" in names or len(names) > len(_POINTS):
+        return False
+    def near(u: float, v: float) -> bool:
+        return math.isfinite(u) and math.isfinite(v) and abs(u - v) <= 1e-9 * max(abs(u), abs(v), 1.0)
+
+    xs, ys = [], []
+    for shift in (0, 1):
+        values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
+        x, y = _float_at(left, values), _float_at(right, values)
+        if x is None or y is None:
+            return False
+        xs.append(x)
+        ys.append(y)
+    if near(xs[0], xs[1]) or near(ys[0], ys[1]):
+        return False  # "5x − 5x = 20x − 200": one side has no letters left, the other does; nothing cancelled
+    diffs = [x - y for x, y in zip(xs, ys)]
+    ratios = [x / y if y else math.inf for x, y in zip(xs, ys)]
+    if near(diffs[0], diffs[1]) and near(diffs[0], a - b):
+        return True
+    return b != 0 and near(ratios[0], ratios[1]) and near(ratios[0], a / b)
+
+
+def _float_at(node: Node, values: dict[str, float]) -> float | None:
+    """A tree's value in floating point with its letters set to ``values``; None where it leaves the reals."""
+    try:
+        v = _float(node, values)
+    except (ValueError, OverflowError, ZeroDivisionError, RecursionError, TypeError):
+        return None
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _float(n: Node, values: dict[str, float]) -> float | None:
+    tag = n[0]
+    if tag == "num":
+        return float(n[1])
+    if tag == "sym":
+        return math.pi if n[1] == "pi" else values.get(n[1])
+    if tag == "add":
+        acc = 0.0
+        for sign, sub in n[1]:
+            v = _float(sub, values)
+            if v is None:
+                return None
+            acc += v if sign > 0 else -v
+        return acc
+    if tag in ("mul", "div", "pow", "mod"):
+        a, b = _float(n[1], values), _float(n[2], values)
+        if a is None or b is None:
+            return None
+        if tag == "mul":
+            return a * b
+        if tag == "div":
+            return a / b
+        if tag == "mod":
+            return math.fmod(a, b)
+        if abs(b) > 1000:
+            return None
+        return float(a**b) if a >= 0 or b == int(b) else None
+    inner = _float(n[1], values) if len(n) > 1 and isinstance(n[1], tuple) else None
+    if inner is None:
+        return None
+    if tag == "paren":
+        return inner
+    if tag == "neg":
+        return -inner
+    if tag == "pct":
+        return inner / 100
+    if tag == "abs":
+        return abs(inner)
+    if tag == "floor":
+        return float(math.floor(inner))
+    if tag == "ceil":
+        return float(math.ceil(inner))
+    if tag == "sqrt":
+        k = 2.0 if n[2] is None else _float(n[2], values)
+        if k is None or k < 1:
+            return None
+        if inner < 0:
+            return -float((-inner) ** (1 / k)) if k % 2 == 1 else None
+        return float(inner ** (1 / k))
+    if tag == "fact":
+        return float(math.factorial(int(inner))) if inner == int(inner) and 0 <= inner <= 170 else None
+    return None
+
+
+def _product(node: Node) -> bool:
+    """A product of factors with no sum anywhere in it (``y · 2^{1/2}``, not ``|7m − 100|``)."""
+    if node[0] == "add":
+        return False
+    return all(_product(c) for c in node[1:] if isinstance(c, tuple))
+
+
+_REWRITING_RE = re.compile(r"(?i)\b(?:expand\w*|factor\w*|rewrit\w*|written\s+as|express\w*\s+as|simplif\w*|equivalent)\W*$")
+
+
+def _expands(left: Side, right: Side) -> bool:
+    """Is ``right`` written as the expansion of ``left`` (``(x + 1)^2 = x^2 + 2x + 1``): a product or power of
+    sums on the left, a sum with no brackets on the right? Then a false first link is a slip, not an equation."""
+    a, b = left.node, right.node
+    if a is None or b is None or b[0] != "add":
+        return False
+
+    def is_sum(n: Node) -> bool:
+        return bool(n[0] == "paren" and n[1][0] == "add")
+
+    expandable = (a[0] == "pow" and is_sum(a[1])) or (a[0] == "mul" and (is_sum(a[1]) or is_sum(a[2])))
+    return expandable and not any(t.kind in (LP, RP) for t in right.tokens)
+
+
+def _shared_sums(left: Side, right: Side) -> bool:
+    """Do two sides share a sum with letters (``(1 + 2a)`` on both, ``x − 1`` in a fraction and a bracket)? Then
+    the second is a transformation of the first (a partial expansion, a factorisation), not a new equation."""
+    a, b = _sums_with_letters(left.node), _sums_with_letters(right.node)
+    return bool(a and b and a & b)
+
+
+def _sums_with_letters(node: Node | None) -> set[str]:
+    out: set[str] = set()
+    stack = [node] if node is not None else []
+    while stack and len(out) < 64:
+        n = stack.pop()
+        if n[0] == "add" and symbols_of(n):
+            try:
+                out.add(format_value(evaluate(n)))
+            except (NotRational, Unverifiable):
+                pass
+            stack.extend(sub for _, sub in n[1])
+        elif n[0] not in ("num", "sym"):
+            stack.extend(c for c in n[1:] if isinstance(c, tuple))
+    return out
+
+
+def _same_letters_throughout(formula: Formula) -> bool:
+    """Every side has letters, and the same ones (asked once per formula: chains can have hundreds of sides)."""
+    letters = set()
+    for side in formula.sides:
+        names = frozenset(t.value for t in side.tokens if t.kind == SYM and t.value != "pi")
+        if side.node is None or not names:
+            return False
+        letters.add(names)
+        if len(letters) > 1:
+            return False
+    return True
+
+
+def _claims_identity(formula: Formula, i: int, same_letters: bool | None = None) -> bool:
+    """Does the text claim that sides i and i+1 are the same expression (not an equation to solve)?
+
+    A chain of three or more expressions with letters (``16k^4 + 1 = (4k^2)^2 + 1 = (4k^2+1)^2 − 4k^2``),
+    or a rewriting verb right before the formula (``which we can expand as …``).
+    """
+    sides = formula.sides
+    a, b = sides[i], sides[i + 1]
+    if a.node is None or b.node is None or a.node[0] == "sym" or b.node[0] == "sym":
+        return False
+    if len(sides) >= 3 and (same_letters if same_letters is not None else _same_letters_throughout(formula)):
+        # the same letters throughout, in sides of different shapes: "2x = 3y = 6z" or
+        # "(a+b−c)/c = (a−b+c)/b = (−a+b+c)/a" state equal ratios, a condition, not an identity
+        return len(leaves(a.node)) != len(leaves(b.node))
+    context = formula.context
+    if context is None or i != 0:
+        return False
+    before = context.line[max(0, formula.start - context.start - 40) : formula.start - context.start]
+    return _REWRITING_RE.search(before.rstrip(" \t$(\\[")) is not None
+
+
+_POWER_RELATION_RE = re.compile(r"(?:^|(?<=[\s$(,;:\[]))(\\[a-zA-Z]+|[A-Za-z])\s*\^\s*\{?\s*\d+\s*\}?\s*=", re.M)
+"""A power of a letter alone on the left of an equation (``α^3 = 3α^2 − 4α + 1``): a relation to reduce by."""
+
+
+def _relation_stated(text: str, before: int, *sides: Side) -> bool:
+    """Does the text above state a power of one of these letters (``α^3 = …``, ``ω^3 = 1``, ``i^2 = −1``)?"""
+    letters = set()
+    for side in sides:
+        letters |= {t.text.lstrip("\\") for t in side.tokens if t.kind == SYM}
+        letters |= {str(t.value) for t in side.tokens if t.kind == SYM}
+    window = text[max(0, before - 20_000) : before]
+    return any(m.group(1).lstrip("\\") in letters for m in _POWER_RELATION_RE.finditer(window))

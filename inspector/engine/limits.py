@@ -1,0 +1,29 @@
+"""What the arithmetic refuses, and how it says so: the bounds on its work and the two exceptions it raises.
+
+Shared by every stage (``tokens``, ``parse``, ``exact``, ``irrational``): a bound hit anywhere becomes the
+same ``Unverifiable`` with a reason, so a hostile line costs milliseconds and reads as "could not check",
+never as "correct".
+"""
+
+from __future__ import annotations
+
+# Limits: each one turns a hostile input into an "unverifiable" result within milliseconds.
+MAX_LITERAL_DIGITS = 60
+MAX_RESULT_BITS = 20_000
+MAX_FACTORIAL = 300
+MAX_DEPTH = 60
+MAX_POLY_TERMS = 64
+MAX_TOKENS = 4_000
+TRUNCATED = "\u2026truncated"
+"""The text of the BREAK that ends a line cut at ``MAX_TOKENS``."""
+MAX_SIDE_TOKENS = 300
+"""Longer sides are not arithmetic anyone checks by hand; the bound also bounds every tree walk."""
+
+
+class Unverifiable(Exception):
+    """The text is arithmetic we will not or cannot evaluate exactly; the message says why."""
+
+
+class NotRational(Exception):
+    """The value leaves the rationals (a root, pi): the sympy fallback may still decide it."""
+

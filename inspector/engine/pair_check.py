@@ -1,0 +1,46 @@
+"""What comparing two sides of a formula concludes (``PairCheck``), and a side's exact value.
+
+Its own module because three others build it: the comparison (``compare``), the sides with letters
+(``letters``) and the formula-level checks (``check``); none of them has to import another for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .arith import NotRational, Value, evaluate
+from .extract import Side
+from .model import ClaimStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PairCheck:
+    """What comparing two sides of a formula concluded."""
+
+    status: ClaimStatus
+    stated_text: str
+    actual_text: str | None
+    reason: str | None
+    """Why the claim is unverifiable; or, for a right one, the reading that made it right."""
+    computed: Side | None
+    """The side that was computed (whose literals are the operands)."""
+    stated_value: Fraction | None
+    actual_value: Fraction | None
+    stated: Side
+    """The side that states the result."""
+
+
+def side_value(side: Side) -> Value | None:
+    """Exact value of a parsed side; ``None`` when it leaves the rationals (see ``exact_equal``)."""
+    if side.node is None:
+        return None
+    try:
+        return evaluate(side.node)
+    except NotRational:
+        return None
+
+
+def _unverifiable(computed: Side, stated: Side, stated_text: str, reason: str, actual_text: str | None = None,
+                  claimed: Fraction | None = None, actual: Fraction | None = None) -> PairCheck:
+    return PairCheck(ClaimStatus.UNVERIFIABLE, stated_text, actual_text, reason, computed, claimed, actual, stated)

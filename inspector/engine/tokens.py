@@ -1,0 +1,417 @@
+"""The lexer for the arithmetic in chains of thought: one regular expression from text to tokens.
+
+Chain text is untrusted model output, so it is never handed to ``eval`` or a computer algebra parser:
+everything that is not arithmetic (words, punctuation, commands we do not evaluate) becomes a ``BREAK``,
+which ends a formula. This is the hottest code path of a run (``benchmarks/verify_speed.py``): kinds are
+an ``IntEnum`` so that they compare as the ints they are, and the module-level aliases (``NUM``, ``OP`` …)
+are plain globals, never looked up on the class in a loop.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import IntEnum
+from fractions import Fraction
+from typing import Any
+
+from .limits import MAX_LITERAL_DIGITS, MAX_TOKENS, TRUNCATED, Unverifiable
+
+
+class TokenKind(IntEnum):
+    """What a token is. An ``IntEnum`` rather than bare ints: readable in a debugger, as fast to compare."""
+
+    NUM = 0
+    """A number: ``value`` a ``Fraction`` (also ``half`` in "half of", an ordinal's digits, a mixed number)."""
+    OP = 1
+    """An operator: ``value`` one of ``+ - * / ^ mod``."""
+    LP = 2
+    """An opening bracket; ``value`` ``abs``, ``floor`` or ``ceil`` for one that applies a function."""
+    RP = 3
+    """A closing bracket; ``value`` as for ``LP``."""
+    EQ = 4
+    """``=``: a relation between two sides."""
+    APPROX = 5
+    """``≈``, ``\\approx``, ``~=``: a relation that allows rounding."""
+    SYM = 6
+    """A letter (or π): ``value`` its name (``x``, ``a_8``, ``pi``)."""
+    FRAC = 7
+    """``\\frac``: takes two TeX arguments."""
+    SQRT = 8
+    """``\\sqrt`` or ``√``."""
+    LB = 9
+    """``{``: a TeX group."""
+    RB = 10
+    """``}``."""
+    BANG = 11
+    """``!``: a factorial."""
+    PCT = 12
+    """``%``: a percentage, or between two integers a remainder."""
+    BREAK = 13
+    """Anything else (words, punctuation, commands): ends a formula; ``value`` says what it was (``word`` …)."""
+    OF = 14
+    """``of`` after a percentage or a fraction (``20% of 50``), ``off`` after a percentage: a product."""
+
+
+NUM, OP, LP, RP, EQ, APPROX, SYM, FRAC, SQRT, LB, RB, BANG, PCT, BREAK, OF = (
+    TokenKind.NUM, TokenKind.OP, TokenKind.LP, TokenKind.RP, TokenKind.EQ, TokenKind.APPROX, TokenKind.SYM,
+    TokenKind.FRAC, TokenKind.SQRT, TokenKind.LB, TokenKind.RB, TokenKind.BANG, TokenKind.PCT, TokenKind.BREAK,
+    TokenKind.OF,
+)
+KIND_NAMES = [kind.name for kind in TokenKind]
+"""The kinds' names, by value."""
+
+
+@dataclass(slots=True)
+class Token:
+    kind: TokenKind
+    text: str
+    start: int
+    end: int
+    value: Any = None
+    """For NUM: a ``Fraction``; for OP: one of ``+ - * / ^``; for SYM: the letter's name."""
+    decimals: int = 0
+    """For NUM: digits written after the point (how precise the writer claims to be)."""
+    sig: int = 0
+    """For NUM: significant digits written (float noise has 15 or more)."""
+    unit: str | None = None
+    """For NUM: a unit written right after it (``1000 \\text{ m}``); for NUM also ``"..."`` when the
+    digits trail off (``3.333\\ldots``), a value written only approximately."""
+    word: str | None = None
+    """For NUM: the words a computation is written around, right after it (``13 marbles + …``)."""
+
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<floorl>\\(?:left\s*)?\\?lfloor(?![A-Za-z])|⌊|\\(?:left\s*)?\\?lceil(?![A-Za-z])|⌈)
+    |(?P<floorr>\\(?:right\s*)?\\?rfloor(?![A-Za-z])|⌋|\\(?:right\s*)?\\?rceil(?![A-Za-z])|⌉)
+    |(?P<absl>\\left\s*\||\\lvert(?![A-Za-z]))
+    |(?P<absr>\\right\s*\||\\rvert(?![A-Za-z]))
+    |(?P<ratio>(?<=\d)[ \t]+:[ \t]+(?=\$?\d))
+    |(?P<emph>(?:(?<=[\s:.,;!?(])|^)\*\*(?=\S)|(?<=\S)\*\*(?=[\s:.,;!?)]|$)|(?<=\S)__(?=[\s:.,;!?)]|$)|(?:(?<=[\s:.,;!?(])|^)__(?=\S))
+    |(?P<ws>[ \t\r\u00a0\u2009\u202f]+|\\[,;:!> ]|\\q?quad(?![A-Za-z])|\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![A-Za-z])
+        |\\displaystyle(?![A-Za-z])|\\\$|\$|&(?=[ \t]*[=\\])|\\boxed(?![A-Za-z])
+        |\^\s*\{?\s*\\circ\s*\}?|°|\\!|\\limits)
+    |(?P<delim>\\[\(\)\[\]])
+    |(?P<text>\\(?:text|mathrm|textbf|mbox|mathbf|textrm|operatorname)\s*\{([^{}\n]{0,80})\}(?:\s*\^\s*\{?\d\}?)?)
+    |(?P<ellipsis>\\[lc]?dots[bc]?(?![A-Za-z])|\.\.\.|…|\.?\\overline\s*(?:\{\d+\}|\d))
+    |(?P<numsub>(?<=\d)_(?:\{[^{}\n]{0,12}\}|[A-Za-z0-9]))
+    |(?P<func>(?<![A-Za-z\\])[fghpqFGHPQ](?=\())
+    |(?P<subsym>[A-Za-z](?:_\{[A-Za-z0-9,]{1,12}\}|_[A-Za-z0-9])|(?<![A-Za-z0-9\\.])[A-Za-z]\d{1,2}(?![\d.,A-Za-z]))
+    |(?P<hyphen>(?<=[A-Za-z][A-Za-z])[-–/](?=\w)|(?<=\w)[-–](?=[A-Za-z][A-Za-z]))
+    |(?P<ordinal>(?<![\d.])\d{1,6}(?:st|nd|rd|th)(?![A-Za-z]))
+    |(?P<time>(?<![\d.])\d{1,2}:[0-5]\d(?::[0-5]\d)?(?![\d]))
+    |(?P<num>\d{1,3}(?:(?:,|\{,\}|,\\!|[ \u00a0\u202f\u2009](?=\d{3}(?!\d|[.,]\d)))\d{3})+(?:[.٫．]\d+)?(?!\d|,\d)|\d+(?:[.٫．]\d+)?(?!,\d)|\.\d+)
+    |(?P<badnum>\d+(?:,\d+)+)
+    |(?P<pct>\\?%)
+    |(?P<approx>≈|\\approx(?![A-Za-z])|≃|\\simeq(?![A-Za-z])|\\sim(?![A-Za-z])|~=)
+    |(?P<eq>=)
+    |(?P<op>\*\*|[+\-*/^×·⋅∙÷−–‒﹣－]|\\cdot(?![A-Za-z])|\\times(?![A-Za-z])|\\div(?![A-Za-z])|\\ast(?![A-Za-z]))
+    |(?P<lp>[(\[]|\\\{|\\lbrace(?![A-Za-z]))
+    |(?P<rp>[)\]]|\\\}|\\rbrace(?![A-Za-z]))
+    |(?P<lb>\{)
+    |(?P<rb>\})
+    |(?P<frac>\\[dtc]?frac(?![A-Za-z]))
+    |(?P<sqrt>\\sqrt(?![A-Za-z])|√)
+    |(?P<bang>!)
+    |(?P<greek>\\(?:pi|alpha|beta|gamma|theta|lambda|mu|sigma|phi|omega)(?![A-Za-z])|π)
+    |(?P<command>\\[A-Za-z]+)
+    |(?P<word>[A-Za-z]+(?:['’&][A-Za-z]+)+|[A-Za-z]{2,}(?:/[A-Za-z]+)+|[A-Za-z]{2,})
+    |(?P<article>(?<![^\s(])[aAI](?=[ \t]+(?:[A-Za-z]|\\?\$|\d)))
+    |(?P<letter>[A-Za-z])
+    |(?P<sup>[²³])
+    |(?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+_OPERAND_AHEAD = re.compile(r"[ \t]+(?:\\?\$[ \t]*)?(?:\d|\.\d|\(|\\[dtc]?frac)")
+
+_OP_MAP = {
+    "+": "+", "-": "-", "−": "-", "–": "-", "‒": "-", "﹣": "-", "－": "-", "*": "*", "×": "*", "·": "*", "⋅": "*", "∙": "*",
+    "\\cdot": "*", "\\times": "*", "\\ast": "*", "/": "/", "÷": "/", "\\div": "/", "^": "^", "**": "^",
+}
+_GREEK = {"π": "pi"}
+_CONNECTIVES = frozenset(
+    "\\implies \\Rightarrow \\rightarrow \\Longrightarrow \\longrightarrow \\iff \\Leftrightarrow \\to "
+    "\\le \\ge \\leq \\geq \\neq \\ne \\lt \\gt \\quad \\qquad \\hspace \\and \\text \\therefore "
+    "\\because \\end \\begin \\label \\tag \\nonumber \\hline".split()
+)
+_UNKNOWN_OPERATORS = frozenset(
+    "\\odot \\oplus \\otimes \\ominus \\oslash \\star \\circ \\diamond \\bullet \\triangle \\nabla "
+    "\\wedge \\vee \\dagger \\boxplus \\boxtimes \\circledast \\heartsuit \\spadesuit \\clubsuit "
+    "\\diamondsuit \\bigstar \\square \\S".split()
+)
+"""Binary operators a problem defines (``a \\star b = …``): a formula with one in it cannot be checked."""
+
+_SIMPLE_KINDS = {
+    "eq": EQ, "approx": APPROX, "lp": LP, "rp": RP, "lb": LB, "rb": RB, "frac": FRAC, "sqrt": SQRT,
+    "pct": PCT, "bang": BANG,
+}
+
+
+_POINTS_OF_SCRIPTS = {"٫": ".", "．": "."}
+"""Decimal points other scripts write: the Arabic decimal separator, the fullwidth full stop."""
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_number(text: str) -> tuple[Fraction, int, int]:
+    """Read a numeric literal exactly: value, digits after the point, significant digits.
+
+    Memoised: the same literals (2, 10, 100, 0.5) recur in every chain, and the result is immutable.
+    """
+    if not text.isascii():
+        # ３.５, ٣٫٥: digits of any script (and their decimal points) read as the digits they are
+        text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else _POINTS_OF_SCRIPTS.get(ch, ch)
+                       for ch in text)
+    clean = text if text.isdigit() else "".join(ch for ch in text if ch in "0123456789.")
+    if not clean or clean.count(".") > 1:
+        raise Unverifiable(f"not a number: {text!r}")
+    if len(clean) > MAX_LITERAL_DIGITS + 1:
+        raise Unverifiable(f"number with more than {MAX_LITERAL_DIGITS} digits")
+    if "." in clean:
+        whole, frac = clean.split(".")
+        value = Fraction(int(whole or "0") * 10 ** len(frac) + int(frac), 10 ** len(frac))
+        digits = (whole + frac).lstrip("0")
+        return value, len(frac), len(digits)
+    return Fraction(int(clean)), 0, len(clean.lstrip("0")) or 1
+
+
+def _letter(ch: str) -> str | None:
+    """A single-letter symbol, math-italic Unicode letters (𝑋) folded to plain ones."""
+    if ch.isascii():
+        return ch if ch.isalpha() else None
+    if not ch.isalpha():
+        return None
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if len(folded) == 1 and folded.isascii() and folded.isalpha() else None
+
+
+def tokenize(text: str, offset: int = 0) -> list[Token]:
+    """Split ``text`` into math tokens; everything else becomes a BREAK (words, punctuation).
+
+    Spans are offsets into the original text plus ``offset``, so a claim can be pointed at exactly.
+    """
+    tokens: list[Token] = []
+    append = tokens.append
+    simple = _SIMPLE_KINDS
+    count = 0
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup
+        if kind == "ws" or kind == "emph":
+            continue  # spaces, and markdown emphasis (**Total:** 30 - 5 = 25) around the text
+        s, e = m.span()
+        s += offset
+        e += offset
+        t = m.group()
+        count += 1
+        if count > MAX_TOKENS:
+            append(Token(BREAK, TRUNCATED, s, s, "command"))  # cut here: what follows is not read
+            break
+        if kind == "word":
+            if t == "of" and tokens and (tokens[-1].kind == PCT or _ends_fraction(tokens)) and _OPERAND_AHEAD.match(
+                text, m.end()
+            ):
+                append(Token(OF, t, s, e, "*"))
+            elif t == "of" and tokens and tokens[-1].kind == OF and tokens[-1].text == "off":
+                continue  # "30% off of $80"
+            elif t == "mod" and tokens and tokens[-1].kind in (NUM, RP) and _OPERAND_AHEAD.match(text, m.end()):
+                append(Token(OP, t, s, e, "mod"))  # 143 mod 11
+            elif t == "off" and tokens and tokens[-1].kind == PCT:
+                append(Token(OF, t, s, e, "*"))  # "30% off $80": the discount (or the price after it; see check)
+            elif t == "half" and m.end() < len(text) and text.startswith(" of", m.end()):
+                append(Token(NUM, t, s, e, Fraction(1, 2), 0, 0))
+            else:
+                append(Token(BREAK, t, s, e, "word"))
+        elif kind == "num":
+            if len(t) > 1 and t[0] == "0" and t[1].isdigit():
+                append(Token(BREAK, t, s, e, "word"))  # 0900: a clock time or a code, not a quantity
+                continue
+            try:
+                value, dec, sig = parse_number(t)
+            except Unverifiable:
+                append(Token(BREAK, t, s, e, "long"))
+                continue
+            append(Token(NUM, t, s, e, value, dec, sig))
+        elif kind == "op":
+            append(Token(OP, t, s, e, _OP_MAP[t]))
+        elif kind in simple:
+            append(Token(simple[kind], t, s, e))
+        elif kind == "hyphen":
+            # "1-handed", "45-pound", "minutes/100 meters": a hyphen or a unit's slash inside words, not arithmetic
+            append(Token(BREAK, t, s, e, "word"))
+        elif kind in ("time", "badnum") or t == "&":
+            append(Token(BREAK, t, s, e, "word"))  # 11:00, 16,0000, 0,2: not numbers we can read
+        elif kind == "ratio":
+            append(Token(OP, ":", s, e, "/"))
+        elif kind == "greek":
+            append(Token(SYM, t, s, e, _GREEK.get(t, t.lstrip("\\"))))
+        elif kind == "text":
+            # a unit after a number (1000 \text{ m}) rides on it; a label (\text{Area} =) is words
+            content = (m.group(m.lastindex + 1) if m.lastindex else "") or ""
+            if tokens and tokens[-1].kind == NUM and tokens[-1].end <= s and content.strip():
+                tokens[-1].unit = content.strip()
+            elif any(ch.isalpha() for ch in content):
+                append(Token(BREAK, t, s, e, "word"))
+        elif kind == "ellipsis":
+            if tokens and tokens[-1].kind == NUM:
+                tokens[-1].unit = "..."  # 3.333..., 0.\overline{27}: only approximately that number
+            else:
+                append(Token(BREAK, t, s, e, "word"))  # "+ \dots +": what stands around it is not all there
+        elif kind == "delim":
+            append(Token(BREAK, t, s, e))  # \( \) \[ \]: one formula ends, another may begin
+        elif kind in ("numsub", "func"):
+            # 52_8, 42_{10}: a number in another base; f(3): a function, not f times 3
+            append(Token(BREAK, t, s, e, "word"))
+        elif kind == "command":
+            # \sin, \log, \sum, \binom ...: what follows is an argument, not a standalone quantity;
+            # \implies, \le ...: a relation or a connective, which only ends a formula;
+            # \odot, \star ...: an operator the problem defines, which we cannot evaluate
+            if t in _CONNECTIVES:
+                append(Token(BREAK, t, s, e, None))
+            elif t in _UNKNOWN_OPERATORS:
+                append(Token(BREAK, t, s, e, "operator"))
+            elif t == "\\bmod" or t == "\\mod":
+                append(Token(OP, t, s, e, "mod"))
+            else:
+                append(Token(BREAK, t, s, e, "command"))
+        elif kind == "subsym":
+            # a_{8}, a_8 and a8 (the subscript a plain-text writer could not type) are one name
+            subscripted = t.replace("{", "").replace("}", "")
+            append(Token(SYM, t, s, e, subscripted if "_" in subscripted else f"{t[0]}_{t[1:]}"))
+        elif kind == "letter":
+            append(Token(SYM, t, s, e, t))
+        elif kind == "article":
+            append(Token(BREAK, t, s, e, "word"))  # "a 7-2=25 year gap", "I have 3": English, not a symbol
+        elif kind == "ordinal":
+            # "6th place": the number, its suffix read past
+            digits = t.rstrip("stndrh")
+            append(Token(NUM, t, s, e, Fraction(int(digits)), 0, len(digits.lstrip("0")) or 1))
+        elif kind == "floorl":
+            append(Token(LP, t, s, e, "ceil" if "ceil" in t or t == "⌈" else "floor"))
+        elif kind == "floorr":
+            append(Token(RP, t, s, e, "ceil" if "ceil" in t or t == "⌉" else "floor"))
+        elif kind == "absl":
+            append(Token(LP, t, s, e, "abs"))
+        elif kind == "absr":
+            append(Token(RP, t, s, e, "abs"))
+        elif kind == "sup":
+            append(Token(OP, "^", s, s, "^"))
+            append(Token(NUM, t, s, e, Fraction(2 if t == "²" else 3), 0, 1))
+        else:  # other: a math-italic letter, or punctuation that ends a formula
+            name = _letter(t)
+            if name is not None:
+                append(Token(SYM, t, s, e, name))
+            else:
+                # @ # | ' " are custom operators, norms, primes, quotes: the formula goes on beyond us
+                if t in "@#":
+                    append(Token(BREAK, t, s, e, "operator"))
+                else:
+                    append(Token(BREAK, t, s, e, "word" if t in "|'\"_" else None))
+    _fix_times_x(tokens)
+    if len(tokens) >= 3 and any(t.kind == OP and t.value == "/" for t in tokens):
+        _merge_mixed_numbers(tokens)
+    return tokens
+
+
+_CALC_RE = re.compile(r"(\d+(?:\.\d+)?|\.\d+)|(\*\*|[-+*/^])|([()])|(=)|[ ]+")
+_CALC_ONLY_RE = re.compile(r"[0-9.+\-*/^() =]*")
+_CALC_KIND = {"(": LP, ")": RP}
+
+
+def tokenize_calculator(text: str, offset: int = 0) -> list[Token]:
+    """The fast path for calculator text (GSM8K annotations): digits, ``+-*/^``, brackets, ``=``.
+
+    Same tokens as ``tokenize`` gives for such text; anything else goes the general way.
+    """
+    if _CALC_ONLY_RE.fullmatch(text) is None or len(text) > 2000:
+        return tokenize(text, offset)
+    tokens: list[Token] = []
+    append = tokens.append
+    for m in _CALC_RE.finditer(text):
+        num, op, paren, eq = m.groups()
+        s, e = m.span()
+        if num is not None:
+            if len(num) > 1 and num[0] == "0" and num[1].isdigit():
+                append(Token(BREAK, num, s + offset, e + offset, "word"))
+                continue
+            try:
+                value, dec, sig = parse_number(num)
+            except Unverifiable:
+                append(Token(BREAK, num, s + offset, e + offset, "long"))
+                continue
+            append(Token(NUM, num, s + offset, e + offset, value, dec, sig))
+        elif op is not None:
+            append(Token(OP, op, s + offset, e + offset, "^" if op == "**" else op))
+        elif paren is not None:
+            append(Token(_CALC_KIND[paren], paren, s + offset, e + offset))
+        elif eq is not None:
+            append(Token(EQ, eq, s + offset, e + offset))
+    return tokens
+
+
+def _ends_fraction(tokens: list[Token]) -> bool:
+    """``3/4 of``, ``1/2 of``: the tokens so far end with a written fraction."""
+    return (
+        len(tokens) >= 3 and tokens[-1].kind == NUM and tokens[-2].kind == OP and tokens[-2].value == "/"
+        and tokens[-3].kind == NUM
+    ) or (tokens[-1].kind == NUM and tokens[-1].text == "half")
+
+
+def _is_int(t: Token) -> bool:
+    return t.kind == NUM and t.decimals == 0 and "," not in t.text
+
+
+def _merge_mixed_numbers(tokens: list[Token]) -> None:
+    """``5 and 2/3``, ``5 and (2/3)``, ``1 1/2``: one mixed number, as grade-school text means it."""
+    i = 0
+    while i < len(tokens) - 3:
+        t = tokens[i]
+        if not _is_int(t):
+            i += 1
+            continue
+        j = i + 1
+        if tokens[j].kind == BREAK and tokens[j].text == "and":
+            j += 1
+        paren = j < len(tokens) and tokens[j].kind == LP and tokens[j].text == "("
+        k = j + 1 if paren else j
+        if k + 2 >= len(tokens):
+            i += 1
+            continue
+        num, slash, den = tokens[k], tokens[k + 1], tokens[k + 2]
+        end_i = k + 3
+        if paren:
+            if end_i >= len(tokens) or tokens[end_i].kind != RP:
+                i += 1
+                continue
+            end_i += 1
+        ok = (
+            _is_int(num) and slash.kind == OP and slash.text == "/" and _is_int(den)
+            and num.value < den.value
+            and slash.start == num.end and den.start == slash.end
+            and (j > i + 1 or (not paren and num.start > t.end
+                               and (i == 0 or tokens[i - 1].kind != OP or tokens[i - 1].value in "+-")))
+        )
+        if not ok or den.value == 0:
+            i += 1
+            continue
+        value = t.value + num.value / den.value
+        merged = Token(NUM, f"{t.text} {num.text}/{den.text}", t.start, tokens[end_i - 1].end, value, 0, 0)
+        tokens[i:end_i] = [merged]
+        i += 1
+
+
+def _fix_times_x(tokens: list[Token]) -> None:
+    """``2 x 3`` and ``2x3`` mean multiplication in grade-school text; ``3x`` alone is a variable."""
+    for i in range(1, len(tokens) - 1):
+        t = tokens[i]
+        if t.kind == SYM and t.value == "x":
+            before, after = tokens[i - 1], tokens[i + 1]
+            if before.kind in (NUM, RP) and after.kind in (NUM, LP) and after.start > t.end - 1:
+                spaced = before.end < t.start and t.end < after.start
+                # 2x3 is a product; 3x(1/3) is three x times a third
+                tight = before.end == t.start and t.end == after.start and after.kind == NUM
+                if spaced or tight:
+                    tokens[i] = Token(OP, "x", t.start, t.end, "*")
