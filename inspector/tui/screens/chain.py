@@ -25,7 +25,7 @@ from inspector.store import StepMachine
 from ..messages import LabelsChanged
 from ..widgets.chain_text import ChainText
 from ..widgets.verification import VerificationPanel
-from .chain_view import LEGEND, NARROW, ChainView
+from .chain_view import LEGEND, NARROW, STILL_LOADING, ChainView
 
 __all__ = ["LEGEND", "NARROW", "SHORT_LABELS", "ChainScreen", "ChainView"]
 
@@ -205,7 +205,7 @@ class ChainScreen(ChainView):
         """Whether the chain's checks are still loading; if so, says ``what`` waits for them (not saved)."""
         if self.result is not None:
             return False
-        self.set_status(f"Not saved: this chain's checks are still loading; {what} once they are shown.", "error")
+        self.set_status(f"{STILL_LOADING}; {what} once they are shown.", "error")
         self.app.bell()
         return True
 
@@ -401,6 +401,7 @@ class ChainScreen(ChainView):
     def action_toggle_latex(self) -> None:
         self.readable = not self.readable
         self.query_one(ChainText).set_readable(self.readable)
+        self.load_again()  # (a chain still loading loads as shown)
         self._problem()
         self._legend()
         self._refresh_panel()

@@ -25,9 +25,9 @@ from inspector.engine.latex_text import readable
 from inspector.engine.model import ChainResult
 from inspector.labels.review import Mark
 from inspector.labels.session import label_title
-from inspector.store import CurrentLabels, QueueRow
+from inspector.store import ChainHead, CurrentLabels, QueueRow
 
-from ..chain_load import ChainHead, Loaded, is_long, load_full, read_head
+from ..chain_load import Loaded, is_long, load_full, opening
 from ..context import APP_BINDINGS, LabelContext, label_context
 from ..palette import badge
 from ..widgets import flush_refreshes, show_status
@@ -53,6 +53,8 @@ HINT = "1-6 label the chain · a accept the verdict · g/n/b rate the step · ? 
 """The status line of a chain just opened."""
 LOADING = "Loading the chain's checks: 1-6 label it already; q quits and Esc goes back at once."
 """The status line of a long chain just opened, until its checks are loaded."""
+STILL_LOADING = "Not saved: this chain's checks are still loading"
+"""How the status line begins when a key waits for the checks (``ChainScreen._loading``)."""
 
 
 class ChainView(Screen[None]):
@@ -152,7 +154,7 @@ class ChainView(Screen[None]):
     def show_row(self, row: QueueRow, position: int | None, step: int = 0) -> None:
         """Show ``row``; ``position`` is its index in the current filter's queue, when the caller knows it."""
         app = self.label_app
-        head = read_head(app.db, row.chain_id, step + self.app.size.height + 1)  # a screen from ``step`` on
+        head = store.load_head(app.db, row.chain_id, step + self.app.size.height + 1)  # a screen from ``step`` on
         result = None if head is None or is_long(head) else store.load_result(app.db, row.chain_id)
         if head is None or (result is None and not is_long(head)):
             self.set_status(f"Chain {row.chain_id} is no longer in the database.", "error")
@@ -174,7 +176,7 @@ class ChainView(Screen[None]):
         if result is not None:
             cot.show(result, self.labels.steps, step)
         else:
-            cot.show_head(*head.opening(), head.steps, self.labels.steps, step)
+            cot.show_head(*opening(head), head.steps, self.labels.steps, step)
             # After this frame is drawn: the worker would only slow it down.
             self.call_after_refresh(self._start_load, head.chain_id, self._load)
         self._refresh_panel()
@@ -188,6 +190,14 @@ class ChainView(Screen[None]):
             self.run_worker(
                 lambda: self._position_worker(flt, key), thread=True, group="chain-position", exclusive=True
             )
+
+    def load_again(self) -> None:
+        """Start the loading of the chain shown over (it loads for what is shown: LaTeX as text, or not)."""
+        if self.head is None or self.result is not None:
+            return
+        self._load += 1
+        self.workers.cancel_group(self, "chain-load")
+        self.call_after_refresh(self._start_load, self.head.chain_id, self._load)
 
     def _start_load(self, chain_id: str, load: int) -> None:
         if load != self._load:
@@ -215,7 +225,7 @@ class ChainView(Screen[None]):
         self.result, self.scores = loaded.result, loaded.scores
         self.query_one(ChainText).show_loaded(loaded.result, loaded.prepared, loaded.layout)
         self._refresh_panel()
-        if self._status == LOADING:  # not a message given since
+        if self._status == LOADING or self._status.startswith(STILL_LOADING):  # said only while it loaded
             self.set_status(HINT)
         self.call_next(flush_refreshes, self)  # one frame for the text, the panel and the status
 
