@@ -199,12 +199,42 @@ def _fact(a: Value) -> Value:
     return Fraction(out)
 
 
+_MEMO: dict[int, tuple[Node, Value | None, type[Exception] | None, str]] = {}
+_MEMO_SIZE = 4096
+
+
 def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
     """The exact value of a tree: a ``Fraction``, or a ``PolyValue`` when letters remain.
 
     ``overrides`` maps a literal's start offset to a replacement value (how a repair substitutes
     the true value for a wrong one). Raises ``NotRational`` or ``Unverifiable``.
+
+    Without overrides the outcome (value or refusal) is remembered per tree: the check of a claim, the
+    derivation links and the repair each ask for the same sides, and four in ten evaluations were repeats.
+    Keyed by identity, with the tree kept alive beside its outcome so that the key cannot be reused; trees
+    are never changed once parsed, and values are never changed once made (``PolyValue`` operations build
+    new ones). Bounded: emptied when full.
     """
+    if overrides:
+        return _evaluate(node, overrides)
+    hit = _MEMO.get(id(node))
+    if hit is not None and hit[0] is node:
+        if hit[2] is not None:
+            raise hit[2](hit[3])
+        return hit[1]  # type: ignore[return-value]
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.clear()
+    try:
+        value = _evaluate(node, None)
+    except (NotRational, Unverifiable) as exc:
+        if type(exc).__init__ is Exception.__init__ and len(exc.args) == 1:
+            _MEMO[id(node)] = (node, None, type(exc), exc.args[0])
+        raise
+    _MEMO[id(node)] = (node, value, None, "")
+    return value
+
+
+def _evaluate(node: Node, overrides: dict[int, Fraction] | None) -> Value:
     tag = node[0]
     if tag == "num":
         v: Fraction = node[1]
@@ -214,41 +244,41 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
     if tag == "add":
         acc: Value = Fraction(0)
         for sign, sub in node[1]:
-            acc = _padd(acc, evaluate(sub, overrides), sign)
+            acc = _padd(acc, _evaluate(sub, overrides), sign)
         return acc
     if tag == "mul":
-        return _pmul(evaluate(node[1], overrides), evaluate(node[2], overrides))
+        return _pmul(_evaluate(node[1], overrides), _evaluate(node[2], overrides))
     if tag == "div":
-        return _pdiv(evaluate(node[1], overrides), evaluate(node[2], overrides))
+        return _pdiv(_evaluate(node[1], overrides), _evaluate(node[2], overrides))
     if tag == "paren":
-        return evaluate(node[1], overrides)
+        return _evaluate(node[1], overrides)
     if tag in ("abs", "floor", "ceil"):
-        inner = evaluate(node[1], overrides)
+        inner = _evaluate(node[1], overrides)
         if not isinstance(inner, Fraction):
             raise NotRational(f"{tag} of an expression with letters")
         return abs(inner) if tag == "abs" else Fraction(math.floor(inner) if tag == "floor" else math.ceil(inner))
     if tag == "mod":
-        a, b = evaluate(node[1], overrides), evaluate(node[2], overrides)
+        a, b = _evaluate(node[1], overrides), _evaluate(node[2], overrides)
         if not isinstance(a, Fraction) or not isinstance(b, Fraction) or a.denominator != 1 or b.denominator != 1:
             raise Unverifiable("remainder of a number that is not an integer")
         if b == 0:
             raise Unverifiable("division by zero")
         return a % b
     if tag == "neg":
-        return _pmul(Fraction(-1), evaluate(node[1], overrides))
+        return _pmul(Fraction(-1), _evaluate(node[1], overrides))
     if tag == "sym":
         if node[1] == "pi":
             raise NotRational("pi")
         return PolyValue({((node[1], 1),): Fraction(1)})
     if tag == "pow":
-        return _ppow(evaluate(node[1], overrides), evaluate(node[2], overrides))
+        return _ppow(_evaluate(node[1], overrides), _evaluate(node[2], overrides))
     if tag == "pct":
-        return _pdiv(evaluate(node[1], overrides), Fraction(100))
+        return _pdiv(_evaluate(node[1], overrides), Fraction(100))
     if tag == "fact":
-        return _fact(evaluate(node[1], overrides))
+        return _fact(_evaluate(node[1], overrides))
     if tag == "sqrt":
-        inner = evaluate(node[1], overrides)
-        n = Fraction(2) if node[2] is None else evaluate(node[2], overrides)
+        inner = _evaluate(node[1], overrides)
+        n = Fraction(2) if node[2] is None else _evaluate(node[2], overrides)
         if not isinstance(inner, Fraction) or not isinstance(n, Fraction) or n.denominator != 1 or n < 1:
             raise NotRational("root of an expression with letters")
         if n > 64:

@@ -1,0 +1,58 @@
+"""The lexer's first-character dispatch (``tokens._matcher_for``) finds exactly the tokens the whole regex does.
+
+``tokenize`` matches, at each position, only the alternatives that can start with the character there; this
+holds it to the full pattern (``tokens._TOKEN_RE``) on text built from the pieces the lexer cares about.
+"""
+
+from __future__ import annotations
+
+import random
+
+from inspector.engine import tokens as T
+
+_PIECES = [
+    "\\left|", "\\right|", "\\lfloor", "\\rceil", "⌊", "⌉", "\\lvert", "\\text{ m}", "\\mathrm{cm}^2", "\\frac", "\\dfrac",
+    "\\sqrt", "√", "\\approx", "\\sim", "~=", "≈", "\\cdot", "\\times", " : ", "**", "__", "\\overline{3}", ".\\overline3",
+    "...", "\\ldots", "…", "1st", "22nd", "12:30", "1,000", "1{,}000", "3,2", "16,0000", "52_8", "a_{12}", "x2", "f(",
+    "a 3", "I $", "\\,", "\\quad", "\\boxed", "^\\circ", "°", "\\$", "$", "& =", "\\{", "\\}", "\\lbrace", "\\bmod", " of ",
+    "half of", "3-pound", "ab-cd", "\\(", "\\]", "π", "\\pi", "²", "³", "٣٫٥", "３", "𝑋", "%", "\\%", "!", "=", "−", "÷",
+    "\\displaystyle", "\\big(", "\\Bigr]", "\\odot", "\\implies", "\\sin", "don't", "km/h", "\t", "\n", "\u00a0", "@", "#",
+]
+_CHARS = list("0123456789.,;:+-*/^=()[]{}\\_$&%!?'\"|<>~ abcxyzAIfgpqFGHPQ") + ["–", "×", "·", "≃", "\u2009", "é"]
+
+
+def _scan(text: str) -> list[tuple[tuple[int, int], str | None, str | None]]:
+    out = []
+    pos = 0
+    while pos < len(text):
+        m = T._matcher_for(text[pos]).match(text, pos)
+        assert m is not None
+        out.append((m.span(), m.lastgroup, m.group(m.lastindex + 1) if m.lastgroup == "text" and m.lastindex else None))
+        pos = m.end()
+    return out
+
+
+def _full(text: str) -> list[tuple[tuple[int, int], str | None, str | None]]:
+    return [(m.span(), m.lastgroup, m.group(m.lastindex + 1) if m.lastgroup == "text" and m.lastindex else None)
+            for m in T._TOKEN_RE.finditer(text)]
+
+
+def test_every_alternative_has_its_first_characters() -> None:
+    assert T._ALT_NAMES[-1] == "other" and set(T._ALT_NAMES) == set(T._FIRST_CHARS)
+
+
+def test_dispatch_matches_the_whole_pattern() -> None:
+    rng = random.Random(7)
+    for _ in range(20000):
+        text = "".join(rng.choice(_PIECES) if rng.random() < 0.35 else rng.choice(_CHARS)
+                       for _ in range(rng.randint(1, 25)))
+        assert _scan(text) == _full(text), text
+
+
+def test_dispatch_on_real_lines() -> None:
+    for text in [
+        "So $3 \\times 4 = 12$ and \\( \\frac{1}{2} \\cdot 8 = 4 \\).",
+        "**Total:** 30 - 5 = 25 apples, i.e. 1,200 m \\approx 1.2 km; 12:30 is the 1st time.",
+        "\\left| x - 3 \\right| = \\lfloor 7.5 \\rfloor - 4, a_8 = 2^{3}, 52_8 = 42_{10}, f(3) = 9",
+    ]:
+        assert _scan(text) == _full(text)
