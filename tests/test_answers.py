@@ -221,3 +221,49 @@ def test_the_same_latex_but_for_spacing_is_decided_without_a_deadline(monkeypatc
 
     monkeypatch.setattr(inspector.engine.equivalence, "math_verify_equal", no_deadline_here)
     assert answers_match("(2, 12) \\cup (12, 102)", "(2,12) \\cup (12,102)", timeout=0.001) is True
+
+
+@pytest.mark.parametrize(("answer", "reference", "same"), [
+    # vectors and matrices, entry by entry (MATH-500/99, /408, /248 in the Spurious Rewards set)
+    ("\\begin{pmatrix} \\frac{1}{3} \\\\ -\\frac{2}{3} \\\\ \\frac{7}{3} \\end{pmatrix}",
+     "\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}", False),
+    ("\\begin{pmatrix} \\frac{1}{5} \\\\ -\\frac{18}{5} \\end{pmatrix}", "\\begin{pmatrix} 1/5 \\\\ -18/5 \\end{pmatrix}", True),
+    ("\\begin{pmatrix} 0 & 0 \\\\ 0 & 0 \\end{pmatrix}", "\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}", False),
+    ("\\begin{bmatrix} 1 & 2 \\end{bmatrix}", "\\begin{pmatrix} 1 & 2 \\\\ \\end{pmatrix}", True),
+    ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\end{pmatrix}", False),  # shape
+    # unions of intervals as sets of reals (MATH-500/380)
+    ("(0, 36)", "(0,9) \\cup (9,36)", False),
+    ("(0,9) \\cup [9,36)", "(0, 36)", True),
+    ("(-\\infty, 1] \\cup [1, 5)", "(-\\infty, 5)", True),
+    # inequalities in one variable against intervals (MATH-500/103)
+    ("0 \\le \\lambda \\le 4 and  \\lambda \\neq 1", "(3,4]", False),
+    ("0 \\le \\lambda \\le 4 \\text{ and } \\lambda \\neq 1", "[0,1) \\cup (1,4]", True),
+    ("4 \\ge x > 3", "(3,4]", True),
+    ("x < 5", "(-\\infty, 5]", False),
+    # ± makes a set; a set of two or more is never one number (MATH-500/96, /422, /284)
+    ("-1, 3", "1 \\pm \\sqrt{19}", False),
+    ("3 + 2\\sqrt{2}, 3 - 2\\sqrt{2}", "3 \\pm 2 \\sqrt{2}", True),
+    ("\\{4, -4, 0\\}", "\\{1\\pm\\sqrt{5},-2\\}", False),
+    ("\\{1\\pm\\sqrt{5},-2\\}", "0", False),
+    ("3, 7, 5", "3, 5, 7", True),
+    ("2, -1", "1,-2", False),
+])
+def test_structured_answers_are_decided_without_math_verify(
+        monkeypatch: pytest.MonkeyPatch, answer: str, reference: str, same: bool) -> None:
+    """Each of these went to math-verify's helper process (10–100 ms each, 0.7 s for the first): decided
+    exactly by our own comparison of their parts, with the outcome math-verify gave."""
+    import inspector.engine.equivalence
+
+    def not_asked(*args: object) -> bool:
+        raise AssertionError("math-verify was asked")
+
+    monkeypatch.setattr(inspector.engine.equivalence, "math_verify_equal", not_asked)
+    assert answers_match(answer, reference, timeout=0.001) is same
+
+
+def test_a_plus_minus_inside_a_fraction_is_not_split() -> None:
+    from inspector.engine.answer_sets import set_elements
+
+    assert set_elements("\\frac{1 \\pm \\sqrt{5}}{2}") is None
+    assert set_elements("1 \\pm \\sqrt{5}, -2") == ["1 + (\\sqrt{5})", "1 - (\\sqrt{5})", "-2"]
+    assert set_elements("(1, 2)") is None  # a tuple's order counts

@@ -16,6 +16,7 @@ import functools
 import re
 from fractions import Fraction
 
+from .answer_sets import compare_inequality, compare_matrices, compare_sets, compare_unions
 from .arith import (
     NotRational,
     PolyValue,
@@ -141,6 +142,8 @@ def _answers_match(answer: str, reference: str, max_symbolic_chars: int, timeout
                 x = approximate(parse(tail), 40)
             except (Unverifiable, RecursionError):
                 x = None
+        if x is None and _components(tail) is not None:
+            return False  # a tuple, interval or set of two or more parts never equals a number ({1±√5, −2} ≠ 0)
         if x is None and re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", tail)):
             return False  # letters or words left (a variable, "with domain L > 0", "C: …"): not a number
         if x is None and re.search(r"\\(?!text|mathrm|mbox|infty|in\b|cup|cap|le|ge|neq)[a-zA-Z]+", tail):
@@ -155,6 +158,9 @@ def _answers_match(answer: str, reference: str, max_symbolic_chars: int, timeout
     worded = _words_comparison(ca, cr)
     if worded is not None:
         return worded
+    structured = _structured_comparison(ca, cr, max_symbolic_chars, timeout)
+    if structured is not None:
+        return structured
     grouped = _grouped_comparison(ca, cr, max_symbolic_chars, timeout)
     if grouped is not None:
         return grouped
@@ -232,6 +238,38 @@ def _grouped_comparison(a: str, b: str, max_chars: int, timeout: float) -> bool 
     if any(r is False for r in results):
         return False
     return None if any(r is None for r in results) else True
+
+
+def _structured_comparison(a: str, b: str, max_chars: int, timeout: float) -> bool | None:
+    """Matrices entry by entry, unions of intervals as sets (``answer_sets``): no math-verify for either."""
+    if _HOSTILE_RE.search(a) or _HOSTILE_RE.search(b):
+        return None
+    def compare(x: str, y: str) -> bool | None:
+        return _answers_match(x, y, max_chars, timeout)
+
+    matrices = compare_matrices(a, b, compare)
+    if matrices is not None:
+        return matrices
+    members = compare_sets(a, b, compare)
+    if members is not None:
+        return members
+    unions = compare_unions(a, b, _exact_value)
+    if unions is not None:
+        return unions
+    return compare_inequality(a, b, _exact_value)
+
+
+def _exact_value(text: str) -> Fraction | None:
+    """An endpoint's exact rational value (``-\\frac{1}{2}``, ``9``), or None: a root or π is never rounded
+    here, since two spellings of one irrational number may round apart."""
+    value = numeric_value(text)
+    if value is not None:
+        return value
+    try:
+        exact = evaluate(parse(text))
+    except (Unverifiable, NotRational, RecursionError):
+        return None
+    return exact if isinstance(exact, Fraction) else None
 
 
 _WORDS_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*)*")
