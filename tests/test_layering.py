@@ -129,3 +129,19 @@ def test_the_rules_see_every_kind_of_import() -> None:
     assert any(target.startswith("textual") for _, target in seen)
     # a lazy import inside a function: the hf backend's torch
     assert any(module == "inspector.sampling.backends.hf" and target == "torch" for module, target in seen)
+
+
+def test_only_the_store_runs_sql() -> None:
+    """``inspector/store`` keeps its promise that nothing else in the package writes (or reads) SQL: no
+    ``execute``/``executemany``/``executescript``/``query`` call on a connection or database outside it."""
+    sql_calls = {"execute", "executemany", "executescript", "query"}
+    offending = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE.parent)
+        if relative.parts[1] == "store":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in sql_calls):
+                offending.append(f"  {relative}:{node.lineno} calls .{node.func.attr}()")
+    assert not offending, "only inspector/store runs SQL:\n" + "\n".join(offending)

@@ -36,6 +36,12 @@ CASES = {
     "help_80x24": ((80, 24), "dark", ["question_mark"]),  # pages, and says so
     "help_100x30": ((100, 30), "dark", ["question_mark"]),
     "report_100x30": ((100, 30), "dark", ["R"]),
+    "note_80x24": ((80, 24), "dark", [*OPEN_EXTRA, "e", *"wrong 48"]),  # docked under the chain, which stays
+    # A wide terminal: the queue's wider columns, the chain beside room to spare, help and report unsqueezed.
+    "queue_200x50": ((200, 50), "dark", []),
+    "chain_200x50": ((200, 50), "dark", [*OPEN_EXTRA, "f", "down"]),
+    "help_200x50": ((200, 50), "dark", ["question_mark"]),
+    "report_200x50": ((200, 50), "dark", ["R"]),
 }
 
 
@@ -86,3 +92,12 @@ def test_snapshot_false_equation_80x24(tmp_path: Path) -> None:
     """The paper's kind of false equation (900 = 1019) in red, never green, and the legend saying why."""
     svg = screenshot(small_db(tmp_path, FALSE_EQUATION), (80, 24), "dark", ["space", "down", "down", "down"])
     check(svg, "chain_false_equation_80x24", tmp_path)
+
+
+def test_the_note_dialog_leaves_the_chain_in_sight(db_path: Path) -> None:
+    """The note is written with the chain on screen: the dialog is docked at the foot, over the keys, and
+    the chain view above it is drawn (dimmed), not blanked by the app's opaque screen background."""
+    svg = screenshot(db_path, (80, 24), "dark", [*OPEN_EXTRA, "e"])
+    assert "Note&#160;on&#160;extra-flow-unverifiable" in svg
+    for text in ("Each&#160;box&#160;holds", "Two&#160;boxes&#160;hold", "Enter&#160;saves"):
+        assert text in svg, text

@@ -1,7 +1,9 @@
 """The paper's question answered with numbers: verdicts, pass@k three ways, and agreement with people.
 
-``build_report(db)`` reads the store once (chains as small rows, labels only for labelled chains) and
-returns a frozen :class:`Report`; the renderers (``render_report``) and the TUI draw the same object.
+``build_report(db)`` reads the store once, in one snapshot: the chains counted by SQL in groups that
+count alike (``store.iter_report_groups``: 200,000 chains in a tenth of a second), then the labels and
+the rows of the few labelled chains (:mod:`.people`), laid over those counts. It returns a frozen
+:class:`Report`; the renderers (``render_report``) and the TUI draw the same object.
 
 pass@k is computed three ways, per model and per problem set:
 
@@ -36,21 +38,25 @@ from sqlite_utils import Database
 
 from .. import store
 from ..engine.model import Verdict
-from ..labels.labelset import (
-    CHAIN_LABELS,
-    UNSURE,
-    ChainLabels,
-    Resolution,
-    ResolvedSteps,
-    coarse,
-    human_first_error,
-    resolve_chain,
-    resolve_steps,
-)
-from .agreement import Confusion, cohen_kappa, confusion, krippendorff_alpha
+from ..labels.labelset import UNSURE, Resolution
+from ..store.reports import iter_report_groups, report_rows_of, source_file
+from .agreement import Confusion
 from .passk import crossing_k, default_ks, pass_curve
+from .people import (
+    COARSE_ORDER,
+    VERDICT_ORDER,
+    Agreement,
+    FirstErrorAgreement,
+    Human,
+    RaterAgreement,
+    compare,
+    read_labels,
+)
+from .people import agreement as people_agreement
 
 __all__ = [
+    "COARSE_ORDER",
+    "VERDICT_ORDER",
     "Agreement",
     "Breakdown",
     "Crossing",
@@ -65,11 +71,9 @@ __all__ = [
 NO_MODEL = "(no model)"
 ALL_SETS = "(all)"
 
-VERDICT_ORDER = tuple(v.value for v in Verdict)
 ANSWER_CORRECT = (Verdict.VALID.value, Verdict.CANCELING_ERRORS.value, Verdict.LUCKY_GUESS.value,
                   Verdict.UNCHECKED.value)
 """The verdicts of a final answer that matches its reference."""
-COARSE_ORDER = ("sound", "right answer, unsound", "wrong answer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,94 +152,6 @@ class Crossing:
 
 
 @dataclass(frozen=True, slots=True)
-class FirstErrorAgreement:
-    """Machine's first arithmetic-error step against people's first wrong step (−1: no error).
-
-    The machine checks arithmetic only, so a person's logical error it cannot see shows as
-    ``human_only``. ``error_accuracy``, ``correct_accuracy`` and ``f1`` are ProcessBench's metrics:
-    exact earliest-error step on chains people found an error in, "no error" on the others, and
-    their harmonic mean.
-    """
-
-    chains: int
-    same: int
-    both_none: int
-    machine_earlier: int
-    machine_later: int
-    human_only: int
-    """People found an error; the machine found none."""
-    machine_only: int
-    """The machine found an error where people found none."""
-    unknown: int
-    """Labelled chains where people's first error is unknown (some steps unrated, none wrong)."""
-
-    @property
-    def error_chains(self) -> int:
-        return self.same - self.both_none + self.machine_earlier + self.machine_later + self.human_only
-
-    @property
-    def correct_chains(self) -> int:
-        return self.both_none + self.machine_only
-
-    @property
-    def error_accuracy(self) -> float | None:
-        n = self.error_chains
-        return (self.same - self.both_none) / n if n else None
-
-    @property
-    def correct_accuracy(self) -> float | None:
-        n = self.correct_chains
-        return self.both_none / n if n else None
-
-    @property
-    def f1(self) -> float | None:
-        a, b = self.error_accuracy, self.correct_accuracy
-        if a is None or b is None or a + b == 0:
-            return None
-        return 2 * a * b / (a + b)
-
-
-@dataclass(frozen=True, slots=True)
-class RaterAgreement:
-    """Agreement between annotators: Cohen's kappa for two, Krippendorff's alpha (nominal) for more."""
-
-    what: str
-    """``chain labels`` or ``step ratings``."""
-    annotators: tuple[str, ...]
-    units: int
-    """Chains (or steps) rated by at least two of them."""
-    statistic: str
-    """``cohen_kappa`` or ``krippendorff_alpha``."""
-    value: float | None
-    all_agree: int
-    """Units on which every annotator who rated it gave the same value."""
-
-
-@dataclass(frozen=True, slots=True)
-class Agreement:
-    """The machine measured against people, and people against each other."""
-
-    resolution: str
-    labelled_chains: int
-    """Chains with any current chain or step label."""
-    chain_labelled: int
-    """Chains whose resolved chain label is a verdict (``unsure`` and unlabelled ones aside)."""
-    unsure: int
-    conflicts: int
-    """Chains on which annotators' current labels disagree (chain labels or step ratings)."""
-    verdicts: Confusion | None
-    """Rows: people's resolved label; columns: the machine's verdict."""
-    coarse: Confusion | None
-    """The same in three classes: sound, right answer by unsound reasoning, wrong answer."""
-    first_error: FirstErrorAgreement | None
-    raters: tuple[RaterAgreement, ...]
-    chain_labels: int = 0
-    """Current chain labels of all annotators."""
-    blind_labels: int = 0
-    """Of those, how many were given blind (``inspect label --blind``)."""
-
-
-@dataclass(frozen=True, slots=True)
 class Report:
     database: str
     chains: int
@@ -276,24 +192,17 @@ class Report:
 
 def problem_set_of(source: str | None) -> str:
     """``data/gsm8k.json:12`` → ``gsm8k``: the input file's name without line number or extensions."""
-    if not source:
+    return _set_name(source_file(source))
+
+
+def _set_name(path: str | None) -> str:
+    """An input file's name without its extensions (``data/gsm8k.json`` → ``gsm8k``)."""
+    if not path:
         return "(unknown)"
-    path = source
-    head, sep, tail = source.rpartition(":")
-    if sep and tail.isdigit():
-        path = head
     name = os.path.basename(path) or path
     for ext in (".gz", ".jsonl", ".json", ".csv", ".parquet", ".db", ".sqlite", ".sqlite3"):
         name = name.removesuffix(ext)
     return name or "(unknown)"
-
-
-@dataclass(slots=True)
-class _Human:
-    label: str | None
-    steps: ResolvedSteps
-    conflict: bool
-    labelled: bool
 
 
 @dataclass(slots=True)
@@ -303,6 +212,68 @@ class _Problem:
     valid: int = 0
     repaired: int = 0
     unchecked: int = 0
+
+
+@dataclass(slots=True)
+class _Tally:
+    """The chains counted by model and problem set: verdicts, and per problem what pass@k needs."""
+
+    wanted: set[str]
+    """The models reported on (all when empty)."""
+    counts: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
+    problems: dict[tuple[str, str], dict[str, _Problem]] = field(default_factory=dict)
+    overridden: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Chains whose valid-only status comes from a person's label, per (model, problem set)."""
+    chains: int = 0
+    unscored: int = 0
+    failed_unanswered: int = 0
+
+    def wants(self, model: str) -> bool:
+        return not self.wanted or model in self.wanted
+
+    def add(self, model: str, pset: str, problem: str, verdict: str, correct: bool | None, n: int = 1) -> None:
+        """``n`` chains alike, valid-only as the machine says (:meth:`overrule` lays people's labels over it)."""
+        if not self.wants(model):
+            return
+        self.chains += n
+        key = (model, pset)
+        self.counts.setdefault(key, Counter())[verdict] += n
+        if verdict == Verdict.UNREFERENCED.value:
+            self.unscored += n
+            return
+        if correct is None:
+            self.failed_unanswered += n  # no answer, or undecided: a failed sample, never a dropped one
+        p = self.problems.setdefault(key, {}).setdefault(problem, _Problem())
+        p.n += n
+        p.unchecked += n * (verdict == Verdict.UNCHECKED.value)
+        if correct:
+            p.raw += n
+            p.repaired += n
+            p.valid += n * (verdict == Verdict.VALID.value)  # never more than raw: it must count as raw first
+        else:
+            p.repaired += n * (verdict == Verdict.ARITHMETIC_SLIP.value)
+
+    def add_row(self, row: store.ReportRow) -> None:
+        self.add(row.model or NO_MODEL, _row_set(row), _row_problem(row), row.verdict, row.answer_correct)
+
+    def overrule(self, row: store.ReportRow, human: Human) -> None:
+        """A labelled chain, counted already: its valid-only status is the person's label, where there is one."""
+        if row.verdict == Verdict.UNREFERENCED.value or human.label is None or human.label == UNSURE:
+            return
+        key = (row.model or NO_MODEL, _row_set(row))
+        self.overridden[key] += 1
+        if row.answer_correct:
+            self.problems[key][_row_problem(row)].valid += (human.label == Verdict.VALID.value) - (
+                row.verdict == Verdict.VALID.value
+            )
+
+
+def _row_set(row: store.ReportRow) -> str:
+    return row.problem_set or problem_set_of(row.source)
+
+
+def _row_problem(row: store.ReportRow) -> str:
+    return row.problem_id or f"chain:{row.chain_id}"
 
 
 def build_report(
@@ -320,42 +291,28 @@ def build_report(
     ``inspect verify --ray``, read without building a database); people's labels still come from ``db``.
     """
     how = resolution or Resolution()
-    humans, raters = _read_labels(db, how)
-    wanted = set(models)
-
-    counts: dict[tuple[str, str], Counter[str]] = {}
-    problems: dict[tuple[str, str], dict[str, _Problem]] = {}
-    overridden: Counter[tuple[str, str]] = Counter()
-    verdict_pairs: list[tuple[str, str]] = []
+    tally = _Tally(set(models))
+    pairs: list[tuple[str, str]] = []
     first_error = Counter[str]()
-    chains = unscored = failed_unanswered = 0
-    for row in store.iter_report_rows(db) if rows is None else rows:
-        model = row.model or NO_MODEL
-        if wanted and model not in wanted:
-            continue
-        chains += 1
-        pset = row.problem_set or problem_set_of(row.source)
-        key = (model, pset)
-        counts.setdefault(key, Counter())[row.verdict] += 1
-        human = humans.get(row.chain_id)
-        if human is not None and human.labelled:
-            _compare(row, human, verdict_pairs, first_error)
-        if row.verdict == Verdict.UNREFERENCED.value:
-            unscored += 1
-            continue
-        if row.answer_correct is None:
-            failed_unanswered += 1  # no answer, or undecided: a failed sample, never a dropped one
-        p = problems.setdefault(key, {}).setdefault(row.problem_id or f"chain:{row.chain_id}", _Problem())
-        p.n += 1
-        p.unchecked += row.verdict == Verdict.UNCHECKED.value
-        p.raw += bool(row.answer_correct)
-        p.repaired += bool(row.answer_correct) or row.verdict == Verdict.ARITHMETIC_SLIP.value
-        if human is not None and human.label is not None and human.label != UNSURE:
-            overridden[key] += 1
-            valid = human.label == Verdict.VALID.value
+    with store.read_snapshot(db):
+        humans, raters = read_labels(db, how)
+        if rows is None:  # the chains counted in SQL, then people's labels laid over the few they labelled
+            for g in iter_report_groups(db):
+                pset = g.problem_set or _set_name(g.source_file)
+                tally.add(g.model or NO_MODEL, pset, g.problem, g.verdict, g.answer_correct, g.chains)
+            labelled = report_rows_of(db, [cid for cid, human in humans.items() if human.labelled])
         else:
-            valid = row.verdict == Verdict.VALID.value
-        p.valid += bool(row.answer_correct) and valid  # never more than raw: it must count as raw first
+            labelled = []
+            for row in rows:
+                tally.add_row(row)
+                if row.chain_id in humans:
+                    labelled.append(row)
+    for row in labelled:
+        human = humans[row.chain_id]
+        if human.labelled and tally.wants(row.model or NO_MODEL):
+            compare(row, human, pairs, first_error)
+            tally.overrule(row, human)
+    counts, problems, overridden = tally.counts, tally.problems, tally.overridden
 
     # Each model on all its sets together, when it has more than one.
     sets_of: dict[str, list[str]] = {}
@@ -371,21 +328,22 @@ def build_report(
                 problems[(model, ALL_SETS)] = merged
             overridden[(model, ALL_SETS)] = sum(overridden[(model, s)] for s in sets)
 
-    order = sorted(counts, key=lambda k: (natural_order(k[0]), k[1] == ALL_SETS, k[1]))
+    order = sorted(counts, key=lambda k: (natural_order(k[0]), k[0], k[1] == ALL_SETS, k[1]))
     breakdowns = tuple(_breakdown(key, counts[key], len(problems.get(key, {}))) for key in order)
     curves = tuple(
         _curve(key, problems[key], overridden[key], ks) for key in order if problems.get(key)
     )
     crossings = _crossings(problems, ks)
-    agreement = _agreement(how, humans, raters, verdict_pairs, first_error)
+    agreement = people_agreement(how, humans, raters, pairs, first_error)
     notes = []
-    if unscored:
-        notes.append(f"{unscored} chain(s) have no reference answer: left out of pass@k (nothing to score "
+    if tally.unscored:
+        notes.append(f"{tally.unscored} chain(s) have no reference answer: left out of pass@k (nothing to score "
                      "them against)")
-    if failed_unanswered:
-        notes.append(f"{failed_unanswered} sample(s) with no final answer or an undecided one count as failed "
-                     "samples in pass@k")
-    return Report(database, chains, unscored, str(how), breakdowns, curves, crossings, agreement, tuple(notes))
+    if tally.failed_unanswered:
+        notes.append(f"{tally.failed_unanswered} sample(s) with no final answer or an undecided one count as "
+                     "failed samples in pass@k")
+    return Report(database, tally.chains, tally.unscored, str(how), breakdowns, curves, crossings, agreement,
+                  tuple(notes))
 
 
 def _breakdown(key: tuple[str, str], counts: Counter[str], problems: int) -> Breakdown:
@@ -431,7 +389,7 @@ def _crossings(problems: dict[tuple[str, str], dict[str, _Problem]], ks: Sequenc
         by_set.setdefault(pset, {})[model] = probs
     out = []
     for pset in sorted(by_set):
-        for a, b in combinations(sorted(by_set[pset], key=natural_order), 2):
+        for a, b in combinations(sorted(by_set[pset], key=lambda m: (natural_order(m), m)), 2):
             pa, pb = by_set[pset][a], by_set[pset][b]
             shared = sorted(set(pa) & set(pb))
             if not shared:
@@ -447,136 +405,4 @@ def _crossings(problems: dict[tuple[str, str], dict[str, _Problem]], ks: Sequenc
                 a_valid=pass_curve(va, grid), b_valid=pass_curve(vb, grid),
                 raw_crosses_at=crossing_k(ra, rb), valid_crosses_at=crossing_k(va, vb),
             ))  # fmt: skip
-    return tuple(out)
-
-
-# --- people ----------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Raters:
-    chain: dict[str, dict[str, str]] = field(default_factory=dict)
-    """chain → annotator → current chain label (``unsure`` left out)."""
-    steps: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
-    """(chain, step) → annotator → current rating."""
-    labels: int = 0
-    """Current chain labels, every annotator's."""
-    blind: int = 0
-    """Current chain labels given blind."""
-
-
-def _read_labels(db: Database, how: Resolution) -> tuple[dict[str, _Human], _Raters]:
-    humans: dict[str, _Human] = {}
-    raters = _Raters()
-    ids = store.iter_labelled_chain_ids(db)
-    while True:
-        batch = [cid for _, cid in zip(range(500), ids, strict=False)]
-        if not batch:
-            break
-        for cid, labels in store.labels_for(db, batch).items():
-            humans[cid] = _human(labels, how)
-            _collect_raters(cid, labels, raters)
-    return humans, raters
-
-
-def _human(labels: ChainLabels, how: Resolution) -> _Human:
-    chain = resolve_chain(labels.chain_labels, how)
-    steps = resolve_steps(labels.step_labels, how)
-    labelled = chain.label is not None or bool(steps.ratings) or steps.first_error_marked is not None
-    return _Human(chain.label, steps, chain.conflict or steps.conflict, labelled)
-
-
-def _collect_raters(cid: str, labels: ChainLabels, raters: _Raters) -> None:
-    for lab in labels.chain_labels:
-        if lab.current:
-            raters.labels += 1
-            raters.blind += bool(lab.blind)
-        if lab.current and lab.label != UNSURE and lab.annotator is not None:
-            raters.chain.setdefault(cid, {})[lab.annotator] = lab.label
-    for st in labels.step_labels:
-        if st.current and st.rating is not None and st.annotator is not None:
-            raters.steps.setdefault((cid, st.step), {})[st.annotator] = st.rating
-
-
-def _compare(row: store.ReportRow, human: _Human, pairs: list[tuple[str, str]], first: Counter[str]) -> None:
-    if human.label is not None and human.label != UNSURE:
-        pairs.append((human.label, row.verdict))
-    rated = bool(human.steps.ratings) or human.steps.first_error_marked is not None
-    h = human_first_error(human.steps, row.steps) if rated else None
-    if h is None and human.label == Verdict.VALID.value:
-        h = -1  # people called the chain valid: no step is wrong
-    if h is None:
-        first["unknown"] += rated
-        return
-    m = row.first_error_step if row.first_error_step is not None else -1
-    if h == m:
-        first["same"] += 1
-        if h == -1:
-            first["both_none"] += 1
-    elif h == -1:
-        first["machine_only"] += 1
-    elif m == -1:
-        first["human_only"] += 1
-    elif m < h:
-        first["machine_earlier"] += 1
-    else:
-        first["machine_later"] += 1
-
-
-def _agreement(
-    how: Resolution,
-    humans: dict[str, _Human],
-    raters: _Raters,
-    pairs: list[tuple[str, str]],
-    first: Counter[str],
-) -> Agreement | None:
-    labelled = [h for h in humans.values() if h.labelled]
-    if not labelled:
-        return None
-    order = CHAIN_LABELS[:-1] + tuple(v for v in VERDICT_ORDER if v not in CHAIN_LABELS)
-    coarse_pairs = []
-    for human, machine in pairs:
-        h = coarse(human)
-        if h is not None:
-            coarse_pairs.append((h, coarse(machine) or machine))  # the machine's "unreferenced" stays as is
-    compared = sum(first[k] for k in ("same", "machine_earlier", "machine_later", "human_only", "machine_only"))
-    fe = None
-    if compared:
-        fe = FirstErrorAgreement(
-            chains=compared, same=first["same"], both_none=first["both_none"],
-            machine_earlier=first["machine_earlier"], machine_later=first["machine_later"],
-            human_only=first["human_only"], machine_only=first["machine_only"], unknown=first["unknown"],
-        )  # fmt: skip
-    return Agreement(
-        resolution=str(how),
-        labelled_chains=len(labelled),
-        chain_labelled=len(pairs),
-        unsure=sum(1 for h in labelled if h.label == UNSURE),
-        conflicts=sum(1 for h in labelled if h.conflict),
-        verdicts=confusion(pairs, order) if pairs else None,
-        coarse=confusion(coarse_pairs, COARSE_ORDER + ("unreferenced",)) if coarse_pairs else None,
-        first_error=fe,
-        raters=_rater_agreement(raters),
-        chain_labels=raters.labels,
-        blind_labels=raters.blind,
-    )
-
-
-def _rater_agreement(raters: _Raters) -> tuple[RaterAgreement, ...]:
-    out = []
-    for what, table in (("chain labels", raters.chain), ("step ratings", raters.steps)):
-        units: Iterable[dict[str, Any]] = table.values()
-        names = sorted({a for unit in units for a in unit})
-        pairable = [u for u in table.values() if len(u) >= 2]
-        if len(names) < 2 or not pairable:
-            continue
-        agree = sum(1 for u in pairable if len(set(u.values())) == 1)
-        if len(names) == 2:
-            a, b = names
-            value = cohen_kappa((u[a], u[b]) for u in pairable)
-            stat = "cohen_kappa"
-        else:
-            value = krippendorff_alpha([u.get(n) for n in names] for u in pairable)
-            stat = "krippendorff_alpha"
-        out.append(RaterAgreement(what, tuple(names), len(pairable), stat, value, agree))
     return tuple(out)

@@ -122,6 +122,15 @@ def _all_k_floats(counts: Sequence[tuple[int, int]], k_max: int) -> list[float]:
     return [s / problems for s in sums]
 
 
+def _mean_exact(tally: Counter[tuple[int, int]], problems: int, k: int) -> Fraction:
+    """Mean pass@k over ``problems`` problems tallied by ``(n, c)``, exactly: one fraction per distinct n
+    (C(n, k) − C(n − c, k) summed over its problems, over C(n, k)), not one per problem."""
+    by_n: dict[int, int] = {}
+    for (n, c), w in tally.items():
+        by_n[n] = by_n.get(n, 0) + w * (math.comb(n, k) - math.comb(n - c, k))
+    return sum((Fraction(num, math.comb(n, k)) for n, num in by_n.items()), Fraction(0)) / problems
+
+
 def _sign(x: float | Fraction) -> int:
     return (x > 0) - (x < 0)
 
@@ -138,10 +147,10 @@ def crossing_k(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> in
     k_max = min(min(n for n, _ in a), min(n for n, _ in b))
     fa, fb = _all_k_floats(a, k_max), _all_k_floats(b, k_max)
 
+    ta, tb = Counter(a), Counter(b)
+
     def exact_sign(k: int) -> int:
-        ea = sum((pass_at_k_exact(n, c, k) for n, c in a), Fraction(0)) / len(a)
-        eb = sum((pass_at_k_exact(n, c, k) for n, c in b), Fraction(0)) / len(b)
-        return _sign(ea - eb)
+        return _sign(_mean_exact(ta, len(a), k) - _mean_exact(tb, len(b), k))
 
     first = 0
     for k in range(1, k_max + 1):

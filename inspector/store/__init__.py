@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from inspector.errors import StoreError
 
-from .connection import BUSY_TIMEOUT_MS, open_db, open_reader
+from .connection import BUSY_TIMEOUT_MS, open_db, open_reader, read_snapshot
 from .labels import (
     LABEL_TABLES,
     NO_MACHINE,
@@ -132,6 +132,7 @@ __all__ = [
     "mark_first_error",
     "open_db",
     "open_reader",
+    "read_snapshot",
     "other_labels",
     "queue_count",
     "queue_models",

@@ -79,6 +79,20 @@ def _migrate(db: Database, where: str) -> None:
 
 
 @contextlib.contextmanager
+def read_snapshot(db: Database) -> Iterator[None]:
+    """One read transaction around several reads, so that writes made meanwhile (the labelling tool saves
+    while the report screen builds) are in all of them or in none. Inside a caller's transaction: that one."""
+    if db.conn.in_transaction:
+        yield
+        return
+    db.conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        db.conn.rollback()
+
+
+@contextlib.contextmanager
 def _immediate(db: Database) -> Iterator[None]:
     """One write transaction, taking the write lock up front so ``busy_timeout`` applies to it.
 

@@ -361,3 +361,25 @@ def _m0007_blind_labels(db: Database) -> None:
     """Whether a chain label was given blind (``inspect label --blind``: neither the machine's verdict nor
     other annotators' labels shown before it); ``NULL`` for labels made before, or imported."""
     db.execute("ALTER TABLE chain_labels ADD COLUMN blind INTEGER")
+
+
+_DIGITS = "'0123456789'"
+SOURCE_FILE_SQL = (
+    f"CASE WHEN source <> rtrim(source, {_DIGITS}) AND substr(rtrim(source, {_DIGITS}), -1) = ':' "
+    f"THEN substr(rtrim(source, {_DIGITS}), 1, length(rtrim(source, {_DIGITS})) - 1) ELSE source END"
+)
+"""A chain's ``source`` without its line number (``data/gsm8k.json:12`` → ``data/gsm8k.json``), in SQL: the input
+file a report names a problem set after. ``store.source_file`` is the same in Python. Indexed by migration 0008:
+a query must spell it exactly so for SQLite to read it from the index."""
+
+
+@_migration("0008_report_index")
+def _m0008_report_index(db: Database) -> None:
+    """What a report counts chains by, in one index: ``inspect report`` and the report screen count 200,000
+    chains in SQL, through this index in its order (no sort, no chain row read), in about 0.1 s; reading
+    them one by one took seconds. Databases made before it are indexed here, once (about a second for
+    200,000 chains)."""
+    db.execute(
+        "CREATE INDEX idx_chains_report ON chains(model, problem_set, problem_id, verdict, answer_correct, "
+        f"({SOURCE_FILE_SQL}))"
+    )

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
+
 MIN_ELAPSED_S = 60.0
 """The rate is never taken over less than a minute: the first label, seconds in, is not 1,000 an hour."""
 
@@ -34,15 +36,26 @@ class Progress:
 
     def line(self, compact: bool = False) -> str:
         """``labelled 39/56 · 17 left · 120/h · ETA 9m``; ``compact`` (the chain view at 80 columns):
-        ``39/56 · 17 left · 120/h · 9m``, with thousands as ``k``."""
-        num = _short if compact else _full
-        rate = "—/h" if self.rate is None else f"{self.rate:,.0f}/h"
-        eta = "—" if self.eta_s is None else duration(self.eta_s)
-        done = f"{num(self.labelled)}/{num(self.total)}"
-        if compact:
-            return f"{done} · {num(self.remaining)} left · {rate} · ETA {eta}"
-        return f"labelled {done} · {num(self.remaining)} left · {rate} · ETA {eta}"
+        ``39/56 · 17 left · 120/h · ETA 9m``, with thousands as ``k``."""
+        return self.forms(compact)[0]
 
+    def fit(self, width: int, compact: bool = False) -> str:
+        """The first of :meth:`forms` that fits ``width`` cells: shorter numbers first, then the parts that
+        matter least (the ETA, the pace, what is left) left out whole, never cut in a word; ``""`` when not
+        even ``39/56`` fits."""
+        return next((form for form in self.forms(compact) if cell_len(form) <= width), "")
+
+    def forms(self, compact: bool = False) -> list[str]:
+        """Every way of saying it, longest first: ``labelled 12,345/200,000 · 187,655 left · 1,234/h · ETA 6d``,
+        without ``labelled``, with thousands as ``k`` (where ``compact`` starts), then without the ETA, the
+        pace, what is left."""
+        rate = "—/h" if self.rate is None else f"{self.rate:,.0f}/h"
+        eta = "ETA " + ("—" if self.eta_s is None else duration(self.eta_s))
+        full = [f"{self.labelled:,}/{self.total:,}", f"{self.remaining:,} left", rate, eta]
+        short = [f"{_short(self.labelled)}/{_short(self.total)}", f"{_short(self.remaining)} left", rate, eta]
+        out = [] if compact else ["labelled " + " · ".join(full), " · ".join(full)]
+        out.extend(" · ".join(short[:n]) for n in range(len(short), 0, -1))
+        return list(dict.fromkeys(out))  # small numbers: the same text twice, once
 
 @dataclass
 class Pace:
@@ -80,10 +93,6 @@ def duration(seconds: float) -> str:
         h, m = divmod(s // 60, 60)
         return f"{h}h{m:02d}m" if h < 10 else f"{h}h"
     return f"{s // 86400}d"
-
-
-def _full(n: int) -> str:
-    return f"{n:,}"
 
 
 def _short(n: int) -> str:

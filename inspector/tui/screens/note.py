@@ -7,9 +7,10 @@ from typing import ClassVar
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 
 class NoteInput(Input):
@@ -31,14 +32,24 @@ class NoteInput(Input):
 
 
 class NoteScreen(ModalScreen[str | None]):
-    """Returns the note's new text (empty clears it), or None when cancelled."""
+    """Returns the note's new text (empty clears it), or None when cancelled.
+
+    A line docked at the foot of the terminal, over the chain view's keys, with the chain still there
+    above it (dimmed a little), so the note is written with the chain in sight: at 80×24 it takes three
+    rows. The app's ``Screen { background: $surface }`` outranks a screen's default CSS, and would blank
+    the chain: the background is set on the screen itself (an inline style outranks every stylesheet).
+    """
 
     DEFAULT_CSS = """
-    NoteScreen { align: center middle; }
-    NoteScreen #note-box { width: 90%; max-width: 100; height: auto; padding: 1 2; background: $panel;
-                           border: round $accent; }
-    NoteScreen #note-help { color: $text-muted; }
+    NoteScreen { align: center bottom; }
+    NoteScreen #note-box { width: 100%; height: auto; padding: 0 1; background: $panel;
+                           border: round $accent; border-title-color: $text; border-subtitle-color: $text-muted; }
+    NoteScreen #note-input { border: none; height: 1; padding: 0; background: $panel; }
+    NoteScreen #note-input:focus { border: none; background-tint: $foreground 5%; }
     """
+
+    DIM = 0.35
+    """How much the chain behind is dimmed (the theme's background, this opaque, over it)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="note.cancel", tooltip="Close without saving"),
@@ -50,14 +61,16 @@ class NoteScreen(ModalScreen[str | None]):
         self.text = text
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="note-box"):
-            yield Static(f"Note on {self.chain_id}", id="note-title")
+        with Vertical(id="note-box") as box:
+            box.border_title = f"Note on {self.chain_id}"
+            box.border_subtitle = "Enter saves · Esc cancels · empty clears it"
             yield NoteInput(
                 value=self.text, placeholder="what is wrong, what the machine missed …", id="note-input"
             )
-            yield Static("Enter saves · Esc cancels · an empty note clears it", id="note-help")
 
     def on_mount(self) -> None:
+        background = Color.parse(self.app.get_css_variables().get("background", "black"))
+        self.styles.background = background.with_alpha(self.DIM)
         self.query_one(Input).focus()
 
     @on(Input.Submitted)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -120,11 +120,11 @@ class QueueScreen(Screen[None]):
         )
         yield QueueList(
             app.source.page,
-            app.source.count,
+            self._count,
             fetch_now=lambda flt, offset, limit: app.quick(
                 lambda db: store.queue_page(db, flt, app.annotator, offset, limit)
             ),
-            count_now=lambda flt: app.quick(lambda db: store.queue_count(db, flt, app.annotator)),
+            count_now=lambda flt, cap: app.quick(lambda db: store.queue_count(db, flt, app.annotator, cap=cap)),
             id="queue",
         )
         yield Static(id="status", classes="status")
@@ -135,6 +135,15 @@ class QueueScreen(Screen[None]):
                 *app_keys(APP_BINDINGS, "help", "quit", "report"),
             ]
         )
+
+    def _count(self, flt: store.QueueFilter, cap: int | None) -> int:
+        """The queue's length, in a worker thread (its own connection); a search no further than ``cap``."""
+        app = self.label_app
+        db = store.open_reader(app.db_path)
+        try:
+            return store.queue_count(db, flt, app.annotator, cap=cap)
+        finally:
+            db.close()
 
     def on_mount(self) -> None:
         self._show_filters()
@@ -148,25 +157,33 @@ class QueueScreen(Screen[None]):
 
     def _show_topbar(self) -> None:
         """Who labels, their progress (labelled of all, left, pace, ETA), then the database: a narrow
-        terminal cuts the database name first."""
+        terminal cuts the database name first, then says the progress shorter (``Progress.fit``), never
+        cutting it in a word."""
         app = self.label_app
         t = Text(no_wrap=True, overflow="ellipsis", end="")
         t.append("cot-inspector label", style="bold")
         t.append("  ")
         t.append(app.annotator, style="bold")
         t.append("  ")
-        t.append(app.progress().line())
+        width = max(0, self.app.size.width - 2)  # the bar's padding
+        t.append(app.progress().fit(width - t.cell_len))
         t.append(f"  {app.db_name}", style="dim")
         self._update_bar("#topbar", t)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._show_topbar()
 
     def _show_filters(self) -> None:
         flt = self.label_app.filter
         qlist = self.query_one(QueueList)
         t = Text()
-        total = qlist.total
-        if total:  # the cursor's place in this filter's queue
-            t.append(f"{min(qlist.cursor + 1, total):,}/", style="bold")
-        t.append("queue " if total is None else f"{total:,} chain{'' if total == 1 else 's'} ", style="bold")
+        total, more = qlist.total, qlist.more_than
+        if total or more:  # the cursor's place in this filter's queue
+            t.append(f"{qlist.cursor + 1 if more else min(qlist.cursor + 1, total or 0):,}/", style="bold")
+        if more is not None:  # a search counted no further: End counts it all
+            t.append(f"{more:,}+ chains ", style="bold")
+        else:
+            t.append("queue " if total is None else f"{total:,} chain{'' if total == 1 else 's'} ", style="bold")
         t.append(f"· {ORDER_TITLES.get(flt.order, flt.order)} ", style="dim")
         shown = describe_filter(flt)
         if not shown:

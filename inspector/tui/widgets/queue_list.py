@@ -2,8 +2,10 @@
 
 200,000 chains never enter memory: rows are fetched 100 at a time, in a worker thread with its own
 connection, and kept in a small cache; the count comes the same way. A row not fetched yet draws
-as a placeholder for the few milliseconds it takes. Rejected: ``DataTable`` (it holds every row, and
-adding 200,000 of them takes seconds) and paging by hand (a list that stops at page ends).
+as a placeholder for the few milliseconds it takes. A search is counted no further than
+:data:`COUNT_CAP` ("1,000+ chains": a word in most chains took 0.2 s to count), and exactly only when
+the list needs its end (End, or the cursor near the cap). Rejected: ``DataTable`` (it holds every
+row, and adding 200,000 of them takes seconds) and paging by hand (a list that stops at page ends).
 """
 
 from __future__ import annotations
@@ -35,12 +37,16 @@ PAGE = 100
 
 CACHED_PAGES = 30
 
+COUNT_CAP = 1_000
+"""A search is counted this far at first: more matches show as "1,000+"."""
+
 Fetch = Callable[[QueueFilter, int, int], list[QueueRow]]
 """``(filter, offset, limit)`` → rows; runs in a worker thread."""
-Count = Callable[[QueueFilter], int]
+Count = Callable[[QueueFilter, "int | None"], int]
+"""``(filter, cap)`` → the number of rows; with a ``cap``, ``cap + 1`` may mean "more" (``store.queue_count``)."""
 FetchNow = Callable[[QueueFilter, int, int], "list[QueueRow] | None"]
 """As ``Fetch``, on the UI thread, when it is quick; ``None`` when it would not be (a worker does it)."""
-CountNow = Callable[[QueueFilter], "int | None"]
+CountNow = Callable[[QueueFilter, "int | None"], "int | None"]
 
 
 def fit_middle(text: str, width: int) -> str:
@@ -144,10 +150,11 @@ class QueueList(ScrollView, can_focus=True):
 
     @dataclass
     class Counted(Message):
-        """The queue's length is known."""
+        """The queue's length is known (``more``: it is more than ``total``, counted no further)."""
 
         queue_list: QueueList
         total: int
+        more: bool = False
 
     def __init__(
         self,
@@ -167,6 +174,12 @@ class QueueList(ScrollView, can_focus=True):
         self.filter = QueueFilter()
         self.total: int | None = None
         """The number of rows, once counted."""
+        self.more_than: int | None = None
+        """A search counted no further than :data:`COUNT_CAP`: there are more rows than this (``total`` is None)."""
+        self._exact: QueueFilter | None = None
+        """The filter counted exactly (its end was needed): counted so again when labels change."""
+        self._to_last = False
+        """End was pressed before the exact count came: the cursor goes to the last row when it does."""
         self._pages: OrderedDict[int, list[QueueRow]] = OrderedDict()
         self._pending: set[int] = set()
         self._stale: set[int] = set()
@@ -192,16 +205,16 @@ class QueueList(ScrollView, can_focus=True):
         else:
             self._pages.clear()
             self._stale = set()
-            self.total = None
+            self.total = self.more_than = None
+            self._to_last = False
             self._set_virtual_height()
         generation = self._generation
-        total = None if self._count_now is None else self._count_now(flt)
+        cap = COUNT_CAP if flt.search.strip() and flt != self._exact else None  # other filters: exact at once
+        total = None if self._count_now is None else self._count_now(flt, cap)
         if total is None:
-            self.run_worker(
-                lambda: self._count_worker(flt, generation), thread=True, group="queue-count", exclusive=True
-            )
+            self._count_later(flt, generation, cap)
         else:
-            self._counted(generation, total)
+            self._counted(generation, total, cap)
         page = max(0, position) // PAGE
         rows = None if self._fetch_now is None else self._fetch_now(flt, page * PAGE, PAGE)
         if rows is None:
@@ -218,29 +231,44 @@ class QueueList(ScrollView, can_focus=True):
         """Fetch everything again (labels changed), keeping the cursor where it is."""
         self.load(self.filter, self.cursor if position is None else position, soft=True)
 
-    def _count_worker(self, flt: QueueFilter, generation: int) -> None:
+    def _count_later(self, flt: QueueFilter, generation: int, cap: int | None) -> None:
+        self.run_worker(
+            lambda: self._count_worker(flt, generation, cap), thread=True, group="queue-count", exclusive=True
+        )
+
+    def _count_worker(self, flt: QueueFilter, generation: int, cap: int | None) -> None:
         try:
-            total = self._count(flt)
+            total = self._count(flt, cap)
         except Exception as exc:  # noqa: BLE001 - a read that fails must not take the annotator's screen down
             self.app.call_from_thread(self._read_failed, exc)
             return
-        self.app.call_from_thread(self._counted, generation, total)
+        self.app.call_from_thread(self._counted, generation, total, cap)
+
+    def count_exactly(self) -> None:
+        """Count a search counted no further than the cap to its end (a worker's tenth of a second or so)."""
+        if self.more_than is not None and self._exact != self.filter:
+            self._exact = self.filter
+            self._count_later(self.filter, self._generation, None)
 
     def _read_failed(self, exc: Exception) -> None:
         self.notify(f"Cannot read the queue: {exc}", title="Database", severity="error", timeout=8)
 
-    def _counted(self, generation: int, total: int) -> None:
+    def _counted(self, generation: int, total: int, cap: int | None = None) -> None:
         if generation != self._generation:
             return
-        if total == self.total:  # a soft reload that changed nothing: no frame to draw
-            self.post_message(self.Counted(self, total))
-            return
-        self.total = total
-        self._set_virtual_height()
-        if total and self.cursor >= total:
-            self.cursor = total - 1
-        self.post_message(self.Counted(self, total))
-        self.refresh()
+        more = cap is not None and total > cap
+        known = (None, cap) if more else (total, None)
+        changed = known != (self.total, self.more_than)
+        self.total, self.more_than = known
+        if changed:  # else a soft reload that changed nothing: no frame to draw
+            self._set_virtual_height()
+            if self.total is not None and self._to_last:
+                self._to_last = False
+                self.cursor = max(0, self.total - 1)
+            elif self.total and self.cursor >= self.total:
+                self.cursor = self.total - 1
+            self.refresh()
+        self.post_message(self.Counted(self, total if self.total is not None else self.more_than or 0, more))
 
     def _request(self, page: int) -> None:
         if page < 0 or page in self._pending or (page in self._pages and page not in self._stale):
@@ -275,8 +303,9 @@ class QueueList(ScrollView, can_focus=True):
         while len(self._pages) > CACHED_PAGES:
             self._pages.popitem(last=False)
         if self.total is None and len(rows) < PAGE:  # the last page tells the length before the count
-            self.total = page * PAGE + len(rows)
+            self.total, self.more_than = page * PAGE + len(rows), None
             self._set_virtual_height()
+            self.post_message(self.Counted(self, self.total))
             if self.total and self.cursor >= self.total:
                 self.cursor = self.total - 1
         self.refresh()
@@ -304,7 +333,10 @@ class QueueList(ScrollView, can_focus=True):
         return self.total is None or self.total > 0
 
     def _set_virtual_height(self) -> None:
-        rows = self.total if self.total is not None else max(PAGE, len(self._pages) * PAGE)
+        if self.total is not None:
+            rows = self.total
+        else:
+            rows = max(PAGE, len(self._pages) * PAGE, (self.more_than or 0) + 1, self.cursor + 1)
         set_virtual_size(self, Size(self.size.width, rows + 1))
 
     # ---------------------------------------------------------------------------------------------
@@ -316,6 +348,9 @@ class QueueList(ScrollView, can_focus=True):
         return max(0, value)
 
     def watch_cursor(self, old: int, new: int) -> None:
+        if self.more_than is not None and new >= self.more_than - PAGE:  # near the end of what was counted
+            self.count_exactly()
+            self._set_virtual_height()
         self._scroll_to_cursor()
         self._request(new // PAGE)
         # Read ahead: the page after (or before) the one in view, before the cursor gets there.
@@ -350,6 +385,9 @@ class QueueList(ScrollView, can_focus=True):
     def action_last(self) -> None:
         if self.total is not None:
             self.cursor = max(0, self.total - 1)
+        elif self.more_than is not None:  # a search counted no further than the cap: its end is counted first
+            self._to_last = True
+            self.count_exactly()
 
     def action_open(self) -> None:
         row = self.current
