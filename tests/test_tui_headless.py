@@ -361,3 +361,15 @@ def test_ids_and_models_are_cut_in_the_middle_where_they_differ_at_the_end() -> 
     assert len(cut) == 2 and all(len(c) == 10 and "…" in c for c in cut)
     assert fit_middle("Qwen2.5-Math-1.5B/MATH-500/12#0", 26).endswith("/MATH-500/12#0")
     assert fit_middle("short", 10) == "short     "
+
+
+def test_a_wrong_claim_with_no_single_true_value_says_none_of_one() -> None:
+    """``√k + 1 = √k``: the letters cancel and the sides still differ, but there is no true value to quote;
+    the panel once said ``(true None)``."""
+    from inspector import verify_text
+    from inspector.tui.truth import view_detail
+
+    result = verify_text("So \\(\\sqrt{k} + 1 = \\sqrt{k}\\) holds.")
+    assert [c.actual for s in result.steps for c in s.claims] == [None]
+    for detail in (view_detail(result, 0), step_detail(result, 0)):
+        assert detail.flows_out == ("\\sqrt{k}: no later use traced",)

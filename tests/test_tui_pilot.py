@@ -714,6 +714,9 @@ def test_progress_shows_labelled_of_all_left_rate_and_eta_in_queue_and_chain_vie
         await press(pilot, "1")
         assert len(current_rows(db_path, "chain_labels")) == 2
         assert progress_text(app) == "2/56 · 54 left · 12/h · ETA 4h30m"
+        await pilot.pause()
+        # the line grew from "ETA —": its widget grew with it, so nothing is cut (it once showed "ET")
+        assert chain_screen(app).query_one("#progress", Static).content_size.width >= len(progress_text(app))
         await press(pilot, "u")  # undone: one chain labelled in ten minutes
         assert progress_text(app) == "1/56 · 55 left · 6/h · ETA 9h10m"
         await press(pilot, "escape")

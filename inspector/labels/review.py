@@ -214,10 +214,11 @@ def step_detail(result: ChainResult, index: int) -> StepDetail:
     flows_out = []
     for c in wrong_here:
         later = uses.pop(_stated_value(c), None)
+        true = "" if c.actual is None else f" (true {c.actual})"  # a lettered side has no single value
         if later:
-            flows_out.append(f"{_stated_value(c)} (true {c.actual}) flows into {_steps_text(later)}")
+            flows_out.append(f"{_stated_value(c)}{true} flows into {_steps_text(later)}")
         else:
-            flows_out.append(f"{_stated_value(c)} (true {c.actual}): no later use traced")
+            flows_out.append(f"{_stated_value(c)}{true}: no later use traced")
     flows_out.extend(f"{value} flows into {_steps_text(later)}" for value, later in uses.items())
     findings = tuple(
         f"{f.message} ({f.rule}, {f.severity.value})"

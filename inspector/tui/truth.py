@@ -129,7 +129,8 @@ def view_detail(result: ChainResult, index: int) -> StepDetail:
         said.add(_key(c.stated))
         _, later = uses.pop(_key(c.stated), ("", []))
         where = f"flows into {_steps_text(later)}" if later else "no later use traced"
-        flows_out.append(f"{c.stated} (true {c.actual}): {where}")
+        true = "" if c.actual is None else f" (true {c.actual})"  # a lettered side has no single value
+        flows_out.append(f"{c.stated}{true}: {where}")
     flows_out.extend(f"{value} flows into {_steps_text(later)}" for value, later in uses.values())
     return replace(detail, claims=tuple(claims), flows_in=flows_in, flows_out=tuple(flows_out))
 

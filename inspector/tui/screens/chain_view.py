@@ -97,6 +97,8 @@ class ChainView(Screen[None]):
         self.readable = False
         self._status = ""
         """The status line's message."""
+        self._progress_width = -1
+        """The progress line's length when last drawn (its widget is as wide as its text)."""
         self._confirm: tuple[str, str] | None = None
         """The chain and label a contradicting label key was pressed for: pressed again, it is saved."""
 
@@ -258,8 +260,14 @@ class ChainView(Screen[None]):
 
     def _progress(self) -> None:
         """Labelled of all, left, this session's pace and the ETA, beside the legend (compact when narrow)."""
-        line = self.label_app.progress().line(compact=self.app.size.width < NARROW)
-        self.query_one("#progress", Static).update(line, layout=False)
+        width = self.app.size.width
+        # at most half the row, whole parts only (``ETA`` is never cut to ``ET``); the legend takes the rest
+        line = self.label_app.progress().fit(max(width // 2 - 2, 8), compact=width < NARROW)
+        progress = self.query_one("#progress", Static)
+        # its width is its content's: lay the row out again only when that width changes
+        relayout = len(line) != self._progress_width
+        self._progress_width = len(line)
+        progress.update(line, layout=relayout)
 
     def _header(self) -> None:
         """The chain's header line, its fields in the order a label depends on them (verdict, answer and
