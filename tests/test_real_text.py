@@ -291,3 +291,97 @@ def test_an_equation_the_text_rejected_is_no_slip_when_written_again() -> None:
              "Thus, we have \\( a^2 = a^2 + 40 \\), which suggests we need to recheck the interpretation.")
     assert errors(chain) == []
     assert errors(chain.split("\n")[1]) == [("a^2 + 40", "a^2")]  # never rejected: still the slip
+
+
+# --- lists of equations and their solutions; trials rejected below; new list items ------------------
+@pytest.mark.parametrize(
+    ("chain", "slip"),
+    [
+        # sr/step50/MATH-500/319#0: the two equations, then their two solutions, in order
+        ("\\[ x-4 = 12 \\]\n\\[ x-4 = -12 \\]\nSolving these equations, we get:\n\\[ x = 16 \\]\n\\[ x = -8 \\]",
+         ("x = 16", "x = 15", "16")),
+        # sr/step50/AIME-2025/0#6: joined by "or" on one line
+        ("So \\(b + 7 = 28\\) or \\(b + 7 = 56\\), which gives us \\(b = 21\\) or \\(b = 49\\).",
+         ("b = 21", "b = 22", "21")),
+        # sr/base/AMC/26#4
+        ("Setting each factor equal to 0:\n$x+5=0$ or $x-3=0$\nSolving for $x$:\n$x=-5$ or $x=3$", None),
+        # in the other order: each solution is a right rewrite of one of the listed equations
+        ("\\[ x-4 = 12 \\]\n\\[ x-4 = -12 \\]\nSolving these equations, we get:\n\\[ x = -8 \\]\n\\[ x = 16 \\]", None),
+    ],
+)
+def test_solutions_of_a_list_of_equations_are_paired_with_theirs(
+        chain: str, slip: tuple[str, str, str] | None) -> None:
+    assert errors(chain) == []
+    if slip is not None:  # the same solution miscomputed: still the slip, pinned against its own equation
+        right, wrong, true = slip
+        assert errors(chain.replace(right, wrong, 1)) == [(wrong.split()[-1], true)]
+
+
+def test_a_solution_that_rewrites_none_of_the_listed_equations_is_still_a_slip() -> None:
+    listed = "\\[ x-4 = 12 \\]\n\\[ x-4 = -12 \\]\nSolving these equations, we get:\n"
+    assert errors(listed + "\\[ x = 15 \\]\n\\[ x = -8 \\]") == [("15", "16")]
+    assert errors("\\[ 2x + 3 = 7 \\]\n\\[ 2x = 5 \\]") == [("5", "4")]  # a rewrite, no list: as before
+
+
+TRIAL = ("- For \\( x = 1 \\):\n\\[\n 1 = \\sqrt{11 - 2(1)} + 4\n \\]\n\\[\n 1 = \\sqrt{9} + 4\n \\]\n"
+         "\\[\n 1 = 3 + 4\n \\]\n")
+
+
+@pytest.mark.parametrize(
+    "verdict",
+    ["\\[\n 1 \\neq 7\n \\]\nSo x = 1 is not a solution.", "\\[ 1 \\neq 7 \\]", "So x = 1 is not a solution.",
+     "\\[ 1 = 7 \\]\nThis is false, so x = 1 is extraneous."],
+)
+def test_a_substitution_the_text_rejects_lines_below_is_a_test(verdict: str) -> None:
+    # sr/base/MATH-500/23#0: the trial is restated line by line, then rejected
+    result = verify_text(TRIAL + verdict)
+    assert result.errors == ()
+    assert {f.rule for f in result.findings} == {"contradiction"}
+
+
+@pytest.mark.parametrize("verdict", ["So x = 1 is a solution.", "\\[ 1 = 7 \\]\nThis confirms that x = 1 works.",
+                                     "\\[ 6 \\neq 12 \\]"])
+def test_a_substitution_the_text_affirms_is_still_a_slip(verdict: str) -> None:
+    assert errors(TRIAL + verdict) == [("1", "7")]  # (a "≠" between other values rejects nothing)
+
+
+def test_a_rejected_equation_set_up_again_is_no_new_slip() -> None:
+    # sr/step50/AMC/12#3: "This equation is not correct", then the same equation set up again further on
+    first = "\\[ 1^2 + 3^2 = 2^2 + 4^2 \\]\n\\[ 10 = 20 \\]\nThis equation is not correct.\n\nAgain:\n"
+    assert errors(first + "\\[ 1^2 + 3^2 = 2^2 + 4^2 \\]\nWe move on.") == []
+    assert errors(first + "\\[ 1^2 + 3^2 = 2^2 + 4^2 \\]\nThis confirms the theorem.") == [("2^2 + 4^2", "10")]
+
+
+def test_a_false_result_before_a_rejected_trial_value_is_still_a_slip() -> None:
+    # sr/step1000/AIME-2025/27#2: "So L ≠ 3/4" rejects the trial value, not the wrong sum above it
+    chain = ("By trying \\( L = \\frac{3}{4} \\), we see that\n\\[ \\frac{81 - 36 + 48 - 64}{64} = \\frac{3}{64} \\]\n"
+             "So \\( L \\neq \\frac{3}{4} \\).")
+    assert errors(chain) == [("\\frac{3}{64}", "0.453125")]
+
+
+def test_consequences_that_end_in_the_text_rejecting_them_are_no_slip() -> None:
+    # sr/step400/MATH-500/108#0: the verdict is the last consequence, on the same display line
+    line = ("\\[ \\sqrt{\\frac{k-1}{k}} + 1 = \\sqrt{\\frac{k-1}{k}} \\implies 1 = \\sqrt{\\frac{k-1}{k}} \\implies "
+            "\\frac{k-1}{k} = 1 \\implies k = k-1 \\implies \\text{This is not possible, so we need to re-evaluate.} \\]")
+    assert errors(line) == []
+    assert len(errors(line.replace("This is not possible, so we need to re-evaluate.", "So we go on."))) == 1
+
+
+def test_a_new_list_item_that_parallels_the_last_one_is_a_new_equation() -> None:
+    # sr/step400/MATH-500/473#0: item 8 sums the other diagonal; it rewrites nothing of item 7
+    chain = ("7. The sum of the main diagonal is \\( (n-3) + (2n-9) + (n-1) = S \\):\n\\[\n (n-3) + (2n-9) + (n-1) = S "
+             "\\implies 4n - 13 = S\n \\]\n8. The sum of the other diagonal is \\( (n+1) + (2n-9) + (n-3) = S \\):\n"
+             "\\[\n (n+1) + (2n-9) + (n-3) = S \\implies 4n - 11 = S\n \\]")
+    assert errors(chain) == []
+    assert errors(chain.replace("4n - 11", "4n - 12")) == [("12", "11")]  # the item's own rewrite: checked
+    assert errors(chain.replace("4n - 13", "4n - 14")) == [("14", "13")]
+
+
+def test_the_values_something_can_be_start_new_equations() -> None:
+    # sr/step400/AIME-2025/16#7: "n = -2" in the prose is a value set aside, not the line "n + 2 = 3" rewrites
+    chain = ("\\[ 39 \\equiv 0 \\pmod{n + 2} \\]\n\nThis means that \\( n + 2 \\) must be a divisor of 39. Since \\( n \\) "
+             "is positive, \\( n + 2 \\) must be greater than 2 (because \\( n = -2 \\) is not a positive integer). So, "
+             "\\( n + 2 \\) can be 3, 13, or 39. This gives us:\n\\[ n + 2 = 3 \\implies n = 1 \\]\n"
+             "\\[ n + 2 = 13 \\implies n = 11 \\]\n\\[ n + 2 = 39 \\implies n = 37 \\]")
+    assert errors(chain) == []
+    assert errors(chain.replace("n = 37", "n = 36")) == [("36", "37")]

@@ -15,12 +15,14 @@ the callers that know them as ``derive``'s (`trace`).
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from .arith import PolyValue, subtract
 from .derive_forms import (
     _constant_offset,
     _is_normal,
+    _new_item,
     _next_case,
     _proportional,
     _same_shape,
@@ -41,6 +43,7 @@ from .derive_slips import (
     _solved_rounded,
 )
 from .extract import Formula
+from .model import ClaimStatus
 
 
 def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: str) -> list[Link]:
@@ -73,95 +76,157 @@ def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: 
             link.start = link
             link.prev = None
             continue
-        if prev is None or f.kind == "expression":
-            link.start = link
-            link.prev = None
-            continue
-        if f.kind == "continuation":
-            _check_continuation(link, prev, text, cont_rule)
-            continue
-        pf = prev.formula
-        if prev.poly is None or link.poly is None or len(pf.sides) != 2:
-            link.start = link
-            link.prev = None
-            continue
-        if (_norm(f.sides[0]) == _norm(pf.sides[1]) and _side_letters(pf.sides[0]) and _side_letters(pf.sides[1])
-                and pf.sides[0].node is not None and pf.sides[0].node[0] != "sym"):
-            # "x + 6x + 2 = 7x + 2" then "7x + 2 = 42": the first line is an identity the second builds on,
-            # not an equation it rewrites ("x = 7n + 5" then "7n + 5 = 143p + 10" defines x: no identity);
-            # "y − 2y = x" then "x = −y" solves for the letter on the right: an equation, no identity
-            if pf.sides[1].node is not None and pf.sides[1].node[0] != "sym":
-                _check_identity(prev, text, rule)
-            link.start = link
-            link.prev = None
-            continue
-        if _starts_anew(text, pf, f):
-            link.start = link
-            link.prev = None
-            continue
-        if _next_case(links, position, prev):
-            link.start = link
-            link.prev = None
-            continue
-        same_left = _norm(pf.sides[0]) == _norm(f.sides[0])
-        letters = _has_letters(pf) or prev.equation_mode
-        if same_left and _is_normal(pf.sides[1]) and _is_normal(f.sides[1]):
-            # "a = 3" then "a = 7/2", "n = 3k + 1" then "n = 3k + 2": nothing in the first line was left to
-            # simplify, so the second restates nothing: cases of an enumeration, alternatives, trial values
-            link.start = link
-            link.prev = None
-            continue
-        if same_left:
-            r1, r2 = _value(pf.sides[1]), _value(f.sides[1])
-            assert r1 is not None and r2 is not None
-            diff = subtract(r2, r1)
-            if not diff.is_constant:
-                # "(20 + X)/6 = 2" then "(20 + X)/6 = X": the same left side equal to something else is
-                # another equation, not a rewrite (which would keep the right side's value)
-                link.start = link
-                link.prev = None
-                continue
-            if letters or _has_letters(f):
-                _record(link, prev, pf.sides[1], f.sides[1], diff.constant(), text, rule, Fraction(1))
-                continue
-        offset = _constant_offset(prev.poly, link.poly)
-        if offset is None:
-            if (link.poly.is_constant and prev.poly.is_constant and link.poly.constant() != 0
-                    and prev.poly.constant() != 0 and (prev.equation_mode or _has_letters(pf))):
-                # "x + 2 = x + 33/13", then "2 = 33/13", then "13 = 33": the letters cancelled and what is
-                # left is false; each later line restates that contradiction, it is no new slip
-                _record(link, prev, pf.sides[1], f.sides[1], Fraction(0), text, rule, Fraction(1))
-                continue
-            if link.poly.is_constant and prev.poly.is_constant and same_left and letters:
-                delta = link.poly.constant() - prev.poly.constant()
-                _record(link, prev, pf.sides[1], f.sides[1], -delta, text, rule, Fraction(1))
-                continue
-            if _says_rewrite(text, pf, f) and _same_shape(prev.poly, link.poly):
-                # "Expanding this expression, we get …": the text says the line restates the one above, and
-                # it does not (no single number to blame: the whole line is the slip)
-                _record_unequal(link, prev, text, rule)
-                continue
-            link.start = link
-            link.prev = None
-            continue
-        k, delta = offset
-        if delta == 0:
-            _record(link, prev, pf.sides[1], f.sides[1], Fraction(0), text, rule, k)
-            continue
-        solved = _solved_rounded(f, delta)
-        if solved is not None:
-            # "18x = 107" then "x = 5.94": the solution, rounded to the digits written
-            _record(link, prev, solved, solved, Fraction(0), text, rule, k)
-            continue
-        # which side moved: compare the written sides; a slip in the right side of "a = b" shows as −δ
-        if _norm(pf.sides[0]) == _norm(f.sides[0]):
-            _record(link, prev, pf.sides[1], f.sides[1], -delta, text, rule, k)
-        elif _norm(pf.sides[1]) == _norm(f.sides[1]):
-            _record(link, prev, pf.sides[0], f.sides[0], delta, text, rule, k)
-        elif not _record_equation(link, prev, delta, k, text, rule):
-            link.start = link
-            link.prev = None
+        original = link.prev
+        _check_link(links, position, link, text, rule, cont_rule)
+        if original is not None and _wrong_rewrite(link):
+            _try_siblings(links, position, link, original, text, rule, cont_rule)
     return links
+
+
+def _check_link(links: list[Link], position: int, link: Link, text: str, rule: str, cont_rule: str) -> None:
+    """Check one line against the line it is linked to (``link.prev``), or cut the link."""
+    prev = link.prev
+    f = link.formula
+    if prev is None or f.kind == "expression":
+        link.start = link
+        link.prev = None
+        return
+    if f.kind == "continuation":
+        _check_continuation(link, prev, text, cont_rule)
+        return
+    pf = prev.formula
+    if prev.poly is None or link.poly is None or len(pf.sides) != 2:
+        link.start = link
+        link.prev = None
+        return
+    if (_norm(f.sides[0]) == _norm(pf.sides[1]) and _side_letters(pf.sides[0]) and _side_letters(pf.sides[1])
+            and pf.sides[0].node is not None and pf.sides[0].node[0] != "sym"):
+        # "x + 6x + 2 = 7x + 2" then "7x + 2 = 42": the first line is an identity the second builds on,
+        # not an equation it rewrites ("x = 7n + 5" then "7n + 5 = 143p + 10" defines x: no identity);
+        # "y − 2y = x" then "x = −y" solves for the letter on the right: an equation, no identity
+        if pf.sides[1].node is not None and pf.sides[1].node[0] != "sym":
+            _check_identity(prev, text, rule)
+        link.start = link
+        link.prev = None
+        return
+    if _starts_anew(text, pf, f) or _new_item(text, prev, f):
+        link.start = link
+        link.prev = None
+        return
+    if _next_case(links, position, prev):
+        link.start = link
+        link.prev = None
+        return
+    same_left = _norm(pf.sides[0]) == _norm(f.sides[0])
+    letters = _has_letters(pf) or prev.equation_mode
+    if same_left and _is_normal(pf.sides[1]) and _is_normal(f.sides[1]):
+        # "a = 3" then "a = 7/2", "n = 3k + 1" then "n = 3k + 2": nothing in the first line was left to
+        # simplify, so the second restates nothing: cases of an enumeration, alternatives, trial values
+        link.start = link
+        link.prev = None
+        return
+    if same_left:
+        r1, r2 = _value(pf.sides[1]), _value(f.sides[1])
+        assert r1 is not None and r2 is not None
+        diff = subtract(r2, r1)
+        if not diff.is_constant:
+            # "(20 + X)/6 = 2" then "(20 + X)/6 = X": the same left side equal to something else is
+            # another equation, not a rewrite (which would keep the right side's value)
+            link.start = link
+            link.prev = None
+            return
+        if letters or _has_letters(f):
+            _record(link, prev, pf.sides[1], f.sides[1], diff.constant(), text, rule, Fraction(1))
+            return
+    offset = _constant_offset(prev.poly, link.poly)
+    if offset is None:
+        if (link.poly.is_constant and prev.poly.is_constant and link.poly.constant() != 0
+                and prev.poly.constant() != 0 and (prev.equation_mode or _has_letters(pf))):
+            # "x + 2 = x + 33/13", then "2 = 33/13", then "13 = 33": the letters cancelled and what is
+            # left is false; each later line restates that contradiction, it is no new slip
+            _record(link, prev, pf.sides[1], f.sides[1], Fraction(0), text, rule, Fraction(1))
+            return
+        if link.poly.is_constant and prev.poly.is_constant and same_left and letters:
+            delta = link.poly.constant() - prev.poly.constant()
+            _record(link, prev, pf.sides[1], f.sides[1], -delta, text, rule, Fraction(1))
+            return
+        if _says_rewrite(text, pf, f) and _same_shape(prev.poly, link.poly):
+            # "Expanding this expression, we get …": the text says the line restates the one above, and
+            # it does not (no single number to blame: the whole line is the slip)
+            _record_unequal(link, prev, text, rule)
+            return
+        link.start = link
+        link.prev = None
+        return
+    k, delta = offset
+    if delta == 0:
+        _record(link, prev, pf.sides[1], f.sides[1], Fraction(0), text, rule, k)
+        return
+    solved = _solved_rounded(f, delta)
+    if solved is not None:
+        # "18x = 107" then "x = 5.94": the solution, rounded to the digits written
+        _record(link, prev, solved, solved, Fraction(0), text, rule, k)
+        return
+    # which side moved: compare the written sides; a slip in the right side of "a = b" shows as −δ
+    if _norm(pf.sides[0]) == _norm(f.sides[0]):
+        _record(link, prev, pf.sides[1], f.sides[1], -delta, text, rule, k)
+    elif _norm(pf.sides[1]) == _norm(f.sides[1]):
+        _record(link, prev, pf.sides[0], f.sides[0], delta, text, rule, k)
+    elif not _record_equation(link, prev, delta, k, text, rule):
+        link.start = link
+        link.prev = None
+
+
+def _wrong_rewrite(link: Link) -> bool:
+    return any(c.claim.status is ClaimStatus.WRONG for c in link.checked)
+
+
+def _try_siblings(links: list[Link], position: int, link: Link, original: Link, text: str, rule: str,
+                  cont_rule: str) -> None:
+    """A line that fails as a rewrite of the equation right above it, but is a right rewrite of another
+    equation listed with that one (``x − 4 = 12``, ``x − 4 = −12``, then ``x = 16``, ``x = −8``; "``b + 7 = 28``
+    or ``b + 7 = 56``, which gives ``b = 21`` or ``b = 49``"): the solutions of a list of equations, paired
+    with theirs. A line that rewrites none of them is a slip, pinned against its pair in the list (the first
+    equation, for the first line after the list) when that reads as a rewrite, else against the one above."""
+    kept = (link.prev, link.start, link.equation_mode, link.checked)
+    siblings = _siblings(links, position, original, text)
+    paired = None
+    for sibling in siblings:
+        saved = list(sibling.checked)
+        link.prev, link.start, link.equation_mode, link.checked = sibling, None, False, []
+        _check_link(links, position, link, text, rule, cont_rule)
+        sibling.checked[:] = saved  # (a try that reads the sibling as an identity adds nothing to it)
+        if link.prev is sibling and link.checked:
+            if not _wrong_rewrite(link):
+                return
+            if sibling is siblings[0] and not _SIBLING_GAP_RE.fullmatch(text, original.formula.end, link.formula.start):
+                paired = (link.prev, link.start, link.equation_mode, link.checked)
+    link.prev, link.start, link.equation_mode, link.checked = paired or kept
+
+
+_MAX_SIBLINGS = 6
+
+
+def _siblings(links: list[Link], position: int, prev: Link, text: str) -> list[Link]:
+    """The equations listed together with ``prev`` right before it, first first: each on the line after the
+    other, or joined by "or", "and", commas, none a rewrite of the one before it."""
+    k = position - 1
+    while k >= 0 and links[k] is not prev:
+        k -= 1
+    out: list[Link] = []
+    while k > 0 and len(out) < _MAX_SIBLINGS and links[k].prev is None:
+        a, b = links[k - 1].formula, links[k].formula
+        if (b.line - a.line > 2 or len(a.sides) != 2 or b.start - a.end > _SIBLING_GAP
+                or not _SIBLING_GAP_RE.fullmatch(text, a.end, b.start)):
+            break
+        out.append(links[k - 1])
+        k -= 1
+    return out[::-1]
+
+
+_SIBLING_GAP = 40
+_SIBLING_GAP_RE = re.compile(r"(?:\s|[$,;&]|\\[\[\]()]|\\\\|\\q?quad|\\text\{\s*(?:or|and)\s*\}|\bor\b|\band\b)*+")
+"""What may stand between two equations of one list: space, math delimiters, "or", "and", commas."""
 
 
 def solve_linear(poly: PolyValue, symbol: str) -> Fraction | None:

@@ -32,10 +32,10 @@ _ANEW_RE = re.compile(
     r"(?i)\b(?:case|however|alternatively|instead|suppose|set\s+up|another|similarly|also|second|third|"
     r"consider|check(?:ing)?|verify(?:ing)?|substitut\w*|plug(?:ging)?|given|we\s+know|recall|"
     r"let(?!['’]s|\s+us)|assum\w*)\b|(?:^|[.:;!?]\s++|(?<!\s)[ \t]*+\n\s*+(?:[-*•]\s*+)?)(?:for|if|when)\b"
-    r"(?!\s+we\b)"
+    r"(?!\s+we\b)|\b(?:can|could)\s+(?:only\s+)?(?:be|equal)\s+(?:either\s+)?[-\d$\\(]"
 )
-"""Words between two equations that say the second is a new one (another case, a trial, a new fact),
-not a restatement of the first."""
+"""Words between two equations that say the second is a new one (another case, a trial, a new fact, one of
+the values something "can be"), not a restatement of the first."""
 _MAX_GAP = 400
 """Prose longer than this between two equations: they are not one derivation."""
 
@@ -104,6 +104,24 @@ facts, never rewrites. (A numbered step of prose that ends in an equation, as Ab
 not such an item.)"""
 _ITEM_SLACK = 6
 """How far into a list item its equation may start for the item to be just that equation (``1. \\(``)."""
+
+
+def _new_item(text: str, prev: Link, f: Formula) -> bool:
+    """Is ``f`` a list item's new equation that parallels the one the derivation above started from
+    (item 7: "the main diagonal is (n−3) + (2n−9) + (n−1) = S ⟹ 4n − 13 = S"; item 8: "the other diagonal is
+    (n+1) + (2n−9) + (n−3) = S"): the same side again, the other one a new sum to work out, not a rewrite?"""
+    first, pf = prev.start, prev.formula
+    if first is None or first is prev or f.line <= pf.line or len(f.sides) != 2 or len(first.formula.sides) != 2:
+        return False
+    line_start = text.rfind("\n", 0, f.start) + 1
+    if not _LIST_ITEM_RE.match(text, line_start):
+        return False
+    sides = first.formula.sides
+    return any(
+        _norm(sides[i]) == _norm(f.sides[i]) and _norm(sides[1 - i]) != _norm(f.sides[1 - i])
+        and not _is_normal(sides[1 - i]) and not _is_normal(f.sides[1 - i])
+        for i in (0, 1)
+    )
 
 
 def is_value(side: Side) -> bool:

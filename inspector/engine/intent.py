@@ -50,6 +50,7 @@ def _sentence_before(text: str, start: int, claim_start: int) -> str:
 
 _CONSEQUENCES_RE = re.compile(r"(?:\\?implies|\\?Rightarrow|\\?Longrightarrow|⟹|⇒)[^.;:\n]*+$")
 """The rest of a line that only draws consequences of the claim (``⟹ a^2 = a^2 + 40 ⟹ 0 = 40``)."""
+_IMPLIES_RE = re.compile(r"\\?implies|\\?Rightarrow|\\?Longrightarrow|⟹|⇒")
 
 
 _IMPOSSIBLE_RE = re.compile(r"(?i)\b(?:not\s+possible|impossible|no\s+solutions?|cannot\s+(?:be|hold))\b")
@@ -68,13 +69,62 @@ def rejected(text: str, claim_end: int, line_end: int, next_line: str | None, *,
     if impossible_rejects and _IMPOSSIBLE_RE.search(after) and not _ASSERTED_RE.search(after):
         return True
     rest = text[claim_end:line_end].strip(" \t$\\)]}.,")
+    if rest and _CONSEQUENCES_RE.match(rest):
+        # "⟹ 1 = √((k−1)/k) ⟹ … ⟹ k = k − 1 ⟹ \text{This is not possible}": the verdict is the last consequence
+        last = _IMPLIES_RE.split(rest)[-1]
+        if "=" not in last and not _ASSERTED_RE.search(last) and (
+                _REJECTED_RE.search(last) or (impossible_rejects and _IMPOSSIBLE_RE.search(last))):
+            return True
     if (not rest or _CONSEQUENCES_RE.match(rest)) and next_line is not None:
         # "a^2 = a^2 − 0 + 40 ⟹ 0 = 40" then "This is a contradiction": its consequences, then the verdict
-        opening = re.sub(r"^[\s\-*•>]*(?:\d{1,2}[.)]\s*)?", "", next_line)[:_AFTER_CHARS]
-        if re.match(r"(?i)(?:\\\]|\$\$)?\s*(?:this|that|which|it|but|however|so|hence|thus|since|because|the\s+equation)\b", opening) or opening[:1] in "(≠":
-            first = re.split(r"[.;](?:\s|$)", opening, maxsplit=1)[0]
-            return bool(_REJECTED_RE.search(first)) and not _ASSERTED_RE.search(first)
+        first = _verdict(next_line)
+        return first is not None and bool(_REJECTED_RE.search(first)) and not _ASSERTED_RE.search(first)
     return False
+
+
+_VERDICT_OPENING_RE = re.compile(
+    r"(?i)(?:\\\]|\$\$)?\s*(?:this|that|which|it|but|however|so|hence|thus|since|because|the\s+equation)\b")
+
+
+def _verdict(line: str) -> str | None:
+    """The first sentence of a line that opens as a verdict on the line above ("This is a contradiction",
+    "So x = 1 is not a solution"), else None."""
+    opening = re.sub(r"^[\s\-*•>]*(?:\d{1,2}[.)]\s*)?", "", line)[:_AFTER_CHARS]
+    if _VERDICT_OPENING_RE.match(opening) or opening[:1] in "(≠":
+        return re.split(r"[.;](?:\s|$)", opening, maxsplit=1)[0]
+    return None
+
+
+_NEQ_RE = re.compile(r"[\s$]*+(?:\\\[|\\\(|\$)?([^=\n]{1,60}?)(?:\\neq?(?![a-zA-Z])|≠)([^=\n$]{1,60}?)[ \t]*+(?:\\\]|\\\)|\$|[.,;]|$)")
+"""A line that states ``1 ≠ 7`` (no "=" in it): its two sides."""
+
+
+def neq_sides(line: str) -> tuple[str, str] | None:
+    """The two sides of a line that says ``a ≠ b`` and nothing else before it."""
+    m = _NEQ_RE.match(line)
+    return (m.group(1), m.group(2)) if m else None
+
+
+_NOT_A_SOLUTION_RE = re.compile(
+    r"(?i)\bnot\s+(?:a\s+)?(?:valid\s+)?(?:solution|root)|\bextraneous\b|\bdo(?:es)?\s+not\s+work\b|"
+    r"\bdo(?:es)?n['’]t\s+work\b|\b(?:is\s+)?invalid\b|\bnot\s+valid\b")
+"""Words that reject the value a trial tested ("x = 1 is not a solution"): for a trial, its equation too."""
+
+
+def asserts(line: str | None) -> bool:
+    """Does a line open by affirming what is above it ("This confirms …", "so x = 1 works")?"""
+    return line is not None and _ASSERTED_RE.search(line[:_AFTER_CHARS]) is not None
+
+
+def rejected_below(line: str | None, trial: bool) -> bool:
+    """Does the line below a false equation (and the lines that restate it) say it is rejected ("This is
+    false"; for a ``trial``, which states the known value first, "So x = 1 is not a solution" too)?"""
+    if line is None:
+        return False
+    first = _verdict(line)
+    if first is None or _ASSERTED_RE.search(first):
+        return False
+    return bool(_REJECTED_RE.search(first)) or (trial and bool(_NOT_A_SOLUTION_RE.search(first)))
 
 
 def tested(text: str, line_start: int, claim_start: int, claim_end: int, line_end: int) -> bool:  # noqa: D417

@@ -12,8 +12,8 @@ from dataclasses import replace
 from fractions import Fraction
 
 from .answer import answers_match, extract_answer, numeric_value
-from .arith import format_value, symbols_of
-from .check import LETTERS_CANCEL, Checked, cancels_to, check_annotation, check_formula
+from .arith import format_value
+from .check import LETTERS_CANCEL, Checked, check_annotation, check_formula
 from .classify import classify
 from .derive import check_derivations
 from .extract import Formula, extract_line
@@ -21,6 +21,7 @@ from .intent import quotient_in_context, rejected, tested
 from .model import ChainInput, ChainResult, Claim, ClaimStatus, Coverage, Finding, Severity, Step, ValueFlow
 from .notation import RULE as NOTATION
 from .notation import find_notation
+from .restated import rejected_trials, restated_false_equations
 from .rules import RuleSet, default_rules
 from .segment import code_blocks, line_spans, segment
 from .trace import repair
@@ -136,6 +137,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         else:
             checked.extend(_intent(c, text, next_line, rejected_above) for c in check_formula(f, text, rules,
                                                                                                           "inline_arithmetic"))
+    checked = rejected_trials(checked, formulas, next_line, _as_rejected)
 
     links = check_derivations(formulas, text, "rewrite", "continuation")
     equation_mode = {id(link.formula) for link in links if link.equation_mode}
@@ -154,7 +156,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     for link in links:
         kept.extend(link.checked)
     if contradiction.enabled:
-        for c, why in _restated_false_equations(kept, formulas):
+        for c, why in restated_false_equations(kept, formulas):
             findings.append(Finding("contradiction", Severity(contradiction.severity), c.claim.step, c.claim.span,
                                     why, c.claim.stated, c.claim.actual))
     kept = [c for c in kept if not c.restated]
@@ -245,98 +247,6 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     )
 
 
-def _side_values(f: Formula) -> list[Fraction] | None:
-    """The distinct values of a formula's sides (to twelve significant digits), in order; None when a
-    side has letters or cannot be evaluated."""
-    values: list[Fraction] = []
-    for side in f.sides:
-        if side.node is None or symbols_of(side.node):
-            return None
-        v = side.approximate()
-        if v is None:
-            return None
-        if not any(_close(v, w) for w in values):
-            values.append(v)
-    return sorted(values)
-
-
-def _close(a: Fraction, b: Fraction) -> bool:
-    return abs(a - b) <= abs(a) * Fraction(1, 10**12) or a == b
-
-
-def _written(f: Formula) -> str:
-    return "".join(t.text for side in f.sides for t in side.tokens)
-
-
-_RESTATED = "restates the false equation of the line above in another form: no new slip"
-_CANCELLED = "the letters of the line above cancel and leave this false equation: where it led, no new slip"
-
-
-def _restated_false_equations(claims: list[Checked], formulas: list[Formula]) -> list[tuple[Checked, str]]:
-    """False inline equations that only restate a false equation right above them, each with why.
-
-    ``1 = √2·∛2·∜2``, then ``1 = 2^{1/2}·2^{1/3}·2^{1/4}``, then ``2^0 = 2^{13/12}``: each line is a right
-    rewrite of the one above, which was already false; only the first is the slip ("using a wrong value
-    computed earlier, correctly" is not one). ``y = y·2^{-5/12}`` then ``1 = 2^{-5/12}``: the letters cancelled
-    and what is left is false because the line above is. The same equation written again word for word is a
-    computation done again, and stays a slip; a false equation the text only tried (``1 = √9 + 4``, a trial)
-    starts no series, so affirming it later ("this confirms 1 = 7") is still the slip. Marks them
-    (``Checked.restated``).
-    """
-    wrong = {id(c.formula): c for c in claims
-             if c.claim.status is ClaimStatus.WRONG and c.claim.kind == "inline" and c.claim.rule != "contradiction"
-             and len(c.formula.sides) >= 2}
-    if not wrong:
-        return []
-    restated: list[tuple[Checked, str]] = []
-    series: tuple[list[Fraction], Formula] | None = None  # the false equation being restated, its last line
-    above: Formula | None = None
-    for f in formulas:
-        if f.kind not in ("inline", "continuation"):
-            continue
-        prev, above = above, f
-        c = wrong.get(id(f))
-        if series is None:
-            if c is None:
-                continue
-            values = _side_values(f)
-            if values is None or len(values) < 2:
-                continue
-            if prev is not None and f.line - prev.line <= 4 and _cancelled_from(prev, f):
-                c.restated = True
-                restated.append((c, _CANCELLED))
-            series = (values, f)
-            continue
-        values = _side_values(f)
-        last = series[1]
-        same = (values is not None and f.line - last.line <= 8 and len(values) == len(series[0])
-                and all(_close(v, w) for v, w in zip(values, series[0])))
-        if same and _written(f) != _written(last):
-            if c is not None:
-                c.restated = True
-                restated.append((c, _RESTATED))
-            series = (series[0], f)
-        elif c is not None and values is not None and len(values) >= 2:
-            series = (values, f)
-        else:
-            series = None
-    return restated
-
-
-def _cancelled_from(prev: Formula, f: Formula) -> bool:
-    """Is the numeric equation ``f`` what the letters of ``prev``, an equation with letters, cancel to?"""
-    if len(prev.sides) < 2 or len(f.sides) != 2:
-        return False
-    left, right = prev.sides[0].node, prev.sides[-1].node
-    a, b = f.sides[0].node, f.sides[1].node
-    if left is None or right is None or a is None or b is None or not (symbols_of(left) | symbols_of(right)):
-        return False
-    va, vb = f.sides[0].approximate(), f.sides[1].approximate()
-    if va is None or vb is None or max(abs(va), abs(vb)) > 10**300:
-        return False
-    return cancels_to(left, right, float(va), float(vb))
-
-
 def _repaired_answer(
     claims: list[Checked], repaired: dict[int, Fraction], value: Fraction, before: int
 ) -> tuple[Fraction, Checked | None]:
@@ -397,7 +307,12 @@ def _intent(c: Checked, text: str, next_line: Callable[[int], str | None], rejec
         why = "an equation the text sets up that holds for no value of its letters: a reasoning error, not arithmetic"
     else:
         return c
-    return Checked(replace(claim, rule="contradiction", reason=why), c.formula, c.computation, None,
+    return _as_rejected(c, why)
+
+
+def _as_rejected(c: Checked, why: str) -> Checked:
+    """A false claim the text does not assert (it rejects or tries it): a contradiction, said with why."""
+    return Checked(replace(c.claim, rule="contradiction", reason=why), c.formula, c.computation, None,
                    c.actual_value, c.position)
 
 

@@ -1,0 +1,181 @@
+"""False equations across lines: a false equation restated in another form is no new slip, and one the text
+tried and rejected a few lines below (``1 = √9 + 4``, ``1 = 3 + 4``, ``1 ≠ 7``) is none at all.
+
+Apart from `pipeline` because these read a run of lines at once, after each claim was checked on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+
+from .answer_match import numeric_value
+from .arith import symbols_of
+from .check import LETTERS_CANCEL, Checked, cancels_to
+from .extract import Formula
+from .intent import asserts, neq_sides, rejected_below
+from .model import ClaimStatus
+
+
+def _side_values(f: Formula) -> list[Fraction] | None:
+    """The distinct values of a formula's sides (to twelve significant digits), in order; None when a
+    side has letters or cannot be evaluated."""
+    values: list[Fraction] = []
+    for side in f.sides:
+        if side.node is None or symbols_of(side.node):
+            return None
+        v = side.approximate()
+        if v is None:
+            return None
+        if not any(_close(v, w) for w in values):
+            values.append(v)
+    return sorted(values)
+
+
+def _close(a: Fraction, b: Fraction) -> bool:
+    return abs(a - b) <= abs(a) * Fraction(1, 10**12) or a == b
+
+
+def _written(f: Formula) -> str:
+    return "".join(t.text for side in f.sides for t in side.tokens)
+
+
+_RESTATED = "restates the false equation of the line above in another form: no new slip"
+_CANCELLED = "the letters of the line above cancel and leave this false equation: where it led, no new slip"
+
+
+def restated_false_equations(claims: list[Checked], formulas: list[Formula]) -> list[tuple[Checked, str]]:
+    """False inline equations that only restate a false equation right above them, each with why.
+
+    ``1 = √2·∛2·∜2``, then ``1 = 2^{1/2}·2^{1/3}·2^{1/4}``, then ``2^0 = 2^{13/12}``: each line is a right
+    rewrite of the one above, which was already false; only the first is the slip ("using a wrong value
+    computed earlier, correctly" is not one). ``y = y·2^{-5/12}`` then ``1 = 2^{-5/12}``: the letters cancelled
+    and what is left is false because the line above is. The same equation written again word for word is a
+    computation done again, and stays a slip; a false equation the text only tried (``1 = √9 + 4``, a trial)
+    starts no series, so affirming it later ("this confirms 1 = 7") is still the slip. Marks them
+    (``Checked.restated``).
+    """
+    wrong = {id(c.formula): c for c in claims
+             if c.claim.status is ClaimStatus.WRONG and c.claim.kind == "inline" and c.claim.rule != "contradiction"
+             and len(c.formula.sides) >= 2}
+    if not wrong:
+        return []
+    restated: list[tuple[Checked, str]] = []
+    series: tuple[list[Fraction], Formula] | None = None  # the false equation being restated, its last line
+    above: Formula | None = None
+    for f in formulas:
+        if f.kind not in ("inline", "continuation"):
+            continue
+        prev, above = above, f
+        c = wrong.get(id(f))
+        if series is None:
+            if c is None:
+                continue
+            values = _side_values(f)
+            if values is None or len(values) < 2:
+                continue
+            if prev is not None and f.line - prev.line <= 4 and _cancelled_from(prev, f):
+                c.restated = True
+                restated.append((c, _CANCELLED))
+            series = (values, f)
+            continue
+        values = _side_values(f)
+        last = series[1]
+        same = (values is not None and f.line - last.line <= 8 and len(values) == len(series[0])
+                and all(_close(v, w) for v, w in zip(values, series[0])))
+        if same and _written(f) != _written(last):
+            if c is not None:
+                c.restated = True
+                restated.append((c, _RESTATED))
+            series = (series[0], f)
+        elif c is not None and values is not None and len(values) >= 2:
+            series = (values, f)
+        else:
+            series = None
+    return restated
+
+
+def _cancelled_from(prev: Formula, f: Formula) -> bool:
+    """Is the numeric equation ``f`` what the letters of ``prev``, an equation with letters, cancel to?"""
+    if len(prev.sides) < 2 or len(f.sides) != 2:
+        return False
+    left, right = prev.sides[0].node, prev.sides[-1].node
+    a, b = f.sides[0].node, f.sides[1].node
+    if left is None or right is None or a is None or b is None or not (symbols_of(left) | symbols_of(right)):
+        return False
+    va, vb = f.sides[0].approximate(), f.sides[1].approximate()
+    if va is None or vb is None or max(abs(va), abs(vb)) > 10**300:
+        return False
+    return cancels_to(left, right, float(va), float(vb))
+
+
+_TRIAL_REJECTED = "a false equation the text tests and rejects below it (≠, \"not a solution\"): not a slip"
+_REJECTED_AGAIN = "the false equation the text rejected above, written again: not a slip"
+_SERIES_GAP = 4
+"""How many lines apart two lines of one run of restatements may be (display delimiters between them)."""
+
+
+def rejected_trials(claims: list[Checked], formulas: list[Formula], next_line: Callable[[int], str | None],
+                    why: Callable[[Checked, str], Checked]) -> list[Checked]:
+    """``1 = √(11 − 2·1) + 4``, ``1 = √9 + 4``, ``1 = 3 + 4``, then ``1 ≠ 7`` or "So x = 1 is not a solution":
+    a false equation, restated line by line until the text rejects it, is a test (``SLIP_POLICY``: equations
+    the text sets up to test or reject are no slips). Each false claim of such a run becomes ``why(c, reason)``;
+    a run the text goes on to affirm ("so x = 1 is a solution") stays a slip."""
+    wrong: dict[int, list[int]] = {}
+    for i, c in enumerate(claims):
+        if (c.claim.status is ClaimStatus.WRONG and c.claim.kind == "inline" and c.claim.rule != "contradiction"
+                and len(c.formula.sides) >= 2):
+            wrong.setdefault(id(c.formula), []).append(i)
+    if not wrong:
+        return claims
+    out = list(claims)
+    rejected: set[str] = set()
+    run: list[Formula] = []
+    values: list[Fraction] = []
+
+    def rejects_below() -> bool:
+        line = next_line(run[-1].line)
+        sides = neq_sides(line) if line is not None else None
+        found = [numeric_value(side) for side in sides] if sides is not None else []
+        # "1 ≠ 7" with the two values of the run: the text says they differ, so it never claimed them equal
+        says = bool(found) and all(any(v is not None and _close(v, w) for v in found) for w in values)
+        return says or rejected_below(line, _states_first(out[wrong[id(run[0])][0]]))
+
+    def close(rejects: bool) -> None:
+        if rejects:
+            reason = _TRIAL_REJECTED
+            rejected.update(_written(f) for f in run)
+        elif any(_written(f) in rejected for f in run) and not asserts(next_line(run[-1].line)):
+            reason = _REJECTED_AGAIN  # "1^2 + 3^2 = 2^2 + 4^2" set up again after "this equation is not correct"
+        else:
+            return
+        for f in run:
+            for i in wrong.get(id(f), []):
+                out[i] = why(out[i], reason)
+
+    for f in formulas:
+        if f.kind not in ("inline", "continuation"):
+            continue
+        these = _side_values(f)
+        if (run and these is not None and f.line - run[-1].line <= _SERIES_GAP and len(these) == len(values)
+                and all(_close(v, w) for v, w in zip(these, values))):
+            if f.line == run[-1].line or not rejects_below():
+                run.append(f)
+                continue
+            close(True)  # rejected, then written again: a run of its own
+            run = []
+        if run:
+            close(rejects_below())
+            run = []
+        if id(f) in wrong and these is not None and len(these) >= 2:
+            run, values = [f], these
+    if run:
+        close(rejects_below())
+    return out
+
+
+def _states_first(c: Checked) -> bool:
+    """A trial's form: the known value first, the side to work out after it (``1 = √9 + 4``)."""
+    span = c.claim.stated_span
+    return c.computation is not None and span is not None and (
+        span[0] < c.computation.start or c.claim.reason == LETTERS_CANCEL or c.computation.is_literal)
