@@ -385,3 +385,13 @@ def test_the_values_something_can_be_start_new_equations() -> None:
              "\\[ n + 2 = 13 \\implies n = 11 \\]\n\\[ n + 2 = 39 \\implies n = 37 \\]")
     assert errors(chain) == []
     assert errors(chain.replace("n = 37", "n = 36")) == [("36", "37")]
+
+
+@pytest.mark.parametrize("text", [
+    # Vieta's formula, then the value it gives (Spurious Rewards base, AMC 67): a relation, no identity
+    "From Vieta's formulas, we know that \\(r_1r_2r_3 = -\\frac{a}{8}\\). Therefore, we have:\n\\[ -\\frac{a}{8} = 32 \\]",
+    # a circle's standard form, then its radius (MATH-500 61)
+    "The standard form is \\((x - 5)^2 + (y + 3)^2 = r^2\\), so\n\\( r^2 = 34 - c \\)",
+])
+def test_a_relation_between_other_letters_built_on_is_no_identity(text: str) -> None:
+    assert errors(text) == []  # the identity in one set of letters stays checked: the test above

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from .arith import PolyValue, subtract
+from .arith import PolyValue, subtract, symbols_of
 from .derive_forms import (
     _constant_offset,
     _is_normal,
@@ -104,7 +104,10 @@ def _check_link(links: list[Link], position: int, link: Link, text: str, rule: s
         # "x + 6x + 2 = 7x + 2" then "7x + 2 = 42": the first line is an identity the second builds on,
         # not an equation it rewrites ("x = 7n + 5" then "7n + 5 = 143p + 10" defines x: no identity);
         # "y − 2y = x" then "x = −y" solves for the letter on the right: an equation, no identity
-        if pf.sides[1].node is not None and pf.sides[1].node[0] != "sym":
+        # "r_1r_2r_3 = −a/8" (Vieta) or "(x − 5)^2 + (y + 3)^2 = r^2" relates letters of its own on each
+        # side: a relation the next line uses, no identity in one set of letters
+        if (pf.sides[1].node is not None and pf.sides[1].node[0] != "sym"
+                and pf.sides[0].node is not None and symbols_of(pf.sides[0].node) == symbols_of(pf.sides[1].node)):
             _check_identity(prev, text, rule)
         link.start = link
         link.prev = None
