@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from real_sources import SR_CHECKPOINTS, RealChain, available, by_id, spurious_rewards  # noqa: E402
 
-from inspector import ChainInput, ChainResult, Severity, verify_chain  # noqa: E402
+from inspector import ChainInput, ChainResult, verify_chain  # noqa: E402
 
 LABELS = Path(__file__).resolve().parent / "labels" / "real_outputs.jsonl"
 RECALL_KINDS = ("computation", "rewrite")

@@ -50,6 +50,7 @@ from .queue import (
     queue_page,
     queue_position,
     queue_row,
+    queue_rows_between,
 )
 from .reports import (
     ReportRow,
@@ -140,6 +141,7 @@ __all__ = [
     "queue_page",
     "queue_position",
     "queue_row",
+    "queue_rows_between",
     "rate_step",
     "report_state",
     "result_rows",

@@ -283,6 +283,18 @@ def queue_position(db: Database, flt: QueueFilter, annotator: str, key: tuple[in
     return int(db.conn.execute(sql, [*params, *_sql_key(flt, key)]).fetchone()[0])
 
 
+def queue_rows_between(
+    db: Database, flt: QueueFilter, annotator: str, low: tuple[int, ...], high: tuple[int, ...]
+) -> int:
+    """How many rows of the queue sort strictly between the keys ``low`` and ``high``: moving from one
+    known position to a row a few places on costs a count of those few rows, not of all before it."""
+    where, params = _queue_where(flt, annotator)
+    after, _ = _key_sql(flt, 1)
+    before, _ = _key_sql(flt, -1)
+    sql = "SELECT count(*) FROM chains c WHERE " + " AND ".join([*where, after, before])
+    return int(db.conn.execute(sql, [*params, *_sql_key(flt, low), *_sql_key(flt, high)]).fetchone()[0])
+
+
 def queue_row(db: Database, chain_id: str, annotator: str, order: str = "suspicious") -> QueueRow | None:
     """One chain as a queue row (its key for ``order``), whatever the filters; None if there is none."""
     row = db.conn.execute(_QUEUE_COLUMNS + " WHERE c.chain_id = ?", (annotator, chain_id)).fetchone()

@@ -181,7 +181,8 @@ class ChainScreen(ChainView):
     # ---------------------------------------------------------------------------------------------
     # Saving: every write is committed before the screen changes
 
-    def _saved(self, action: Action | None, what: str) -> None:
+    def _saved(self, action: Action | None, what: str, *, show: bool = True) -> None:
+        """Say what was saved; ``show`` it on this chain too (not when the view is about to leave it)."""
         app = self.label_app
         if self.head is None:
             return
@@ -189,13 +190,19 @@ class ChainScreen(ChainView):
             self.set_status(f"Unchanged: {what} (already so).")
             return
         chain_id = self.head.chain_id
-        self.labels = store.current_labels(app.db, chain_id, app.annotator)
         self.set_status(f"✓ saved {app.session.saved}: {action.describe()} on {chain_id}", "saved")
+        if show:
+            self._show_labels()
+        self._progress()
+        self.post_message(LabelsChanged(chain_id))
+
+    def _show_labels(self) -> None:
+        """This chain's labels as stored now: the step gutter, the header and the panel."""
+        assert self.head is not None
+        self.labels = store.current_labels(self.label_app.db, self.head.chain_id, self.label_app.annotator)
         self.query_one(ChainText).set_ratings(self.labels.steps)
         self._header()
         self._refresh_panel()
-        self._progress()
-        self.post_message(LabelsChanged(chain_id))
 
     def _not_saved(self, exc: StoreError) -> None:
         self.set_status(f"NOT SAVED: {exc}", "error")
@@ -254,9 +261,12 @@ class ChainScreen(ChainView):
         except StoreError as exc:
             self._not_saved(exc)
             return
-        self._saved(action, f"chain label {label_title(label)}")
-        if self.label_app.advance:
-            self._next_unlabelled(quiet=True)
+        # with --advance the next chain replaces this one at once: drawing the label here first would be
+        # wasted (half the time of a label key on 200k chains); it is drawn only if the view stays
+        leaving = self.label_app.advance and action is not None
+        self._saved(action, f"chain label {label_title(label)}", show=not leaving)
+        if self.label_app.advance and not self._next_unlabelled(quiet=True) and leaving:
+            self._show_labels()
 
     def action_accept(self) -> None:
         if self.head is None:
@@ -373,21 +383,29 @@ class ChainScreen(ChainView):
     def action_next_unlabelled(self) -> None:
         self._next_unlabelled(quiet=False)
 
-    def _next_unlabelled(self, quiet: bool) -> None:
-        """Open the next chain not labelled yet (after this one, then from the start of the queue)."""
+    def _next_unlabelled(self, quiet: bool) -> bool:
+        """Open the next chain not labelled yet (after this one, then from the start of the queue); False
+        when there is none to open."""
         app = self.label_app
         skipped = app.session.skipped
         row = store.queue_next(
             app.db, app.filter, app.annotator, self.row.key, 1, unlabelled=True, exclude=skipped
         )
+        position = None
+        if row is not None and self.position is not None and app.position_filter() == app.filter:
+            # a few places on from a known position: count the rows passed over, not all before it
+            low, high = self.row.key, row.key
+            passed = app.quick(lambda db: store.queue_rows_between(db, app.filter, app.annotator, low, high))
+            position = None if passed is None else self.position + 1 + passed
         if row is None:
             row = store.queue_next(
                 app.db, app.filter, app.annotator, None, 1, unlabelled=True, exclude=skipped
             )
         if row is None or row.chain_id == self.row.chain_id:
             self.notify("No other unlabelled chain in this queue.", title="Queue done", timeout=4)
-            return
-        self.show_row(row, None)
+            return False
+        self.show_row(row, position)
+        return True
 
     def action_move(self, direction: int) -> None:
         app = self.label_app
