@@ -16,7 +16,7 @@ import functools
 import re
 from fractions import Fraction
 
-from .answer_sets import compare_inequality, compare_matrices, compare_sets, compare_unions
+from .answer_sets import compare_inequality, compare_matrices, compare_sets, compare_unions, top_level_split
 from .arith import (
     NotRational,
     PolyValue,
@@ -196,21 +196,8 @@ def _components(s: str) -> tuple[str, str, list[str]] | None:
     m = _GROUP_RE.match(s)
     if m is None:
         return None
-    inner, parts, depth, last = m.group(2), [], 0, 0
-    for i, ch in enumerate(inner):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth < 0:
-                return None
-        elif ch == "," and depth == 0:
-            parts.append(inner[last:i].strip())
-            last = i + 1
-    if depth != 0:
-        return None
-    parts.append(inner[last:].strip())
-    if len(parts) < 2 or not all(parts):
+    parts = top_level_split(m.group(2), ",")
+    if parts is None or len(parts) < 2 or not all(parts):
         return None
     return m.group(1), m.group(3), parts
 

@@ -125,7 +125,7 @@ _PM_RE = re.compile(r"\\pm|±")
 _BRACE_SET_RE = re.compile(r"^\s*\\\{(.*)\\\}\s*$", re.S)
 
 
-def _top_level_split(text: str, sep: str) -> list[str] | None:
+def top_level_split(text: str, sep: str) -> list[str] | None:
     """``text`` split at ``sep`` outside brackets and braces; ``None`` when the brackets do not balance."""
     parts, depth, last = [], 0, 0
     for i, ch in enumerate(text):
@@ -153,7 +153,7 @@ def set_elements(answer: str) -> list[str] | None:
         text = brace.group(1)
     elif text[:1] in "([":
         return None
-    parts = _top_level_split(text, ",")
+    parts = top_level_split(text, ",")
     if parts is None or not all(parts):
         return None
     members: list[str] = []
@@ -163,7 +163,7 @@ def set_elements(answer: str) -> list[str] | None:
             members.append(part)
             continue
         before, after = part[: signs[0].start()].strip(), part[signs[0].end():].strip()
-        if len(signs) > 1 or not after or _top_level_split(before, ",") is None:
+        if len(signs) > 1 or not after or top_level_split(before, ",") is None:
             return None  # two ± in one member, or one inside a fraction (\frac{1 \pm \sqrt{5}}{2}): not expanded
         members += [f"{before} + ({after})", f"{before} - ({after})"] if before else [after, f"-({after})"]
     return members
