@@ -395,3 +395,13 @@ def test_the_values_something_can_be_start_new_equations() -> None:
 ])
 def test_a_relation_between_other_letters_built_on_is_no_identity(text: str) -> None:
     assert errors(text) == []  # the identity in one set of letters stays checked: the test above
+
+
+def test_lists_solved_list_by_list_pair_in_order() -> None:
+    """The i-th equation of a list pairs with the i-th of the list before it, across the prose between
+    (Spurious Rewards base, MATH-500 319: the solutions were paired with the wrong equation twice)."""
+    chain = ("2. This absolute value equation results in two separate linear equations:\n\\[ x-4 = 12 \\]\n"
+             "\\[ x-4 = -12 \\]\n\n3. Solve each equation for \\( x \\):\n\\[ x = 12 + 4 \\]\n\\[ x = -12 + 4 \\]\n\n"
+             "4. Calculate the values of \\( x \\):\n\\[ x = 16 \\]\n\\[ x = -8 \\]\n")
+    assert errors(chain) == []
+    assert errors(chain.replace("x = 16", "x = 15")) == [("15", "16")]

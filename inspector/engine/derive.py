@@ -193,6 +193,13 @@ def _try_siblings(links: list[Link], position: int, link: Link, original: Link, 
     equation, for the first line after the list) when that reads as a rewrite, else against the one above."""
     kept = (link.prev, link.start, link.equation_mode, link.checked)
     siblings = _siblings(links, position, original, text)
+    # lists solved list by list ("x − 4 = 12", "x − 4 = −12"; then "x = 12 + 4", "x = −12 + 4"; then "x = 16",
+    # "x = −8"): the i-th equation of a list pairs with the i-th of the list before it
+    counterpart = _counterpart(links, position, link, original, siblings, text)
+    if counterpart is not None and counterpart not in siblings:
+        siblings.append(counterpart)
+    if not siblings:
+        return
     paired = None
     for sibling in siblings:
         saved = list(sibling.checked)
@@ -217,14 +224,44 @@ def _siblings(links: list[Link], position: int, prev: Link, text: str) -> list[L
     while k >= 0 and links[k] is not prev:
         k -= 1
     out: list[Link] = []
-    while k > 0 and len(out) < _MAX_SIBLINGS and links[k].prev is None:
-        a, b = links[k - 1].formula, links[k].formula
-        if (b.line - a.line > 2 or len(a.sides) != 2 or b.start - a.end > _SIBLING_GAP
-                or not _SIBLING_GAP_RE.fullmatch(text, a.end, b.start)):
+    while k > 0 and len(out) < _MAX_SIBLINGS and links[k].prev is not links[k - 1]:
+        if not _listed_together(links[k - 1], links[k], text):
             break
         out.append(links[k - 1])
         k -= 1
     return out[::-1]
+
+
+def _listed_together(first: Link, second: Link, text: str) -> bool:
+    """Whether ``second`` is the equation listed right after ``first`` (next line, or "or"/"and"/a comma)."""
+    a, b = first.formula, second.formula
+    return (b.line - a.line <= 2 and len(a.sides) == 2 and b.start - a.end <= _SIBLING_GAP
+            and _SIBLING_GAP_RE.fullmatch(text, a.end, b.start) is not None)
+
+
+def _list_ending(links: list[Link], k: int, text: str) -> list[Link]:
+    """The equations listed together that end with ``links[k]``, first first."""
+    out = [links[k]]
+    while k > 0 and len(out) <= _MAX_SIBLINGS and links[k].prev is not links[k - 1] and _listed_together(
+            links[k - 1], links[k], text):
+        out.append(links[k - 1])
+        k -= 1
+    return out[::-1]
+
+
+def _counterpart(links: list[Link], position: int, link: Link, original: Link, siblings: list[Link],
+                 text: str) -> Link | None:
+    """The equation in the same place of the list before this line's list (None when there is none)."""
+    if _listed_together(original, link, text):
+        mine = [*siblings, original]
+    else:
+        mine = []  # this line begins a list of its own
+    first = mine[0] if mine else link
+    k = next((i for i in range(position) if links[i] is first), position)
+    if k == 0:
+        return None
+    before = _list_ending(links, k - 1, text)
+    return before[len(mine)] if len(mine) < len(before) else None
 
 
 _SIBLING_GAP = 40
