@@ -73,7 +73,8 @@ class ChainView(Screen[None]):
     ChainView #legend-row { height: 1; }
     ChainView #legend { width: 1fr; height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap;
                         text-overflow: ellipsis; }
-    ChainView #progress { width: auto; height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; }
+    ChainView #progress { width: auto; height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap;
+                          text-align: right; }
     ChainView.-problem-full #problem { max-height: 75%; }
     """
 
@@ -98,7 +99,7 @@ class ChainView(Screen[None]):
         self._status = ""
         """The status line's message."""
         self._progress_width = -1
-        """The progress line's length when last drawn (its widget is as wide as its text)."""
+        """The cells the progress line may take (half the row), as last laid out."""
         self._confirm: tuple[str, str] | None = None
         """The chain and label a contradicting label key was pressed for: pressed again, it is saved."""
 
@@ -261,13 +262,14 @@ class ChainView(Screen[None]):
     def _progress(self) -> None:
         """Labelled of all, left, this session's pace and the ETA, beside the legend (compact when narrow)."""
         width = self.app.size.width
-        # at most half the row, whole parts only (``ETA`` is never cut to ``ET``); the legend takes the rest
-        line = self.label_app.progress().fit(max(width // 2 - 2, 8), compact=width < NARROW)
+        # half the row, whole parts only (``ETA`` is never cut to ``ET``); the legend takes the rest
+        budget = max(width // 2 - 2, 8)
+        line = self.label_app.progress().fit(budget, compact=width < NARROW)
         progress = self.query_one("#progress", Static)
-        # its width is its content's: lay the row out again only when that width changes
-        relayout = len(line) != self._progress_width
-        self._progress_width = len(line)
-        progress.update(line, layout=relayout)
+        if self._progress_width != budget:  # a new terminal width: the row is laid out again, once
+            self._progress_width = budget
+            progress.styles.width = budget + 2  # (its padding)
+        progress.update(line, layout=False)  # a label key redraws the line, never the row's layout
 
     def _header(self) -> None:
         """The chain's header line, its fields in the order a label depends on them (verdict, answer and
