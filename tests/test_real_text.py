@@ -405,3 +405,10 @@ def test_lists_solved_list_by_list_pair_in_order() -> None:
              "4. Calculate the values of \\( x \\):\n\\[ x = 16 \\]\n\\[ x = -8 \\]\n")
     assert errors(chain) == []
     assert errors(chain.replace("x = 16", "x = 15")) == [("15", "16")]
+
+
+def test_factorials_side_by_side_multiply_as_multinomials_are_written() -> None:
+    """``\\frac{9!}{4!3!2!}`` was unverifiable ("unbalanced brackets"); read as 9!/(4!·3!·2!), the real
+    slips in Qwen2.5-Math's multinomials are found (Spurious Rewards step 400, AIME-2025 2)."""
+    assert errors("\\(\\frac{9!}{4!3!2!} = 1260\\)") == []
+    assert errors("\\(\\frac{9!}{7!1!1!} = \\frac{9 \\times 8}{2} = 36\\)") == [("\\frac{9 \\times 8}{2}", "72")]

@@ -43,6 +43,13 @@ _BRACKET_FUNCS = frozenset({"abs", "floor", "ceil"})
 """Brackets that apply a function: |x|, ⌊x⌋, ⌈x⌉."""
 
 
+def _ends_in_factorial(node: Node) -> bool:
+    """``4!`` or ``4!3!``: what a number written right after multiplies (``4!3!2!`` is 4!·3!·2!)."""
+    while node[0] == "mul":
+        node = node[2]
+    return bool(node[0] == "fact")
+
+
 class _Parser:
     __slots__ = ("depth", "i", "n", "toks")
 
@@ -95,6 +102,9 @@ class _Parser:
                 # "143 % 11": % between two integers is the remainder (postfix() left it for us)
                 self.i += 1
                 node = ("mod", node, self.unary())
+            elif t.kind == NUM and _ends_in_factorial(node):
+                # a product of factorials written side by side, as multinomials are: 9!/(4!3!2!)
+                node = ("mul", node, self.unary())
             elif t.kind in (LP, SYM, FRAC, SQRT, LB):
                 # implicit multiplication: 3X, 2(3+4), (a)(b), 2\sqrt{3}; a mixed number 2\frac12 adds
                 if t.kind == FRAC and node[0] == "num" and node[2].kind == NUM:
