@@ -412,3 +412,12 @@ def test_factorials_side_by_side_multiply_as_multinomials_are_written() -> None:
     slips in Qwen2.5-Math's multinomials are found (Spurious Rewards step 400, AIME-2025 2)."""
     assert errors("\\(\\frac{9!}{4!3!2!} = 1260\\)") == []
     assert errors("\\(\\frac{9!}{7!1!1!} = \\frac{9 \\times 8}{2} = 36\\)") == [("\\frac{9 \\times 8}{2}", "72")]
+
+
+def test_a_double_factorial_is_one() -> None:
+    """``11!! = 11·9·7·5·3·1`` counts pairings (Spurious Rewards, AIME-2025 6): not (11!)!, which was too
+    large to check, and ``3!! = 3`` was flagged."""
+    assert errors("This is $11!! = 11 \\times 9 \\times 7 \\times 5 \\times 3 \\times 1 = 10395$.") == []
+    assert errors("$3!! = 3$") == []
+    assert errors("$5!! = 16$") == [("16", "15")]
+    assert errors("$(3!)! = 720$") == []

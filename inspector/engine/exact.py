@@ -188,13 +188,14 @@ def _ppow(a: Value, b: Value) -> Value:
     return result
 
 
-def _fact(a: Value) -> Value:
+def _fact(a: Value, step: int = 1) -> Value:
+    """``a!``, or with ``step`` 2 the double factorial ``a!!`` (a·(a−2)·…, down to 1 or 2)."""
     if not isinstance(a, Fraction) or a.denominator != 1 or a < 0:
         raise Unverifiable("factorial of a non-natural number")
     if a > MAX_FACTORIAL:
         raise Unverifiable("factorial too large")
     out = 1
-    for k in range(2, int(a) + 1):
+    for k in range(int(a), 1, -step):
         out *= k
     return Fraction(out)
 
@@ -275,7 +276,7 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None) -> Value:
     if tag == "pct":
         return _pdiv(_evaluate(node[1], overrides), Fraction(100))
     if tag == "fact":
-        return _fact(_evaluate(node[1], overrides))
+        return _fact(_evaluate(node[1], overrides), node[2] if len(node) > 2 else 1)
     if tag == "sqrt":
         inner = _evaluate(node[1], overrides)
         n = Fraction(2) if node[2] is None else _evaluate(node[2], overrides)

@@ -59,7 +59,7 @@ def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
             inner = go(n[1])
             if not inner.is_Integer or inner > MAX_FACTORIAL or inner < 0:
                 raise Unverifiable("factorial out of range")
-            return sympy.factorial(inner)
+            return sympy.factorial2(inner) if len(n) > 2 else sympy.factorial(inner)
         if tag == "sqrt":
             idx = 2 if n[2] is None else go(n[2])
             return sympy.root(go(n[1]), idx)

@@ -214,7 +214,9 @@ def _float(n: Node, values: dict[str, float]) -> float | None:
             return -float((-inner) ** (1 / k)) if k % 2 == 1 else None
         return float(inner ** (1 / k))
     if tag == "fact":
-        return float(math.factorial(int(inner))) if inner == int(inner) and 0 <= inner <= 170 else None
+        if inner != int(inner) or not 0 <= inner <= 170:
+            return None
+        return float(math.prod(range(int(inner), 1, -2))) if len(n) > 2 else float(math.factorial(int(inner)))
     return None
 
 

@@ -33,7 +33,7 @@ from .tokens import (
 )
 
 # Trees: tuples, cheap to build.  ("num", Fraction, Token) ("sym", name) ("add", [(sign, node)])
-# ("mul", a, b) ("div", a, b) ("pow", a, b) ("neg", a) ("fact", a) ("sqrt", a, n|None) ("pct", a) ("abs", a)
+# ("mul", a, b) ("div", a, b) ("pow", a, b) ("neg", a) ("fact", a) ("fact", a, 2) ("sqrt", a, n|None) ("pct", a) ("abs", a)
 # ("floor", a) ("ceil", a) ("mod", a, b)
 
 Node = tuple[Any, ...]
@@ -152,7 +152,13 @@ class _Parser:
                 break
             if t.kind == BANG:
                 self.i += 1
-                node = ("fact", node)
+                nt = self.peek()
+                if nt is not None and nt.kind == BANG and nt.start == t.end:
+                    # 11!! = 11·9·7·5·3·1, the double factorial (not (11!)!): pairings count with it
+                    self.i += 1
+                    node = ("fact", node, 2)
+                else:
+                    node = ("fact", node)
             elif t.kind == PCT:
                 nt = self.toks[self.i + 1] if self.i + 1 < self.n else None
                 if nt is not None and nt.kind in (NUM, LP) and nt.start > t.start:
