@@ -211,15 +211,21 @@ def test_a_sample_without_an_answer_is_a_failed_sample() -> None:
     assert any("3 sample(s) with no final answer" in n for n in rep.notes)
 
 
-def test_the_same_latex_but_for_spacing_is_decided_without_a_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    # MATH-500/495: decided by math-verify under a deadline, it came out `undecided` on a busy machine and
-    # `right` on an idle one; an answer equal to the reference but for spaces needs no comparison at all
+@pytest.fixture
+def math_verify_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """math-verify raises if asked: the comparison under test must be decided without it."""
     import inspector.engine.equivalence
 
-    def no_deadline_here(*args: object) -> bool:
+    def not_asked(*args: object) -> bool:
         raise AssertionError("math-verify was asked")
 
-    monkeypatch.setattr(inspector.engine.equivalence, "math_verify_equal", no_deadline_here)
+    monkeypatch.setattr(inspector.engine.equivalence, "math_verify_equal", not_asked)
+
+
+@pytest.mark.usefixtures("math_verify_forbidden")
+def test_the_same_latex_but_for_spacing_is_decided_without_a_deadline() -> None:
+    # MATH-500/495: decided by math-verify under a deadline, it came out `undecided` on a busy machine and
+    # `right` on an idle one; an answer equal to the reference but for spaces needs no comparison at all
     assert answers_match("(2, 12) \\cup (12, 102)", "(2,12) \\cup (12,102)", timeout=0.001) is True
 
 
@@ -248,16 +254,10 @@ def test_the_same_latex_but_for_spacing_is_decided_without_a_deadline(monkeypatc
     ("3, 7, 5", "3, 5, 7", True),
     ("2, -1", "1,-2", False),
 ])
-def test_structured_answers_are_decided_without_math_verify(
-        monkeypatch: pytest.MonkeyPatch, answer: str, reference: str, same: bool) -> None:
+@pytest.mark.usefixtures("math_verify_forbidden")
+def test_structured_answers_are_decided_without_math_verify(answer: str, reference: str, same: bool) -> None:
     """Each of these went to math-verify's helper process (10–100 ms each, 0.7 s for the first): decided
     exactly by our own comparison of their parts, with the outcome math-verify gave."""
-    import inspector.engine.equivalence
-
-    def not_asked(*args: object) -> bool:
-        raise AssertionError("math-verify was asked")
-
-    monkeypatch.setattr(inspector.engine.equivalence, "math_verify_equal", not_asked)
     assert answers_match(answer, reference, timeout=0.001) is same
 
 

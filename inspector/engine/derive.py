@@ -223,13 +223,7 @@ def _siblings(links: list[Link], position: int, prev: Link, text: str) -> list[L
     k = position - 1
     while k >= 0 and links[k] is not prev:
         k -= 1
-    out: list[Link] = []
-    while k > 0 and len(out) < _MAX_SIBLINGS and links[k].prev is not links[k - 1]:
-        if not _listed_together(links[k - 1], links[k], text):
-            break
-        out.append(links[k - 1])
-        k -= 1
-    return out[::-1]
+    return _list_ending(links, k, text)[:-1] if k >= 0 else []
 
 
 def _listed_together(first: Link, second: Link, text: str) -> bool:
