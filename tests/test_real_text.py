@@ -421,3 +421,45 @@ def test_a_double_factorial_is_one() -> None:
     assert errors("$3!! = 3$") == []
     assert errors("$5!! = 16$") == [("16", "15")]
     assert errors("$(3!)! = 720$") == []
+
+
+def test_letters_written_together_in_braces_are_a_product() -> None:
+    # sr/base/AMC/72#7: "abc" under a fraction bar is a·b·c (a, b and c stand alone in the same line), so the
+    # chain is read whole and its false expansion is flagged
+    text = (r"Therefore, $\frac{(a+b)(b+c)(c+a)}{abc} = \frac{a^2 + b^2 + c^2 + ab + bc + ac}{abc}"
+            r" = 2 + \frac{ab + bc + ac}{abc}$.")
+    assert [s for s, _ in errors(text)] == [r"\frac{a^2 + b^2 + c^2 + ab + bc + ac}{abc}",
+                                            r"2 + \frac{ab + bc + ac}{abc}"]
+    # a segment's name keeps its letters when they never stand alone: BP^2 is one quantity squared
+    assert [s for s, _ in errors(r"\[ 9 + BP^2 = 4 + BP^2 \]")] == ["4 + BP^2"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # sr/base/AMC/37#7: a + b = 3 substituted into a chain of rewritings
+        "We use the fact that \\(a + b = 3\\).\n\\[\n\\frac{1}{a} + \\frac{1}{b} = \\frac{a + b}{ab} = \\frac{3}{ab}\n\\]",
+        # sr/step400/AMC/5#3: b = 1 - a substituted
+        "Since \\(a + b = 1\\), we can express \\(2b\\) as \\(2 - 2a\\):\n\\[\na^3 + (2b)^3 = (a + 2b)(a^2 - 2ab + 4b^2)"
+        " = (a + 2 - 2a)(a^2 - 2ab + 4b^2) = (2 - a)(a^2 - 2ab + 4b^2)\n\\]",
+    ],
+)
+def test_a_link_that_substitutes_an_equation_stated_above_is_no_slip(text: str) -> None:
+    assert errors(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "stated"),
+    [
+        # sr/step400/MATH-500/317#0: "at x = b" does not excuse a wrong expansion
+        ("At \\(x = b\\) the value is 1.\n\\[ (x - b)(x - c)(b - c) = (x - b)(x - c)b - (x - b)(x - c)c"
+        " = bx^2 - bcx - bx^2 + bcx - c^2x + c^2b = bx^2 - c^2x + bc(b - c) \\]",
+         "bx^2 - bcx - bx^2 + bcx - c^2x + c^2b"),
+        # sr/step50/AIME-2024/18#5: "x = c·x" is solved by x = 0, which proves nothing
+        ("\\[ x = \\sqrt{2} \\cdot 2^{-\\frac{1}{4}} \\cdot x \\cdot 2^{-\\frac{5}{12}} = \\sqrt{2} \\cdot "
+        "2^{-\\frac{1}{4} - \\frac{5}{12}} \\cdot x = \\sqrt{2} \\cdot 2^{-\\frac{7}{12}} \\cdot x \\]",
+         "\\sqrt{2} \\cdot 2^{-\\frac{7}{12}} \\cdot x"),
+    ],
+)
+def test_a_case_or_a_zero_root_does_not_excuse_a_false_rewriting(text: str, stated: str) -> None:
+    assert errors(text)[0][0] == stated

@@ -28,6 +28,7 @@ from .letters import (
     _same_letters_throughout,
     _shared_sums,
     cancels_to,
+    holds_given_earlier,
 )
 from .model import Claim, ClaimStatus
 from .pair_check import PairCheck, _unverifiable, side_value
@@ -90,6 +91,10 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
             # false first link claims it as an identity
             pair = _unverifiable(pair.computed or left, pair.stated, pair.stated_text,
                                  "an equation the chain then rewrites: its later links hold")
+        if pair.reason == IDENTITY_FAILS and holds_given_earlier(text, left.start, left, right):
+            # 1/a + 1/b = (a + b)/(ab) = 3/(ab) after "a + b = 3": a substitution of what the text established
+            pair = _unverifiable(pair.computed or left, pair.stated, pair.stated_text,
+                                 "holds where the letters satisfy an equation stated above: a substitution")
         if pair.reason == IDENTITY_FAILS and _relation_stated(text, formula.start, left, right):
             # α^4 = 3α^3 − 4α^2 + α uses α^3 = 3α^2 − 4α + 1, stated above: not an identity of its own
             pair = _unverifiable(pair.computed or left, pair.stated, pair.stated_text,

@@ -263,17 +263,28 @@ def _letter_products(tokens: list[Token]) -> list[Token]:
         return (t.kind == BREAK and t.value == "word" and 2 <= len(t.text) <= 3 and t.text.isascii()
                 and t.text.isalpha() and t.text.lower() not in _SHORT_WORDS)
 
+    def braced(k: int) -> bool:
+        """``\frac{a}{bc}``, ``{ab + bc + ac}``: between a brace or an operator and a brace or an operator."""
+        return (k + 1 < len(tokens) and tokens[k - 1].kind in (LB, OP, EQ, LP)
+                and tokens[k + 1].kind in (RB, OP, EQ, RP) and (tokens[k - 1].kind == LB or tokens[k + 1].kind == RB
+                                                                or tokens[k - 1].kind == OP == tokens[k + 1].kind))
+
+    def between_operators(k: int) -> bool:
+        return (tokens[k - 1].kind in (EQ, OP) and k + 1 < len(tokens)
+                and tokens[k + 1].kind in (SQRT, FRAC, LP, SYM, OP, EQ))
+
     glued = [k for k in range(1, len(tokens)) if short_letters(tokens[k])
              and ((tokens[k - 1].kind == NUM and tokens[k - 1].end == tokens[k].start)
-                  or (tokens[k - 1].kind in (EQ, OP) and k + 1 < len(tokens)
-                      and tokens[k + 1].kind in (SQRT, FRAC, LP, SYM, OP, EQ)))]
+                  or between_operators(k) or braced(k))]
     if not glued:
         return tokens
     symbols = {t.value for t in tokens if t.kind == SYM}
     out = list(tokens)
     for k in reversed(glued):
         word = tokens[k]
-        inside = tokens[k - 1].kind != NUM  # between "=" (or an operator) and more mathematics: "= yz \sqrt{2}"
+        # between "=" (or an operator) and more mathematics: "= yz \sqrt{2}"; in braces or between operators
+        # only where each letter stands alone elsewhere ("{ab + bc + ac}" beside "a", "b", "c")
+        inside = between_operators(k)
         if inside or all(ch in symbols for ch in word.text):
             out[k : k + 1] = [Token(SYM, ch, word.start + n, word.start + n + 1, ch) for n, ch in enumerate(word.text)]
     return out

@@ -313,3 +313,93 @@ def _relation_stated(text: str, before: int, *sides: Side) -> bool:
         letters |= {str(t.value) for t in side.tokens if t.kind == SYM}
     window = text[max(0, before - 20_000) : before]
     return any(m.group(1).lstrip("\\") in letters for m in _POWER_RELATION_RE.finditer(window))
+
+
+_RELATION_WINDOW = 3000
+"""How far back (in characters) a substitution's relation is looked for: the same passage, not the chain."""
+
+
+def holds_given_earlier(text: str, before: int, left: Side, right: Side) -> bool:
+    """Does a link that fails as an identity hold where the letters satisfy an equation stated just above?
+
+    ``1/a + 1/b = (a + b)/(ab) = 3/(ab)`` after "we use a + b = 3": the second link substitutes what the text
+    established; it is not an identity of its own, and not a slip. Each earlier equation in the passage is
+    solved for one of its letters (numerically, where it is linear or quadratic in it), the others set to
+    test values, and the link is compared there, at two sets of values.
+    """
+    names = symbols_of(left.node) | symbols_of(right.node)  # type: ignore[arg-type]
+    if not names or "i" in names or len(names) > len(_POINTS):
+        return False
+    for relation_left, relation_right in _equations_above(text, before):
+        if relation_left[0] == "sym" and relation_right[0] == "sym":
+            continue  # "when x = y", "at x = a": a case the text looks at, not something it established
+        letters = symbols_of(relation_left) | symbols_of(relation_right)
+        if not letters or not letters <= names:
+            continue
+        if any(_holds_on(relation_left, relation_right, v, left, right, sorted(names)) for v in sorted(letters)):
+            return True
+    return False
+
+
+def _equations_above(text: str, before: int) -> list[tuple[Node, Node]]:
+    """The equations with letters in the passage right before ``before`` (nearest last), as trees."""
+    from .extract import extract_line
+
+    start = max(0, before - _RELATION_WINDOW)
+    out: list[tuple[Node, Node]] = []
+    pos = text.rfind("\n", 0, start) + 1 if start else 0
+    while pos < before:
+        nl = text.find("\n", pos, before)
+        end = before if nl < 0 else nl
+        if end > pos:
+            for formula in extract_line(text, 0, 0, pos, end, ()):
+                for a, b in zip(formula.sides, formula.sides[1:]):
+                    if a.node is not None and b.node is not None and (symbols_of(a.node) or symbols_of(b.node)):
+                        out.append((a.node, b.node))
+        pos = end + 1
+    return out[-24:]
+
+
+def _holds_on(rel_left: Node, rel_right: Node, letter: str, left: Side, right: Side, names: list[str]) -> bool:
+    """Solve ``rel_left = rel_right`` for ``letter`` with the other letters at test values (linear or
+    quadratic in it), and compare the two sides of the link there: equal at two sets of values?"""
+    checked = 0
+    for shift in (0, 1):
+        values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
+
+        def g(t: float) -> float | None:
+            values[letter] = t
+            a, b = _float_at(rel_left, values), _float_at(rel_right, values)
+            return None if a is None or b is None else a - b
+
+        samples = [g(float(t)) for t in (0, 1, 2, 3)]
+        if any(v is None for v in samples):
+            return False
+        g0, g1, g2, g3 = samples  # type: ignore[misc]
+        # a quadratic through g(0), g(1), g(2) must also give g(3): then the equation is of degree two at most
+        c2 = (g2 - 2 * g1 + g0) / 2
+        c1 = g1 - g0 - c2
+        c0 = g0
+        scale = max(abs(g0), abs(g1), abs(g2), abs(g3), 1.0)
+        if abs(c2 * 9 + c1 * 3 + c0 - g3) > 1e-9 * scale:
+            return False
+        if abs(c2) <= 1e-12 * scale:
+            roots = [-c0 / c1] if abs(c1) > 1e-12 * scale else []
+        else:
+            disc = c1 * c1 - 4 * c2 * c0
+            roots = [] if disc < 0 else [(-c1 + math.sqrt(disc)) / (2 * c2), (-c1 - math.sqrt(disc)) / (2 * c2)]
+        agree = False
+        for root in roots:
+            if abs(root) < 1e-9:
+                continue  # "x = c·x" solved by x = 0 makes every product of x agree: proves nothing
+            values[letter] = root
+            x, y = _float_at(left.node, values), _float_at(right.node, values)  # type: ignore[arg-type]
+            if x is None or y is None or max(abs(x), abs(y)) < 1e-9:
+                continue
+            if abs(x - y) <= 1e-7 * max(abs(x), abs(y), 1.0):
+                agree = True
+                break
+        if not agree:
+            return False
+        checked += 1
+    return checked == 2
