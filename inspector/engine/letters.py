@@ -373,9 +373,10 @@ def _holds_on(rel_left: Node, rel_right: Node, letter: str, left: Side, right: S
             return None if a is None or b is None else a - b
 
         samples = [g(float(t)) for t in (0, 1, 2, 3)]
-        if any(v is None for v in samples):
+        known = [v for v in samples if v is not None]
+        if len(known) < 4:
             return False
-        g0, g1, g2, g3 = samples  # type: ignore[misc]
+        g0, g1, g2, g3 = known
         # a quadratic through g(0), g(1), g(2) must also give g(3): then the equation is of degree two at most
         c2 = (g2 - 2 * g1 + g0) / 2
         c1 = g1 - g0 - c2
