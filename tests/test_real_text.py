@@ -339,10 +339,14 @@ def test_a_substitution_the_text_rejects_lines_below_is_a_test(verdict: str) -> 
     assert {f.rule for f in result.findings} == {"contradiction"}
 
 
-@pytest.mark.parametrize("verdict", ["So x = 1 is a solution.", "\\[ 1 = 7 \\]\nThis confirms that x = 1 works.",
-                                     "\\[ 6 \\neq 12 \\]"])
-def test_a_substitution_the_text_affirms_is_still_a_slip(verdict: str) -> None:
-    assert errors(TRIAL + verdict) == [("1", "7")]  # (a "≠" between other values rejects nothing)
+@pytest.mark.parametrize(("verdict", "slip"), [
+    ("So x = 1 is a solution.", ("1", "7")),
+    # restated down to "1 = 7" and declared true: the slip is the line declared true
+    ("\\[ 1 = 7 \\]\nThis confirms that x = 1 works.", ("7", "1")),
+    ("\\[ 6 \\neq 12 \\]", ("1", "7")),  # (a "≠" between other values rejects nothing)
+])
+def test_a_substitution_the_text_affirms_is_still_a_slip(verdict: str, slip: tuple[str, str]) -> None:
+    assert errors(TRIAL + verdict) == [slip]
 
 
 def test_a_rejected_equation_set_up_again_is_no_new_slip() -> None:
@@ -463,3 +467,22 @@ def test_a_link_that_substitutes_an_equation_stated_above_is_no_slip(text: str) 
 )
 def test_a_case_or_a_zero_root_does_not_excuse_a_false_rewriting(text: str, stated: str) -> None:
     assert errors(text)[0][0] == stated
+
+
+def test_a_product_with_a_negative_exponent_whose_letters_cancel_is_a_slip() -> None:
+    # sr/base/AIME-2024/18#2: 2^{-5/12} · 2^{1/2} is 2^{1/12}, whatever y is
+    assert [s for s, _ in errors(r"\[ x = y \cdot 2^{-5/12} \cdot 2^{1/2} = y \cdot 2^{-1/12} \]")] == [
+        r"y \cdot 2^{-1/12}"]
+
+
+def test_a_test_declared_true_is_the_slip_where_it_is_declared() -> None:
+    # sr/step1000/AIME-2025/13#3: the law of cosines tried with 60°, restated down to 676 = 436, then "true"
+    text = ("\\[\n26^2 = 14^2 + 24^2 - 2 \\cdot 14 \\cdot 24 \\cdot \\frac{1}{2}\n\\]\n\n\\[\n676 = 196 + 576 - 336\n\\]"
+            "\n\n\\[\n676 = 436\n\\]\n\nThis equation is true, so we proceed to find \\(AC\\).")
+    result = verify_text(text)
+    assert [(f.stated, f.actual) for f in result.errors] == [("436", "676")]
+    notes = [f.message for f in result.findings if f.rule == "contradiction"]
+    assert notes[0].startswith("a test the text sets up")
+    # not declared true: the first line stays the slip
+    assert [f.stated for f in verify_text(text.rsplit("\n\n", 1)[0]).errors] == [
+        "14^2 + 24^2 - 2 \\cdot 14 \\cdot 24 \\cdot \\frac{1}{2}"]

@@ -221,9 +221,10 @@ def _float(n: Node, values: dict[str, float]) -> float | None:
 
 
 def _product(node: Node) -> bool:
-    """A product of factors with no sum anywhere in it (``y · 2^{1/2}``, not ``|7m − 100|``)."""
+    """A product of factors with no sum of letters in it (``y · 2^{1/2}``, ``y · 2^{-5/12}``, not ``|7m − 100|``):
+    a sum without letters (an exponent ``-5/12``, a factor ``1 + √2``) is a constant factor."""
     if node[0] == "add":
-        return False
+        return not symbols_of(node)
     return all(_product(c) for c in node[1:] if isinstance(c, tuple))
 
 

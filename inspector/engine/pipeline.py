@@ -156,7 +156,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     for link in links:
         kept.extend(link.checked)
     if contradiction.enabled:
-        for c, why in restated_false_equations(kept, formulas):
+        for c, why in restated_false_equations(kept, formulas, next_line):
             findings.append(Finding("contradiction", Severity(contradiction.severity), c.claim.step, c.claim.span,
                                     why, c.claim.stated, c.claim.actual))
     kept = [c for c in kept if not c.restated]

@@ -44,7 +44,8 @@ _RESTATED = "restates the false equation of the line above in another form: no n
 _CANCELLED = "the letters of the line above cancel and leave this false equation: where it led, no new slip"
 
 
-def restated_false_equations(claims: list[Checked], formulas: list[Formula]) -> list[tuple[Checked, str]]:
+def restated_false_equations(claims: list[Checked], formulas: list[Formula],
+                              next_line: Callable[[int], str | None] | None = None) -> list[tuple[Checked, str]]:
     """False inline equations that only restate a false equation right above them, each with why.
 
     ``1 = √2·∛2·∜2``, then ``1 = 2^{1/2}·2^{1/3}·2^{1/4}``, then ``2^0 = 2^{13/12}``: each line is a right
@@ -54,6 +55,11 @@ def restated_false_equations(claims: list[Checked], formulas: list[Formula]) -> 
     computation done again, and stays a slip; a false equation the text only tried (``1 = √9 + 4``, a trial)
     starts no series, so affirming it later ("this confirms 1 = 7") is still the slip. Marks them
     (``Checked.restated``).
+
+    A test the text sets up (``26^2 = 14^2 + 24^2 − 2·14·24·½``: the known value first), restated down to
+    ``676 = 436`` and then affirmed ("This equation is true") is one slip too, but where the text affirms it:
+    setting up a test is no slip (``SLIP_POLICY``), declaring its false result true is. Then the last line of
+    the run is the slip and the first one a note.
     """
     wrong = {id(c.formula): c for c in claims
              if c.claim.status is ClaimStatus.WRONG and c.claim.kind == "inline" and c.claim.rule != "contradiction"
@@ -62,6 +68,7 @@ def restated_false_equations(claims: list[Checked], formulas: list[Formula]) -> 
         return []
     restated: list[tuple[Checked, str]] = []
     series: tuple[list[Fraction], Formula] | None = None  # the false equation being restated, its last line
+    runs: list[list[Checked]] = []  # each series's false claims, in order
     above: Formula | None = None
     for f in formulas:
         if f.kind not in ("inline", "continuation"):
@@ -78,6 +85,7 @@ def restated_false_equations(claims: list[Checked], formulas: list[Formula]) -> 
                 c.restated = True
                 restated.append((c, _CANCELLED))
             series = (values, f)
+            runs.append([c])
             continue
         values = _side_values(f)
         last = series[1]
@@ -87,12 +95,26 @@ def restated_false_equations(claims: list[Checked], formulas: list[Formula]) -> 
             if c is not None:
                 c.restated = True
                 restated.append((c, _RESTATED))
+                runs[-1].append(c)
             series = (series[0], f)
         elif c is not None and values is not None and len(values) >= 2:
             series = (values, f)
+            runs.append([c])
         else:
             series = None
+    if next_line is not None:
+        for run in runs:
+            first, final = run[0], run[-1]
+            if (len(run) >= 2 and not first.restated
+                    and asserts(next_line(final.formula.line))):
+                final.restated = False
+                restated = [(c, why) for c, why in restated if c is not final]
+                first.restated = True
+                restated.append((first, _TEST_AFFIRMED))
     return restated
+
+
+_TEST_AFFIRMED = "a test the text sets up; the slip is where it declares the false result true, below"
 
 
 def _cancelled_from(prev: Formula, f: Formula) -> bool:
