@@ -486,3 +486,37 @@ def test_a_test_declared_true_is_the_slip_where_it_is_declared() -> None:
     # not declared true: the first line stays the slip
     assert [f.stated for f in verify_text(text.rsplit("\n\n", 1)[0]).errors] == [
         "14^2 + 24^2 - 2 \\cdot 14 \\cdot 24 \\cdot \\frac{1}{2}"]
+
+
+GEOMETRIC_MEAN = (  # sr/base/AMC/49#1, lines 47-67: a name's surd value simplified line by line
+    "$GM = \\sqrt[5]{-25920000}$\n\nWe can simplify this by factoring out the perfect powers:\n\n"
+    "$GM = \\sqrt[5]{-1 \\cdot 3^6 \\cdot 2^6 \\cdot 5^2}$\n\n"
+    "$GM = -1 \\cdot 2^{6/5} \\cdot 3^{6/5} \\cdot 5^{2/5}$\n\n$GM = -2 \\cdot 3 \\cdot 5^{2/5}$\n\n"
+    "$GM = -6 \\cdot 5^{2/5}$\n\n$GM = -6 \\sqrt[5]{25}$\n"
+)
+
+
+def test_a_name_whose_irrational_value_is_rewritten_to_another_value_is_a_slip() -> None:
+    assert [s for s, _ in errors(GEOMETRIC_MEAN)] == [
+        "\\sqrt[5]{-1 \\cdot 3^6 \\cdot 2^6 \\cdot 5^2}", "-2 \\cdot 3 \\cdot 5^{2/5}"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the other root, written on the next line
+        "\\[k = \\frac{\\sqrt{237 + 114\\sqrt{3}}}{5}\\]\n\\[k = -\\frac{\\sqrt{237 + 114\\sqrt{3}}}{5}\\]",
+        "\\[ x = 2 + \\sqrt{3} \\]\n\\[ x = 2 - \\sqrt{3} \\]",
+        # a new case: the line lists values of the name
+        "\\[ y = \\sqrt{\\frac{0}{34}} = 0 \\quad \\text{or} \\quad y = -\\sqrt{\\frac{0}{34}} = 0 \\]\n"
+        "\\[ y = \\sqrt{\\frac{1}{34}} = \\frac{\\sqrt{34}}{34} \\quad \\text{or} \\quad y = -\\sqrt{\\frac{1}{34}} \\]",
+        # a value with nothing left to simplify, then the next candidate
+        "\\[\nc_i = 2\\sqrt{2}\n\\]\nSince $c_i$ must be an integer, the next value gives us:\n\\[\nc_i = 4\\sqrt{2}\n\\]",
+        # a trial between the two lines
+        "\\[ C = 2\\pi \\times 9 = 18\\pi \\]\nIf we try a radius of 10 meters:\n\\[ C = 2\\pi \\times 10 = 20\\pi \\]",
+        # a line cut off
+        "\\[m = 1000 \\cdot (\\sqrt[3]{100} + 1)^2\\]\n\\[m = 1000 \\",
+    ],
+)
+def test_a_name_given_another_value_that_is_no_rewrite_is_no_slip(text: str) -> None:
+    assert errors(text) == []

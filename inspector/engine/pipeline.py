@@ -21,6 +21,7 @@ from .intent import quotient_in_context, rejected, tested
 from .model import ChainInput, ChainResult, Claim, ClaimStatus, Coverage, Finding, Severity, Step, ValueFlow
 from .notation import RULE as NOTATION
 from .notation import find_notation
+from .named_values import restated_names
 from .restated import rejected_trials, restated_false_equations
 from .rules import RuleSet, default_rules
 from .segment import code_blocks, line_spans, segment
@@ -86,6 +87,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
                                     _code_message(language)))
     block_at = 0
     line_index: dict[int, int] = {}
+    named_rows: list[tuple[int, int, int, int]] = []
+    """Lines with an "=" near their start: where ``NAME = value`` lines are looked for."""
     read: list[tuple[int, int]] = []
     """The lines read as prose (not code, not over the length bound)."""
     every_line = not blocks and chain.steps is None  # segmented here, no code: every line is read unless…
@@ -116,6 +119,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
             continue
         line_index[line_no] = i
         read.append((ls, le))
+        if "=" in text[ls : min(le, ls + 24)]:
+            named_rows.append((step_index, line_no, ls, le))
         continued = _next_line_continues(text, lines, i)
         formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words, continued))
 
@@ -155,6 +160,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         kept.append(c)
     for link in links:
         kept.extend(link.checked)
+    kept.extend(restated_names(named_rows, text, "rewrite"))
     if contradiction.enabled:
         for c, why in restated_false_equations(kept, formulas, next_line):
             findings.append(Finding("contradiction", Severity(contradiction.severity), c.claim.step, c.claim.span,
