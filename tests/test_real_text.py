@@ -520,3 +520,38 @@ def test_a_name_whose_irrational_value_is_rewritten_to_another_value_is_a_slip()
 )
 def test_a_name_given_another_value_that_is_no_rewrite_is_no_slip(text: str) -> None:
     assert errors(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # sr/base/AMC/64#0: the mean's equation "simplified" to one that loses its solutions
+        "$$x + 1 = \\frac{(n \\cdot x + 11)}{n + 1}$$\n\nSimplifying this equation, we get:\n\n"
+        "$$x + 1 = x + \\frac{11}{n + 1}$$",
+        # sr/step1000/AIME-2025/27#2: multiplied through by 3L, but 1/L was not
+        "\\[ L = \\frac{1}{3} \\left( L + \\frac{1}{L} - 1 \\right). \\]\nMultiplying through by 3L, we get\n"
+        "\\[ 3L^2 = L + \\frac{1}{L} - 1. \\]",
+    ],
+)
+def test_a_rewrite_of_an_equation_with_a_letter_below_the_line_must_keep_its_solutions(text: str) -> None:
+    assert [f.rule for f in verify_text(text).errors] == ["rewrite"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\\[ L = \\frac{1}{3} \\left( L + \\frac{1}{L} - 1 \\right). \\]\nMultiplying through by 3L, we get\n"
+        "\\[ 3L^2 = L^2 + 1 - L. \\]",
+        # sr/base/AMC/56#7: dividing both sides by the product keeps the solutions
+        "\\[(4a-12)(4b-12) = 324.\\]\nTherefore, we can divide both sides of the equation by $(4a-12)(4b-12)$ to get\n"
+        "\\[1 = \\frac{324}{(4a-12)(4b-12)}.\\]",
+        # sr/base/MATH-500/108#0: an equation with no solution, simplified to one with none either
+        "\\frac{1 - k}{k} = \\frac{1}{k}\n\nSimplifying, we get:\n\n1 - k = 1",
+        # sr/step1000/AIME-2024/0#3: the text says which equation it rewrites, not the one right above
+        "- From the first equation: $\\frac{9}{s} = 4 + \\frac{t}{60}$\n- From the second equation: "
+        "$\\frac{9}{s+2} = \\frac{12}{5} + \\frac{t}{60}$\n- Rearrange the first equation to solve for $t$: "
+        "$\\frac{9}{s} - 4 = \\frac{t}{60}$",
+    ],
+)
+def test_a_rewrite_that_keeps_the_solutions_or_is_of_another_equation_is_no_slip(text: str) -> None:
+    assert [f for f in verify_text(text).errors if f.rule == "rewrite"] == []

@@ -22,6 +22,7 @@ from .model import ChainInput, ChainResult, Claim, ClaimStatus, Coverage, Findin
 from .notation import RULE as NOTATION
 from .notation import find_notation
 from .named_values import restated_names
+from .rational_rewrites import rational_rewrites
 from .restated import rejected_trials, restated_false_equations
 from .rules import RuleSet, default_rules
 from .segment import code_blocks, line_spans, segment
@@ -161,6 +162,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     for link in links:
         kept.extend(link.checked)
     kept.extend(restated_names(named_rows, text, "rewrite"))
+    kept.extend(rational_rewrites(formulas, text, "rewrite"))
     if contradiction.enabled:
         for c, why in restated_false_equations(kept, formulas, next_line):
             findings.append(Finding("contradiction", Severity(contradiction.severity), c.claim.step, c.claim.span,

@@ -1,0 +1,181 @@
+"""Equations with letters in a denominator, rewritten on the next line: the rewrite must keep their solutions.
+
+``x + 1 = \\frac{nx + 11}{n + 1}``, then "Simplifying this equation, we get" ``x + 1 = x + \\frac{11}{n + 1}``;
+``L = \\frac{1}{3}(L + \\frac{1}{L} − 1)``, then "Multiplying through by 3L, we get" ``3L^2 = L + \\frac{1}{L} − 1``.
+``derive`` follows rewrites as polynomials with rational coefficients and so cannot see these (a letter in a
+denominator is no polynomial). Here the equation above is solved for one of its letters (numerically, where
+it is linear or quadratic in it), the other letters set to test values, and the new line must hold at a
+solution; at two sets of test values. Multiplying through by a letter keeps the solutions, so it passes.
+
+Only where the text says the line rewrites the one above ("simplifying", "multiplying through", "dividing"):
+equations with the same letters listed one under the other are as often a system as a derivation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from .arith import NotRational, Unverifiable, evaluate, symbols_of
+from .check import Checked
+from .derive_forms import _ANEW_RE
+from .extract import Formula
+from .letters import _POINTS, _float_at
+from .model import Claim, ClaimStatus
+from .parse import Node
+
+_SAYS_REWRITE_RE = re.compile(
+    r"(?i)\b(?:expand\w*|simplif\w*|rearrang\w*|collect\w*|combin\w*|rewrit\w*|multiply\w*|multiplying|"
+    r"divid\w*|cross[- ]multipl\w*|clear\w*\s+(?:the\s+)?(?:denominator|fraction)\w*)\b"
+)
+_OTHER_EQUATION_RE = re.compile(r"(?i)\b(?:first|second|third|other|both|each|previous|original|earlier)\b|\(\d\)")
+"""The text names which equation it rewrites ("Rearrange the first equation"): maybe not the one right above."""
+_MAX_LETTERS = 2
+
+
+_FIELD = frozenset({"num", "sym", "add", "mul", "div", "paren", "neg"})
+"""The operations of a rational function (and whole powers): no roots, no functions, no letter exponents."""
+
+
+def _rational_function(node: Node) -> bool:
+    """Built from numbers and letters by + − × ÷ and whole powers only."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        tag = n[0]
+        if tag == "pow":
+            exponent = n[2]
+            if exponent[0] == "paren":
+                exponent = exponent[1]
+            if exponent[0] == "neg":
+                exponent = exponent[1]
+            if exponent[0] != "num" or exponent[1].denominator != 1:
+                return False
+            stack.append(n[1])
+        elif tag not in _FIELD:
+            return False
+        elif tag == "add":
+            stack.extend(sub for _, sub in n[1])
+        elif tag not in ("num", "sym"):
+            stack.extend(c for c in n[1:] if isinstance(c, tuple))
+    return True
+
+
+def _letter_denominator(node: Node) -> bool:
+    """Letters in a denominator: outside the polynomials ``derive`` follows exactly."""
+    try:
+        evaluate(node)
+    except NotRational:
+        return True
+    except Unverifiable:
+        return False
+    return False
+
+
+def _roots(left: Node, right: Node, letter: str, values: dict[str, float]) -> list[float] | None:
+    """The real solutions for ``letter`` of ``left = right`` with the other letters at ``values``, where the
+    equation is linear or quadratic in it (checked at a fourth point); None where it is not."""
+    for power in (0, 1, 2):
+        roots = _roots_times(left, right, letter, values, power)
+        if roots is not None:
+            return roots
+    return None
+
+
+def _roots_times(left: Node, right: Node, letter: str, values: dict[str, float], power: int) -> list[float] | None:
+    """The solutions of ``t^power · (left − right) = 0`` (t the letter), when linear or quadratic: the power
+    clears a ``1/L`` or ``1/L^2``, as a writer multiplying through would."""
+    def g(t: float) -> float | None:
+        values[letter] = t
+        a, b = _float_at(left, values), _float_at(right, values)
+        return None if a is None or b is None else (a - b) * t**power
+
+    samples = [g(t) for t in (0.5, 1.5, 2.5, 3.5)]  # (not 0: 1/L is undefined there)
+    known = [v for v in samples if v is not None]
+    if len(known) < 4:
+        return None
+    g0, g1, g2, g3 = known
+    scale = max(abs(g0), abs(g1), abs(g2), abs(g3), 1.0)
+    if scale > 1e9:
+        return None  # r^{100}, a twelve-digit constant: floating point can no longer tell a root
+    c2 = (g2 - 2 * g1 + g0) / 2
+    c1 = g1 - g0 - c2
+    c0 = g0
+    if abs(c2 * 9 + c1 * 3 + c0 - g3) > 1e-9 * scale:
+        return None  # of higher degree in this letter (or no polynomial in it)
+    # in terms of s = t − 0.5: g = c2·s² + c1·s + c0
+    if abs(c2) <= 1e-12 * scale:
+        if abs(c1) <= 1e-12 * scale:
+            return None  # constant in this letter: solve for another one
+        roots = [0.5 - c0 / c1]
+    else:
+        disc = c1 * c1 - 4 * c2 * c0
+        if disc < 0:
+            return []
+        roots = [0.5 + (-c1 + s * math.sqrt(disc)) / (2 * c2) for s in (1, -1)]
+    # the solution 0 that multiplying through by the letter added is none of the equation's
+    return [r for r in roots if power == 0 or abs(r) > 1e-9]
+
+
+def follows(prev: Formula, new: Formula) -> bool | None:
+    """Does ``new`` hold at the solutions of ``prev`` (True), at none of them (False), or can it not be told
+    (None)?"""
+    pl, pr, nl, nr = prev.sides[0].node, prev.sides[-1].node, new.sides[0].node, new.sides[-1].node
+    if pl is None or pr is None or nl is None or nr is None:
+        return None
+    names = sorted(symbols_of(pl) | symbols_of(pr))
+    if not names or len(names) > _MAX_LETTERS or "i" in names or set(names) != symbols_of(nl) | symbols_of(nr):
+        return None
+    for letter in names:
+        verdicts = []
+        for shift in (0, 1):
+            values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
+            roots = _roots(pl, pr, letter, values)
+            if not roots:
+                break
+            held = False
+            for root in roots:
+                if abs(root) < 1e-9:
+                    continue
+                values[letter] = root
+                a, b = _float_at(nl, values), _float_at(nr, values)
+                if a is not None and b is not None and abs(a - b) <= 1e-7 * max(abs(a), abs(b), 1.0):
+                    held = True
+            verdicts.append(held)
+        if len(verdicts) == 2:
+            return all(verdicts) if all(verdicts) or not any(verdicts) else None
+    return None
+
+
+def rational_rewrites(formulas: list[Formula], text: str, rule: str) -> list[Checked]:
+    """Each line that rewrites the equation right above it, letters in a denominator, and loses its solutions."""
+    out: list[Checked] = []
+    prev: Formula | None = None
+    for f in formulas:
+        if f.kind != "inline" or len(f.sides) != 2:
+            continue
+        before, prev = prev, f
+        if before is None or f.line - before.line not in (1, 2) or before.kind != "inline":
+            continue
+        sides = (*before.sides, *f.sides)
+        if any(s.node is None or not _rational_function(s.node) for s in sides):
+            continue  # roots, functions, letters in exponents: not solved here
+        if not any(_letter_denominator(s.node) for s in sides if s.node is not None):
+            continue  # polynomials: ``derive`` follows them exactly
+        if "^{-1}" in text[before.start : f.end]:
+            continue  # f^{-1}(2): an inverse function, not a power
+        gap = text[before.end : f.start]
+        if (_SAYS_REWRITE_RE.search(gap) is None or _ANEW_RE.search(gap) is not None
+                or _OTHER_EQUATION_RE.search(gap) is not None):
+            continue
+        if follows(before, f) is not False:
+            continue
+        new = f.sides[-1]
+        span = (f.start, f.end)
+        claim = Claim(
+            step=f.step, span=span, text=text[f.start : f.end], stated=text[f.start : f.end], actual=None,
+            status=ClaimStatus.WRONG, kind="rewrite", rule=rule,
+            reason="does not keep the solutions of the equation above", stated_span=(new.start, new.end),
+        )
+        out.append(Checked(claim, f, None, None, None, span[0]))
+    return out
