@@ -5,8 +5,9 @@ dangers: an answer is untrusted text, and deciding equality can take unbounded t
 binomial, a 60th power expanded). Everything here is bounded or refused.
 
 Comparison is exact for numbers, then by our own safe parser (numerically at 40 digits for roots and π,
-as polynomials or at two points for expressions with letters), and only then by math-verify, the field's
-own checker, which runs in a helper process with its timeouts on (``equivalence``): no comparison can
+as polynomials or at two points for expressions with letters), then by the forms that parser has no reading
+for (``answer_forms``: logarithms and trigonometric functions, numerals with a base, times of day, lists of
+names, answers cut short), and only then by math-verify, the field's own checker, which runs in a helper process with its timeouts on (``equivalence``): no comparison can
 hang a worker or the TUI, and an answer that cannot be decided within the bound is ``None`` (undecided).
 """
 
@@ -16,6 +17,7 @@ import functools
 import re
 from fractions import Fraction
 
+from .answer_forms import compare_forms
 from .answer_sets import compare_inequality, compare_matrices, compare_sets, compare_unions, top_level_split
 from .arith import (
     NotRational,
@@ -108,8 +110,8 @@ def answers_match(answer: str, reference: str, max_symbolic_chars: int = 200,
     """Does the answer equal the reference? ``None`` when that cannot be decided within the bounds.
 
     Numbers exactly (``4.0`` = ``4``, ``10{,}000`` = ``10000``, units stripped; a percent equals its number
-    and its fraction: ``25%`` = ``25`` = ``0.25``); then our own parser; then math-verify in a helper process
-    with a ``timeout`` in seconds.
+    and its fraction: ``25%`` = ``25`` = ``0.25``); then our own parser and ``answer_forms``; then math-verify
+    in a helper process with a ``timeout`` in seconds (nothing in ``../shared/data`` gets that far).
     """
     return _answers_match(answer, reference, max_symbolic_chars, timeout)
 
@@ -147,9 +149,12 @@ def _answers_match(answer: str, reference: str, max_symbolic_chars: int, timeout
         if x is None and re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", tail)):
             return False  # letters or words left (a variable, "with domain L > 0", "C: …"): not a number
         if x is None and re.search(r"\\(?!text|mathrm|mbox|infty|in\b|cup|cap|le|ge|neq)[a-zA-Z]+", tail):
-            from .equivalence import math_verify_equal  # \log_2 8, \binom{6}{2}: math-verify, bounded
-
             assert value is not None
+            native = compare_forms(tail, format_value(value))  # \log_2 8, \sin \frac{\pi}{6}, \frac{1}{3726
+            if native is not None:
+                return native
+            from .equivalence import math_verify_equal  # \binom{6}{2}: math-verify, bounded
+
             return math_verify_equal(tail, format_value(value), timeout)
         if x is None:
             return False  # a word, an interval, a set, an inequality never equals a number
@@ -171,6 +176,9 @@ def _answers_match(answer: str, reference: str, max_symbolic_chars: int, timeout
         return None
     if _HOSTILE_RE.search(ca) or _HOSTILE_RE.search(cr):
         return None
+    native = compare_forms(ca, cr)
+    if native is not None:
+        return native
     from .equivalence import math_verify_equal
 
     return math_verify_equal(ca, cr, timeout)
