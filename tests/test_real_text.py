@@ -555,3 +555,35 @@ def test_a_rewrite_of_an_equation_with_a_letter_below_the_line_must_keep_its_sol
 )
 def test_a_rewrite_that_keeps_the_solutions_or_is_of_another_equation_is_no_slip(text: str) -> None:
     assert [f for f in verify_text(text).errors if f.rule == "rewrite"] == []
+
+
+def test_a_root_then_a_number_is_a_product() -> None:
+    # sr/base/AMC/49#1 line 77: "-6 \sqrt[5]{2} 3^{2/5}" is −6·⁵√2·3^{2/5}, so the rewrite is checked
+    assert [s for s, _ in errors("$GM = -6 \\cdot 5^{2/5}$\n\n$GM = -6 \\sqrt[5]{2} 3^{2/5}$")] == [
+        "-6 \\sqrt[5]{2} 3^{2/5}"]
+
+
+@pytest.mark.parametrize(
+    ("text", "slip"),
+    [
+        # qwen-cot/58#3: 60/43 ≈ 1.3953 is 1.40 to the nearest hundredth
+        ("= \\frac{60}{43} \\text{ minutes} \\approx 1.3953 \\text{ minutes}\n\\]\nRounding to the nearest hundredth, "
+         "the time it will take is:\n\\[\n\\boxed{1.39}\n\\] minutes.", ("1.39", "1.40")),
+        ("Rounding 3.14159 to the nearest hundredth gives 3.15.", ("3.15", "3.14")),
+    ],
+)
+def test_an_announced_rounding_must_round(text: str, slip: tuple[str, str]) -> None:
+    assert errors(text) == [slip]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "So 8.2 buses; rounding up to the nearest whole number, we need 9 buses.",
+        "The price is 4.456 dollars. Rounding down to the nearest cent gives 4.45.",
+        "It is about 3.475. Rounding to the nearest whole number gives 3.",
+        "That is 300 for 22.5 hours. Rounded to the nearest whole number, the rate is 13 per hour.",
+    ],
+)
+def test_an_announced_rounding_done_right_or_of_something_else_is_no_slip(text: str) -> None:
+    assert errors(text) == []

@@ -84,13 +84,14 @@ def _next_to(text: str, before: _Named, named: _Named) -> bool:
 
 
 def _single_term(side: Side) -> bool:
-    """``2\\sqrt{2}``, ``-\\sqrt{5}``, ``5^{2/5}``: a number times one root or power, nothing left to simplify; the
-    next line with the same name and another value gives the name a new value ("the next possible value")."""
+    """``2\\sqrt{2}``, ``-\\sqrt{5}``, ``5^{2/5}``: a number times one root or power, nothing left to simplify."""
     node = side.node
     if node is None:
         return False
     if node[0] == "neg":
         node = node[1]
+    elif node[0] == "add" and len(node[1]) == 1:
+        node = node[1][0][1]  # "-6 \\cdot 5^{2/5}": one term with its sign
     if node[0] == "mul" and node[1][0] == "num":
         node = node[2]
     return node[0] == "num" or (node[0] in ("sqrt", "pow") and all(
@@ -128,7 +129,9 @@ def restated_names(rows: list[tuple[int, int, int, int]], text: str, rule: str) 
             continue
         old, new = before.value, named.value
         if (not _next_to(text, before, named) or not _numeric(old) or not _numeric(new) or _is_normal(old)
-                or _single_term(old) or _sign_swapped(old, new)):
+                or (_single_term(old) and named.line != before.line + 1) or _sign_swapped(old, new)):
+            # (a value with nothing left to simplify is rewritten only on the very next line: with words
+            # between, the next line gives the name its next value)
             continue
         exact_old, exact_new = _value(old), _value(new)
         if isinstance(exact_old, Fraction) and isinstance(exact_new, Fraction):

@@ -44,10 +44,11 @@ _BRACKET_FUNCS = frozenset({"abs", "floor", "ceil"})
 
 
 def _ends_in_factorial(node: Node) -> bool:
-    """``4!`` or ``4!3!``: what a number written right after multiplies (``4!3!2!`` is 4!·3!·2!)."""
+    """``4!`` or ``4!3!``, ``\\sqrt[5]{2}``: what a number written right after multiplies (``4!3!2!`` is
+    4!·3!·2!; ``-6 \\sqrt[5]{2} 3^{2/5}`` is −6·⁵√2·3^{2/5}: after a root's braces a number can only be a factor)."""
     while node[0] == "mul":
         node = node[2]
-    return bool(node[0] == "fact")
+    return bool(node[0] in ("fact", "sqrt"))
 
 
 class _Parser:

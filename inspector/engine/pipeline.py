@@ -23,6 +23,7 @@ from .notation import RULE as NOTATION
 from .notation import find_notation
 from .named_values import restated_names
 from .rational_rewrites import rational_rewrites
+from .rounding_said import rounding_said
 from .restated import rejected_trials, restated_false_equations
 from .rules import RuleSet, default_rules
 from .segment import code_blocks, line_spans, segment
@@ -163,6 +164,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         kept.extend(link.checked)
     kept.extend(restated_names(named_rows, text, "rewrite"))
     kept.extend(rational_rewrites(formulas, text, "rewrite"))
+    if "nearest" in text:
+        kept.extend(rounding_said(text, {start: step for step, start, _ in lines}, "inline_arithmetic"))
     if contradiction.enabled:
         for c, why in restated_false_equations(kept, formulas, next_line):
             findings.append(Finding("contradiction", Severity(contradiction.severity), c.claim.step, c.claim.span,
