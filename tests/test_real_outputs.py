@@ -53,7 +53,7 @@ def test_flags_a_reader_agrees_with(scores: dict[str, real_outputs.SourceScore])
 def test_slips_found(scores: dict[str, real_outputs.SourceScore]) -> None:
     total = scores["all"]
     assert total.slips >= 250
-    assert total.recall is not None and total.recall >= 0.89, "\n".join(total.missed)
+    assert total.recall is not None and total.recall >= 0.90, "\n".join(total.missed)
     # on GSM8K-level text (Abel, ProcessBench) every slip is found
     for source in ("abel-7b", "abel-13b", "abel-70b", "processbench"):
         assert scores[source].recall == 1.0, (source, scores[source].missed)

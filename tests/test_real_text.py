@@ -587,3 +587,35 @@ def test_an_announced_rounding_must_round(text: str, slip: tuple[str, str]) -> N
 )
 def test_an_announced_rounding_done_right_or_of_something_else_is_no_slip(text: str) -> None:
     assert errors(text) == []
+
+
+SOLVED = ("Let $ G = (0, k) $. Then\n\\begin{align*}\nCE^2 &= (96 - 52)^2 + k^2 = 44^2 + k^2, \\\\\n"
+          "CG^2 &= 52^2 + k^2 = 40^2, \\\\\nDG^2 &= 96^2 + k^2 = 30^2.\n\\end{align*}\n"
+          "Solving for $ k $, we get $ k = \\pm 30 $.")
+
+
+def test_a_letter_solved_as_plus_minus_a_value_must_solve_an_equation_above() -> None:
+    # sr/base/AIME-2025/15#0: 52^2 + k^2 = 40^2 and 96^2 + k^2 = 30^2 give k^2 < 0; ±30 solves neither
+    assert [s for s, _ in errors(SOLVED)] == ["30"]
+    assert errors(SOLVED.replace("40^2", "\\sqrt{3604}^2")) == []  # 52² + 30² = 3604: solved
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9 = (5 - a)^2\n\nTake the square root of both sides:\n\n5 - a = \\pm 3",  # the letter is inside
+        "- When \\(x = 0\\), y is 0.\n- And so on, until \\(x = \\pm 20\\), \\(y\\) can only be \\(0\\).",
+        "\\[ (y + 2xy)^2 = 16. \\]\nSubstituting \\( x = -\\frac{1}{2} \\) and \\( y = \\pm \\frac{\\sqrt{3}}{2} \\), "
+        "we get:",
+    ],
+)
+def test_a_plus_minus_value_that_is_not_a_solution_claimed_is_no_slip(text: str) -> None:
+    assert errors(text) == []
+
+
+def test_a_square_root_is_never_plus_minus() -> None:
+    # prmbench/prm_test_p1_16: the principal root of 8/9 is 2√2/3
+    text = ("If we plug in x = \\frac{1}{3}, we get \\cos (\\arcsin \\frac{1}{3}) = \\sqrt{1 - \\frac{1}{9}} = "
+            "\\sqrt{\\frac{8}{9}} = \\pm \\frac{2\\sqrt{2}}{3}.")
+    assert [s for s, _ in errors(text)] == ["±\\frac{2\\sqrt{2}}{3}"]
+    assert errors("So x^2 = 8/9 and x = \\pm \\sqrt{\\frac{8}{9}} = \\pm \\frac{2\\sqrt{2}}{3}.") == []

@@ -24,6 +24,7 @@ from .notation import find_notation
 from .named_values import restated_names
 from .rational_rewrites import rational_rewrites
 from .rounding_said import rounding_said
+from .solved_values import root_is_plus_minus, solved_values
 from .restated import rejected_trials, restated_false_equations
 from .rules import RuleSet, default_rules
 from .segment import code_blocks, line_spans, segment
@@ -164,6 +165,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         kept.extend(link.checked)
     kept.extend(restated_names(named_rows, text, "rewrite"))
     kept.extend(rational_rewrites(formulas, text, "rewrite"))
+    kept.extend(solved_values(formulas, text, "rewrite"))
+    kept.extend(root_is_plus_minus(text, "inline_arithmetic", {start: step for step, start, _ in lines}))
     if "nearest" in text:
         kept.extend(rounding_said(text, {start: step for step, start, _ in lines}, "inline_arithmetic"))
     if contradiction.enabled:

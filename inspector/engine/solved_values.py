@@ -1,0 +1,164 @@
+"""``±`` read where chains write it: a letter solved as ``±`` a value must solve the equations above it, and a
+square root is never ``±`` anything.
+
+A letter solved as ``±`` a value: ``k = \\pm 30`` must solve one of the equations in that letter just above.
+
+``CG^2 = 53^2 + k^2 = 40^2``, ``DG^2 = 79^2 + k^2 = 30^2``, then "Solving for k, we get k = ±30": 30 satisfies
+neither (each gives k² < 0). ``derive`` follows equations line to line as polynomials and does not read ``±``;
+a ``±`` is how chains state the two roots of a square, so the value is put back into each equation in that one
+letter written in the lines above (both signs), and it must satisfy at least one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from .arith import BREAK, Unverifiable, parse_tokens, symbols_of, tokenize
+from .check import Checked
+from .extract import Formula, Side
+from .letters import _float_at
+from .model import Claim, ClaimStatus
+from .parse import Node
+
+_PM_VALUE_RE = re.compile(r"(?<![A-Za-z\\])(?P<name>[a-zA-Z])\s*=\s*(?:\\pm|±)\s*(?P<value>[^$,;=]{1,60}?)\s*(?=\$|\\\)|\\\]|,|;|\.\s|\.$|$)",
+                          re.M)
+_LINES_ABOVE = 8
+_SOLVING_RE = re.compile(r"(?i)\bsolv\w*|\bwe\s+(?:get|find|have|obtain)\b|\bgives?\b|\bso\b|\bthus\b|\bhence\b|"
+                         r"\btherefore\b|square\s+root|\\implies|\\Rightarrow|⟹|⇒")
+"""Words that say the value solves what is above ("Solving for k, we get k = ±30")."""
+_NOT_SOLVING_RE = re.compile(r"(?i)\b(?:substitut\w*|plug\w*|when|if|for\s+(?!\$?\\?\(?\s*[a-z]\b)|let|consider\w*|"
+                             r"assum\w*|try\w*|check\w*)\b")
+"""Words that make the value one the text puts in, not one it solved for ("Substituting x = −1/2 and y = ±…")."""
+
+
+def _value_side(text: str, start: int, end: int) -> Side | None:
+    tokens = tokenize(text[start:end], start)
+    if not tokens or any(t.kind == BREAK for t in tokens):
+        return None
+    side = Side(tokens, tokens[0].start, tokens[-1].end)
+    try:
+        side.node = parse_tokens(tokens)
+    except (Unverifiable, RecursionError):
+        return None
+    return side if side.node is not None and not symbols_of(side.node) else None
+
+
+def solved_values(formulas: list[Formula], text: str, rule: str) -> list[Checked]:
+    """Each ``x = ±v`` whose v satisfies none of the equations in x alone of the lines above, as a wrong claim."""
+    out: list[Checked] = []
+    if "\\pm" not in text and "±" not in text:
+        return out
+    for m in _PM_VALUE_RE.finditer(text):
+        name = m.group("name")
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        before = text[line_start : m.start()].rstrip()
+        if before and before[-1] in "+-*/=^)}0123456789−·×":
+            continue  # "5 − a = ±3": the letter is part of an expression, not what is solved for
+        sentence = re.split(r"[.!?]\s", before)[-1]
+        if _SOLVING_RE.search(sentence) is None or _NOT_SOLVING_RE.search(sentence) is not None:
+            continue
+        side = _value_side(text, m.start("value"), m.end("value"))
+        if side is None:
+            continue
+        value = side.approximate()
+        if value is None or value == 0:
+            continue
+        line = text.count("\n", 0, m.start())
+        above = [f for f in formulas if f.end <= m.start() and 0 < line - text.count("\n", 0, f.start) <= _LINES_ABOVE]
+        equations = [(a.node, b.node) for f in above for a, b in zip(f.sides, f.sides[1:])
+                     if a.node is not None and b.node is not None
+                     and symbols_of(a.node) | symbols_of(b.node) == {name}
+                     and a.node[0] != "sym" and b.node[0] != "sym"]  # (not "x = 0": a value, not an equation)
+        # an identity in the letter ("(79 − 48)^2 + k^2 = 31^2 + k^2") holds for every value: it is solved by none
+        equations = [(a, b) for a, b in equations if not (_holds(a, b, name, 7 / 3) and _holds(a, b, name, 11 / 5))]
+        if not equations:
+            continue
+        if any(_holds(left, right, name, sign * float(value)) for left, right in equations for sign in (1, -1)):
+            continue
+        span = (m.start(), m.end("value"))
+        claim = Claim(
+            step=_step_of(formulas, m.start()), span=span, text=text[span[0] : span[1]],
+            stated=text[m.start("value") : m.end("value")], actual=None, status=ClaimStatus.WRONG, kind="rewrite",
+            rule=rule, reason=f"{name} = ±{float(value):.10g} satisfies none of the equations in {name} above",
+            stated_span=(m.start("value"), m.end("value")),
+        )
+        formula = Formula(claim.step, line, "rewrite", [side], [], span[0], span[1])
+        out.append(Checked(claim, formula, None, None, None, span[0]))
+    return out
+
+
+def _holds(left: Node, right: Node, name: str, value: float) -> bool:
+    a, b = _float_at(left, {name: value}), _float_at(right, {name: value})
+    return a is not None and b is not None and abs(a - b) <= 1e-7 * max(abs(a), abs(b), 1.0)
+
+
+def _step_of(formulas: list[Formula], offset: int) -> int:
+    step = 0
+    for f in formulas:
+        if f.start > offset:
+            break
+        step = f.step
+    return step
+
+
+
+_ROOT_PM_RE = re.compile(r"(?:^|=|\$|\\\(|\\\[)\s*\\sqrt\s*\{")
+
+
+def root_is_plus_minus(text: str, rule: str, step_of_offset: dict[int, int] | None = None) -> list[Checked]:
+    """``\\sqrt{\\frac{8}{9}} = \\pm \\frac{2\\sqrt{2}}{3}``: the square root sign means the root that is not
+    negative; ``±`` belongs to solving ``x^2 = 8/9``, not to ``\\sqrt{8/9}`` (``SLIP_POLICY``: the principal root)."""
+    out: list[Checked] = []
+    if "\\sqrt" not in text or ("\\pm" not in text and "±" not in text):
+        return out
+    for m in _ROOT_PM_RE.finditer(text):
+        close = _matching_brace(text, m.end() - 1)
+        if close is None:
+            continue
+        after = re.match(r"\s*=\s*(?:\\pm|±)\s*", text[close + 1 : close + 40])
+        if after is None:
+            continue
+        radicand = _value_side(text, m.end(), close)
+        if radicand is None:
+            continue
+        value = radicand.approximate()
+        if value is None or value <= 0:
+            continue  # √0 = ±0 says nothing false; a negative radicand is another matter
+        start = close + 1 + after.end()
+        end = start
+        while end < len(text) and text[end] not in "$\n,;" and not text.startswith("\\)", end) and not text.startswith("\\]", end):
+            end += 1
+        stated = text[start:end].rstrip(" .")
+        span = (m.start() + (m.group(0).find("\\sqrt")), start + len(stated))
+        claim = Claim(
+            step=_step_at(step_of_offset, span[0]), span=span, text=text[span[0] : span[1]], stated="±" + stated,
+            actual=None, status=ClaimStatus.WRONG, kind="inline", rule=rule,
+            reason="a square root is never negative: ± belongs to solving the square, not to the root",
+            stated_span=(start, start + len(stated)),
+        )
+        formula = Formula(claim.step, 0, "inline", [radicand], [], span[0], span[1])
+        out.append(Checked(claim, formula, None, None, None, span[0]))
+    return out
+
+
+def _matching_brace(text: str, open_at: int) -> int | None:
+    """Where the brace opened at ``open_at`` closes (None past 2,000 characters or the end)."""
+    depth = 0
+    for k in range(open_at, min(len(text), open_at + 2000)):
+        ch = text[k]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return k
+    return None
+
+
+def _step_at(step_of_offset: dict[int, int] | None, offset: int) -> int:
+    if not step_of_offset:
+        return 0
+    starts = sorted(step_of_offset)
+    k = bisect.bisect_right(starts, offset) - 1
+    return step_of_offset[starts[max(k, 0)]]
