@@ -47,7 +47,7 @@ def test_the_labelled_set_is_what_the_policy_asks_for() -> None:
 def test_flags_a_reader_agrees_with(scores: dict[str, real_outputs.SourceScore]) -> None:
     total = scores["all"]
     assert total.flags >= 220
-    assert total.precision is not None and total.precision >= 0.98, "\n".join(total.false_flags)
+    assert total.precision is not None and total.precision >= 0.99, "\n".join(total.false_flags)
 
 
 def test_slips_found(scores: dict[str, real_outputs.SourceScore]) -> None:
@@ -62,4 +62,4 @@ def test_slips_found(scores: dict[str, real_outputs.SourceScore]) -> None:
 def test_verdicts_on_right_answers(scores: dict[str, real_outputs.SourceScore]) -> None:
     total = scores["all"]
     assert total.right_answer >= 125
-    assert total.agreement is not None and total.agreement >= 0.94, "\n".join(total.disagreements)
+    assert total.agreement is not None and total.agreement >= 0.95, "\n".join(total.disagreements)

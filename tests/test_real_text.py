@@ -619,3 +619,20 @@ def test_a_square_root_is_never_plus_minus() -> None:
             "\\sqrt{\\frac{8}{9}} = \\pm \\frac{2\\sqrt{2}}{3}.")
     assert [s for s, _ in errors(text)] == ["±\\frac{2\\sqrt{2}}{3}"]
     assert errors("So x^2 = 8/9 and x = \\pm \\sqrt{\\frac{8}{9}} = \\pm \\frac{2\\sqrt{2}}{3}.") == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # abel-70b/1182: 54 lots of 100 books
+        "Bob can buy 100 books for $500, so we divide: $27,000 / $500 = 27000 / 500 = 54 = 5400 books.",
+        # abel-70b/989: 3 lots of 10 minutes
+        "She can saute 30 shrimp in 10 minutes: 90 shrimp / 30 shrimp/10 minutes = 90 / 30 = 30 minutes.",
+    ],
+)
+def test_a_result_counted_in_lots_the_line_gives_is_a_change_of_unit(line: str) -> None:
+    assert errors(line) == []
+
+
+def test_a_result_off_by_a_factor_the_line_does_not_give_is_a_slip() -> None:
+    assert errors("Bob can buy 100 books for $500: $27,000 / $500 = 27000 / 500 = 54 = 540 books.") == [("540", "54")]

@@ -13,6 +13,7 @@ are decided in ``letters``. Their public names are importable from here as befor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -106,6 +107,10 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
                 if first.status is ClaimStatus.CORRECT:
                     pair = first
                     break
+        if pair.status is ClaimStatus.WRONG and _counted_in_lots(formula, right, pair):
+            # "$27,000 / $500 = 54 = 5400 books" after "100 books for $500": 54 lots of 100 books, in books
+            pair = _unverifiable(pair.computed or left, pair.stated, pair.stated_text,
+                                 "a change of unit: counted in lots the line gives")
         if pair.status is ClaimStatus.UNVERIFIABLE and pair.reason == "has letters":
             continue
         if pair.status is ClaimStatus.UNVERIFIABLE and (left.node is None) and (right.node is None):
@@ -127,6 +132,18 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
         )
         out.append(Checked(claim, formula, pair.computed, pair.stated_value, pair.actual_value, span[0]))
     return out
+
+
+def _counted_in_lots(formula: Formula, stated: Side, pair: PairCheck) -> bool:
+    """Is the stated number the computed one times a lot size the line gives in the stated side's unit
+    (``54 = 5400 books`` where the line says "100 books for $500")? A change of unit, not arithmetic."""
+    unit, context = stated.unit, formula.context
+    if not unit or context is None or pair.stated_value is None or not pair.actual_value:
+        return False
+    ratio = pair.stated_value / pair.actual_value
+    if ratio.denominator != 1 or ratio <= 1:
+        return False
+    return re.search(rf"(?<![\d.,]){ratio.numerator}\s+{re.escape(unit)}\b", context.line) is not None
 
 
 def _rest_of_chain_holds(formula: Formula, rules: RuleSet, identity_chain: bool) -> bool:
