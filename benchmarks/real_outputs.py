@@ -20,7 +20,9 @@ How the figures are counted:
   reference (PRMBench gives none; ProcessBench's GSM8K problems take GSM8K's): the machine's verdict against
   their label (valid / canceling / lucky). Where the machine found nothing it could check (``unchecked``: the
   reasoning is in code, or in words, or about things that are not arithmetic) it claims neither, and the chain
-  is counted apart (the column ``unchecked``), not in the agreement.
+  is counted apart (the column ``unchecked``), not in the agreement;
+- of the right-answer chains in which people found no slip at all, the share the machine calls ``valid`` (over
+  those in which it checked something; ``unchecked`` ones are counted apart), with every other verdict listed.
 
 ``--speed`` also times the engine over every chain of the Spurious Rewards set (AIME/AMC/MATH-length
 chains): chains/s and MB/s of chain text, with the per-chain p99 and maximum.
@@ -66,19 +68,28 @@ class SourceScore:
     agree: int = 0
     unchecked: int = 0
     """Right-answer chains the machine called ``unchecked`` (nothing it could check): not in the agreement."""
+    sound: int = 0
+    """Right-answer chains with a reference in which people found no slip at all (label ``valid``)."""
+    sound_valid: int = 0
+    """… that the machine calls ``valid``."""
+    sound_unchecked: int = 0
+    """… that the machine calls ``unchecked`` (it found nothing to check: honest, not ``valid``)."""
     false_flags: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)
+    not_valid: list[str] = field(default_factory=list)
+    """Sound chains the machine called neither ``valid`` nor ``unchecked``, with its verdict."""
 
     def add(self, other: SourceScore) -> None:
         for name in ("chains", "flags", "right_flags", "slips", "found", "beyond", "beyond_found", "right_answer",
-                     "agree", "unchecked"):
+                     "agree", "unchecked", "sound", "sound_valid", "sound_unchecked"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.milder.update(other.milder)
         self.milder_found.update(other.milder_found)
         self.false_flags += other.false_flags
         self.missed += other.missed
         self.disagreements += other.disagreements
+        self.not_valid += other.not_valid
 
     @property
     def precision(self) -> float | None:
@@ -96,6 +107,12 @@ class SourceScore:
     @property
     def agreement(self) -> float | None:
         return self.agree / self.right_answer if self.right_answer else None
+
+    @property
+    def sound_share(self) -> float | None:
+        """Of the sound right-answer chains in which the machine checked something, the share it calls valid."""
+        checked = self.sound - self.sound_unchecked
+        return self.sound_valid / checked if checked else None
 
 
 def read_labels(path: Path = LABELS) -> list[dict]:
@@ -141,6 +158,12 @@ def score_chain(label: dict, chain: RealChain, result: ChainResult) -> SourceSco
     if chain.reference is not None and label.get("answer_correct") is True and label["label"] in (
             "valid", "canceling", "lucky"):
         machine = _VERDICT_CLASS.get(result.verdict.value, result.verdict.value)
+        if label["label"] == "valid":
+            s.sound = 1
+            s.sound_valid = int(result.verdict.value == "valid")
+            s.sound_unchecked = int(result.verdict.value == "unchecked")
+            if not (s.sound_valid or s.sound_unchecked):
+                s.not_valid.append(f"{chain.chain_id}: {result.verdict.value}")
         if result.verdict.value == "unchecked":
             s.unchecked = 1  # the machine claims nothing either way: counted apart
             return s
@@ -224,6 +247,9 @@ def main() -> None:
         if flag:
             print("\n".join(items), end="\n\n")
     print(table(scores))
+    print(f"Right answers with no slip (people): {total.sound}; the machine calls {total.sound_valid} valid, "
+          f"{total.sound_unchecked} unchecked (nothing it could check), {len(total.not_valid)} something else "
+          f"({', '.join(total.not_valid) or 'none'}): valid for {_pct(total.sound_share)} of those it checked")
     if args.speed:
         print(speed())
 

@@ -63,3 +63,12 @@ def test_verdicts_on_right_answers(scores: dict[str, real_outputs.SourceScore]) 
     total = scores["all"]
     assert total.right_answer >= 125
     assert total.agreement is not None and total.agreement >= 0.95, "\n".join(total.disagreements)
+
+
+def test_right_answers_with_no_slip_are_valid(scores: dict[str, real_outputs.SourceScore]) -> None:
+    # issue "Answers and verdicts you can trust": ≥ 97% of them valid (where anything was checked), and none
+    # wrong_reasoning (an answer taken wrongly from the text would make it so)
+    total = scores["all"]
+    assert total.sound >= 100
+    assert total.sound_share is not None and total.sound_share >= 0.97, total.not_valid
+    assert not any(item.endswith("wrong_reasoning") for item in total.not_valid), total.not_valid
