@@ -119,7 +119,13 @@ def restated_names(rows: list[tuple[int, int, int, int]], text: str, rule: str) 
     value, as a wrong claim."""
     out: list[Checked] = []
     last: dict[str, _Named] = {}
-    for step, line, start, end in rows:
+    # the names first (a match, no tokens): only a line with the same name one or two lines away is read
+    names = [(row, m.group(1)) for row in rows if (m := _NAMED_LINE_RE.match(text, row[2], row[3])) is not None]
+    paired = {k for k in range(len(names)) for j in (k - 2, k - 1, k + 1, k + 2)
+              if 0 <= j < len(names) and names[j][1] == names[k][1] and abs(names[j][0][1] - names[k][0][1]) <= 2}
+    for k, ((step, line, start, end), _) in enumerate(names):
+        if k not in paired:
+            continue
         named = _named(text, step, line, start, end)
         if named is None:
             continue

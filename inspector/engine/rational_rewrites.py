@@ -157,6 +157,10 @@ def rational_rewrites(formulas: list[Formula], text: str, rule: str) -> list[Che
         before, prev = prev, f
         if before is None or f.line - before.line not in (1, 2) or before.kind != "inline":
             continue
+        gap = text[before.end : f.start]
+        if (_SAYS_REWRITE_RE.search(gap) is None or _ANEW_RE.search(gap) is not None
+                or _OTHER_EQUATION_RE.search(gap) is not None):
+            continue
         sides = (*before.sides, *f.sides)
         if any(s.node is None or not _rational_function(s.node) for s in sides):
             continue  # roots, functions, letters in exponents: not solved here
@@ -164,10 +168,6 @@ def rational_rewrites(formulas: list[Formula], text: str, rule: str) -> list[Che
             continue  # polynomials: ``derive`` follows them exactly
         if "^{-1}" in text[before.start : f.end]:
             continue  # f^{-1}(2): an inverse function, not a power
-        gap = text[before.end : f.start]
-        if (_SAYS_REWRITE_RE.search(gap) is None or _ANEW_RE.search(gap) is not None
-                or _OTHER_EQUATION_RE.search(gap) is not None):
-            continue
         if follows(before, f) is not False:
             continue
         new = f.sides[-1]
