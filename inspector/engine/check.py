@@ -143,7 +143,8 @@ def _counted_in_lots(formula: Formula, stated: Side, pair: PairCheck) -> bool:
     ratio = pair.stated_value / pair.actual_value
     if ratio.denominator != 1 or ratio <= 1:
         return False
-    return re.search(rf"(?<![\d.,]){ratio.numerator}\s+{re.escape(unit)}\b", context.line) is not None
+    given = context.line[: max(0, formula.start - context.start)]  # before the formula: not its own result
+    return re.search(rf"(?<![\d.,]){ratio.numerator}\s+{re.escape(unit)}\b", given) is not None
 
 
 def _rest_of_chain_holds(formula: Formula, rules: RuleSet, identity_chain: bool) -> bool:
