@@ -14,6 +14,10 @@ from typing import Union
 from .limits import MAX_FACTORIAL, MAX_POLY_TERMS, MAX_RESULT_BITS, NotRational, Unverifiable
 from .parse import Node
 
+_ZERO, _ONE, _MINUS_ONE, _TWO, _HUNDRED = Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(100)
+"""Constants the evaluation uses on every tree, made once (a ``Fraction`` is immutable, and costs a microsecond
+to build)."""
+
 Monomial = tuple[tuple[str, int], ...]
 Poly = dict[Monomial, Fraction]
 Value = Union[Fraction, "PolyValue"]
@@ -36,7 +40,7 @@ class PolyValue:
         return f"PolyValue({self.terms!r})"
 
     def constant(self) -> Fraction:
-        return self.terms.get((), Fraction(0))
+        return self.terms.get((), _ZERO)
 
     def without_constant(self) -> Poly:
         return {m: c for m, c in self.terms.items() if m != ()}
@@ -55,7 +59,7 @@ def subtract(a: Value, b: Value) -> PolyValue:
     pa, pb = as_poly(a), as_poly(b)
     terms = dict(pa.terms)
     for m, c in pb.terms.items():
-        terms[m] = terms.get(m, Fraction(0)) - c
+        terms[m] = terms.get(m, _ZERO) - c
     return PolyValue(terms)
 
 
@@ -67,11 +71,14 @@ def simplify(v: Value) -> Value:
 
 def _padd(a: Value, b: Value, sign: int) -> Value:
     if isinstance(a, Fraction) and isinstance(b, Fraction):
+        if a.denominator == 1 and b.denominator == 1:
+            # whole numbers, most of what chains add: int arithmetic and one Fraction, not the operator's three steps
+            return Fraction(a.numerator + b.numerator if sign > 0 else a.numerator - b.numerator)
         return a + b if sign > 0 else a - b
     pa, pb = as_poly(a), as_poly(b)
     terms = dict(pa.terms)
     for m, c in pb.terms.items():
-        terms[m] = terms.get(m, Fraction(0)) + (c if sign > 0 else -c)
+        terms[m] = terms.get(m, _ZERO) + (c if sign > 0 else -c)
     return simplify(PolyValue(terms))
 
 
@@ -98,8 +105,10 @@ def _mono_mul(a: Monomial, b: Monomial) -> tuple[Monomial, int]:
 
 def _pmul(a: Value, b: Value) -> Value:
     if isinstance(a, Fraction) and isinstance(b, Fraction):
-        _check_size(a.numerator.bit_length() + b.numerator.bit_length()
-                    + a.denominator.bit_length() + b.denominator.bit_length())
+        na, da, nb, db = a.numerator, a.denominator, b.numerator, b.denominator
+        _check_size(na.bit_length() + nb.bit_length() + da.bit_length() + db.bit_length())
+        if da == 1 and db == 1:
+            return Fraction(na * nb)  # whole numbers: as in ``_padd``
         return a * b
     pa, pb = as_poly(a), as_poly(b)
     if len(pa.terms) * len(pb.terms) > MAX_POLY_TERMS * 4:
@@ -108,7 +117,7 @@ def _pmul(a: Value, b: Value) -> Value:
     for ma, ca in pa.terms.items():
         for mb, cb in pb.terms.items():
             m, sign = _mono_mul(ma, mb)
-            terms[m] = terms.get(m, Fraction(0)) + (ca * cb if sign > 0 else -(ca * cb))
+            terms[m] = terms.get(m, _ZERO) + (ca * cb if sign > 0 else -(ca * cb))
     return simplify(PolyValue(terms))
 
 
@@ -169,7 +178,7 @@ def _ppow(a: Value, b: Value) -> Value:
     if abs(e) > 100_000:
         raise Unverifiable("exponent too large")
     if e == 0:
-        return Fraction(1)  # 0^0 = 1, as Python and the computer algebra systems have it
+        return _ONE  # 0^0 = 1, as Python and the computer algebra systems have it
     if isinstance(a, Fraction):
         if a == 0 and e < 0:
             raise Unverifiable("division by zero")
@@ -182,7 +191,7 @@ def _ppow(a: Value, b: Value) -> Value:
         return a**e
     if e < 0 or e > 12:
         raise NotRational("power of an expression with letters")
-    result: Value = Fraction(1)
+    result: Value = _ONE
     for _ in range(e):
         result = _pmul(result, a)
     return result
@@ -243,8 +252,12 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None) -> Value:
             v = overrides[node[2].start]
         return v
     if tag == "add":
-        acc: Value = Fraction(0)
-        for sign, sub in node[1]:
+        terms = node[1]
+        sign, sub = terms[0]
+        first = _evaluate(sub, overrides)
+        # the first term as it is (0 + v is v: values are never changed once made), not added to a zero
+        acc: Value = simplify(first) if sign > 0 else _padd(_ZERO, first, sign)
+        for sign, sub in terms[1:]:
             acc = _padd(acc, _evaluate(sub, overrides), sign)
         return acc
     if tag == "mul":
@@ -266,7 +279,7 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None) -> Value:
             raise Unverifiable("division by zero")
         return a % b
     if tag == "neg":
-        return _pmul(Fraction(-1), _evaluate(node[1], overrides))
+        return _pmul(_MINUS_ONE, _evaluate(node[1], overrides))
     if tag == "sym":
         if node[1] == "pi":
             raise NotRational("pi")
@@ -274,12 +287,12 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None) -> Value:
     if tag == "pow":
         return _ppow(_evaluate(node[1], overrides), _evaluate(node[2], overrides))
     if tag == "pct":
-        return _pdiv(_evaluate(node[1], overrides), Fraction(100))
+        return _pdiv(_evaluate(node[1], overrides), _HUNDRED)
     if tag == "fact":
         return _fact(_evaluate(node[1], overrides), node[2] if len(node) > 2 else 1)
     if tag == "sqrt":
         inner = _evaluate(node[1], overrides)
-        n = Fraction(2) if node[2] is None else _evaluate(node[2], overrides)
+        n = _TWO if node[2] is None else _evaluate(node[2], overrides)
         if not isinstance(inner, Fraction) or not isinstance(n, Fraction) or n.denominator != 1 or n < 1:
             raise NotRational("root of an expression with letters")
         if n > 64:

@@ -216,9 +216,16 @@ def extract_line(
     open_sum = False
     """The run before ended in the middle of a computation ("20 + 10 decorations to the 29 + 24 … = 83")."""
     words_since = 0
+    run_relation = run_operator = False
+    """Whether the run holds a relation (``=``, ``≈``: a formula only then) or an operator: kept as it grows."""
     for tok in tokens + [Token(BREAK, "", end, end)]:
-        if tok.kind != BREAK:
+        kind = tok.kind
+        if kind != BREAK:
             run.append(tok)
+            if kind == EQ or kind == APPROX:
+                run_relation = True
+            elif kind == OP:
+                run_operator = True
             continue
         if not run:
             if tok.value == "word":
@@ -227,9 +234,9 @@ def extract_line(
                 open_sum = False
         if run:
             f = _formula_from_run(run, prev_break, tok, first_run, step, line_no, approx_line,
-                                  open_sum and words_since <= _MAX_FILLER + 1)
-            open_sum = tok.value == "word" and any(t.kind == OP for t in run) and not any(
-                t.kind in (EQ, APPROX) for t in run)
+                                  open_sum and words_since <= _MAX_FILLER + 1) if run_relation else None
+            open_sum = tok.value == "word" and run_operator and not run_relation
+            run_relation = run_operator = False
             words_since = 1
             if f is not None and tok.value == "word" and f.sides[-1].end == run[-1].end:
                 f.sides[-1].unit = tok.text.lower()
@@ -263,7 +270,7 @@ def _letter_products(tokens: list[Token]) -> list[Token]:
         return (t.kind == BREAK and t.value == "word" and 2 <= len(t.text) <= 3 and t.text.isascii()
                 and t.text.isalpha() and t.text.lower() not in _SHORT_WORDS)
 
-    glued = [k for k in range(1, len(tokens)) if short_letters(tokens[k])
+    glued = [k for k in range(1, len(tokens)) if tokens[k].kind == BREAK and short_letters(tokens[k])
              and ((tokens[k - 1].kind == NUM and tokens[k - 1].end == tokens[k].start)
                   or (tokens[k - 1].kind in (EQ, OP) and k + 1 < len(tokens)
                       and tokens[k + 1].kind in (SQRT, FRAC, LP, SYM, OP, EQ)))]
