@@ -8,11 +8,12 @@ whose value leaves the rationals (a root, π, division by a polynomial) raises `
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from fractions import Fraction
 from typing import Union
 
 from .limits import MAX_FACTORIAL, MAX_POLY_TERMS, MAX_RESULT_BITS, NotRational, Unverifiable
-from .parse import Node
+from .parse import Node, shape
 
 _ZERO, _ONE, _MINUS_ONE, _TWO, _HUNDRED = Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(100)
 """Constants the evaluation uses on every tree, made once (a ``Fraction`` is immutable, and costs a microsecond
@@ -211,6 +212,13 @@ def _fact(a: Value, step: int = 1) -> Value:
 
 _MEMO: dict[int, tuple[Node, Value | None, type[Exception] | None, str]] = {}
 _MEMO_SIZE = 4096
+_BY_SHAPE: dict[Hashable, tuple[Value | None, type[Exception] | None, str]] = {}
+"""Outcomes by ``parse.shape``, for the trees of the chain being verified (``forget_shapes`` empties it)."""
+
+
+def forget_shapes() -> None:
+    """Begin a chain: outcomes remembered by shape (``evaluate``, ``irrational.approximate``) are each chain's own."""
+    _BY_SHAPE.clear()
 
 
 def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
@@ -223,7 +231,8 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
     derivation links and the repair each ask for the same sides, and four in ten evaluations were repeats.
     Keyed by identity, with the tree kept alive beside its outcome so that the key cannot be reused; trees
     are never changed once parsed, and values are never changed once made (``PolyValue`` operations build
-    new ones). Bounded: emptied when full.
+    new ones). Bounded: emptied when full. A tree not seen before is looked up by its shape too (the same
+    side written again: a chain that loops on a line of polynomials expanded it a hundred times).
     """
     if overrides:
         return _evaluate(node, overrides)
@@ -234,13 +243,28 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
         return hit[1]  # type: ignore[return-value]
     if len(_MEMO) >= _MEMO_SIZE:
         _MEMO.clear()
+    key: Hashable = None
+    if node[0] != "num" and node[0] != "sym":  # (a leaf is its own value: no key is cheaper than it)
+        key = shape(node)
+        known = _BY_SHAPE.get(key)
+        if known is not None:
+            _MEMO[id(node)] = (node, *known)
+            if known[1] is not None:
+                raise known[1](known[2])
+            return known[0]  # type: ignore[return-value]
+        if len(_BY_SHAPE) >= _MEMO_SIZE:
+            _BY_SHAPE.clear()
     try:
         value = _evaluate(node, None)
     except (NotRational, Unverifiable) as exc:
         if type(exc).__init__ is Exception.__init__ and len(exc.args) == 1:
             _MEMO[id(node)] = (node, None, type(exc), exc.args[0])
+            if key is not None:
+                _BY_SHAPE[key] = (None, type(exc), exc.args[0])
         raise
     _MEMO[id(node)] = (node, value, None, "")
+    if key is not None:
+        _BY_SHAPE[key] = (value, None, "")
     return value
 
 

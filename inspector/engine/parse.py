@@ -7,6 +7,7 @@ live here with the shape they walk.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from fractions import Fraction
 from typing import Any
 
@@ -305,3 +306,24 @@ def literals(node: Node) -> list[Token]:
 def symbols_of(node: Node) -> set[str]:
     """The unknowns of a tree (pi is a constant, not an unknown)."""
     return {leaf[1] for leaf in leaves(node) if leaf[0] == "sym" and leaf[1] != "pi"}
+
+
+def shape(node: Node) -> Hashable:
+    """A tree without its tokens, as a hashable key: two trees of one shape have one value.
+
+    ``evaluate`` and ``approximate`` remember outcomes by it within a chain, so a side written again (a looping
+    generation writes one line hundreds of times; ``a = b = b = b …``) is computed once. A number leaf is its
+    value as ints (a ``Fraction`` hashes a hundred times slower than an int, and a key is hashed at each
+    lookup), a letter its name; every other node its tag and its children's shapes.
+    """
+    tag = node[0]
+    if tag == "num":
+        v = node[1]
+        if type(v) is Fraction:
+            return v.numerator if v.denominator == 1 else (v.numerator, v.denominator)
+        return ("value", v)
+    if tag == "sym":
+        return node[1]  # type: ignore[no-any-return]
+    if tag == "add":
+        return ("add", tuple([(sign, shape(sub)) for sign, sub in node[1]]))
+    return (tag, *[shape(c) if isinstance(c, tuple) else c for c in node[1:]])

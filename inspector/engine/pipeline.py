@@ -12,7 +12,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from .answer import answers_match, extract_answer, numeric_value
-from .arith import format_value
+from .arith import begin_chain, format_value
 from .check import LETTERS_CANCEL, Checked, check_annotation, check_formula
 from .classify import classify
 from .derive import check_derivations
@@ -65,6 +65,7 @@ def verify_text(cot: str, reference: str | None = None, rules: RuleSet | None = 
 def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult:
     """Everything the engine can say about one chain. Pure: same input, same result."""
     rules = rules or default_rules()
+    begin_chain()
     text = chain.cot
     step_spans = segment(text, rules.segmentation, chain.steps)
     formulas: list[Formula] = []
