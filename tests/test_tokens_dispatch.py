@@ -71,13 +71,19 @@ def _shortcut(text: str, pos: int) -> tuple[str, int] | None:
             return "num", m.end()
     if ch == "\\" and nxt and nxt in "()[]":
         return "delim", pos + 2
+    if ch in T._ONE_CHAR_KINDS:
+        return T._ONE_CHAR_KINDS[ch], pos + 1
+    if ch in T._ASCII_LETTERS and (not nxt or nxt in T._LONE_LETTER_BEFORE):
+        return "letter", pos + 1
     return None
 
 
 def test_tokenize_shortcuts_read_what_the_lexer_reads() -> None:
-    """A lone space, a word, a plain whole number and ``\\(``: read without the lexer, as the lexer reads them."""
+    """A lone space, a word, a plain whole number, ``\\(``, a bracket or an ``=``, a lone letter: read without the
+    lexer, as the lexer reads them."""
     rng = random.Random(11)
-    pieces = _PIECES + ["12 345", "1 000", "7 : 3", "3.5", "٣", "1٫5", "12٣", "2 x 3", "don’t", "km/h", "cat&dog"]
+    pieces = _PIECES + ["12 345", "1 000", "7 : 3", "3.5", "٣", "1٫5", "12٣", "2 x 3", "don’t", "km/h", "cat&dog",
+                        "a 3", "I (", "f(x)", "x_1", "x1", "(a)", "a)", "3!", "!=", "a,b", "a:b", "|x|", "x^2"]
     seen = 0
     for _ in range(20000):
         text = "".join(rng.choice(pieces) if rng.random() < 0.35 else rng.choice(_CHARS)

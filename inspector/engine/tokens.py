@@ -239,6 +239,16 @@ _PLAIN_INT_RE = re.compile(r"[0-9]++(?!\d|[.,:{A-Za-z٫．]|[ \u00a0\u202f\u2009
 (``1{,}000``), letter (``1st``) or a space before a digit (``1 000``). Then ``ordinal``, ``time`` and ``badnum`` cannot
 match, ``num`` matches exactly these digits, and ``tokenize`` asks this instead of the lexer."""
 
+_ONE_CHAR_KINDS = {
+    "{": "lb", "}": "rb", "=": "eq", "(": "lp", ")": "rp", "[": "lp", "]": "rp", "+": "op", "!": "bang",
+    ",": "other", ":": "other", ";": "other", "|": "other", "?": "other",
+}
+"""Characters the lexer always reads as a token of their own, whatever is around them (no alternative that can
+start with one looks behind or ahead): ``tokenize`` takes their kind from here."""
+_LONE_LETTER_BEFORE = frozenset(")]}^=+-*/\\$,.;:!?|<>{[\"\n")
+"""What may follow a letter for the letter to be a ``letter`` token of its own: not another letter (a word), a digit
+or ``_`` (``a1``, ``a_1``), ``(`` (``f(3)``), a space (the article "a 7-2=25 year gap") or an apostrophe (``x'y``)."""
+
 _SPACE_RUN_CHARS = " \t\r\u00a0\u2009\u202f:"
 """What may follow a space for the space to start more than a one-character ``ws`` token: more space (the run
 goes on) or ``:`` (``3 : 4``, a ``ratio``). After any other character a space is a ``ws`` token of its own."""
@@ -259,6 +269,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     by_char = _BY_CHAR
     space_run = _SPACE_RUN_CHARS
     ascii_letters, ascii_digits = _ASCII_LETTERS, _ASCII_DIGITS
+    one_char, lone_letter_before = _ONE_CHAR_KINDS, _LONE_LETTER_BEFORE
     last = len(text) - 1
     pos, size = 0, len(text)
     while pos < size:
@@ -276,6 +287,10 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             end, kind = number.end(), "num"
         elif ch == "\\" and pos < last and text[pos + 1] in "()[]":
             end, kind = pos + 2, "delim"
+        elif ch in one_char:
+            end, kind = pos + 1, one_char[ch]
+        elif ch in ascii_letters and (pos == last or text[pos + 1] in lone_letter_before):
+            end, kind = pos + 1, "letter"
         else:
             lexed = (by_char.get(ch) or _matcher_for(ch)).match(text, pos)
             if lexed is None:  # pragma: no cover - "other" matches any character
