@@ -40,7 +40,7 @@ from .limits import (
     NotRational,
     Unverifiable,
 )
-from .parse import Node, count_nodes, leaves, literals, parse, parse_tokens, symbols_of
+from .parse import Node, count_leaves, count_nodes, leaves, literals, parse, parse_tokens, symbols_of
 from .tokens import (
     APPROX,
     BANG,
@@ -102,6 +102,7 @@ __all__ = [
     "approximate",
     "as_poly",
     "begin_chain",
+    "count_leaves",
     "count_nodes",
     "evaluate",
     "format_fraction",

@@ -69,11 +69,12 @@ class Side:
     def is_literal(self) -> bool:
         """A bare number as written (``12``, ``-3.5``, ``20%``): what rounding rules apply to."""
         toks = self.tokens
-        if toks and toks[0].kind == OP and toks[0].value == "-":
-            toks = toks[1:]
-        if toks and toks[-1].kind == PCT:
-            toks = toks[:-1]
-        return len(toks) == 1 and toks[0].kind == NUM
+        first, end = 0, len(toks)  # the tokens [first, end) without a leading minus and a trailing %
+        if end and toks[0].kind == OP and toks[0].value == "-":
+            first = 1
+        if end > first and toks[end - 1].kind == PCT:
+            end -= 1
+        return end - first == 1 and toks[first].kind == NUM
 
     @property
     def literal(self) -> Token | None:

@@ -304,8 +304,39 @@ def literals(node: Node) -> list[Token]:
 
 
 def symbols_of(node: Node) -> set[str]:
-    """The unknowns of a tree (pi is a constant, not an unknown)."""
-    return {leaf[1] for leaf in leaves(node) if leaf[0] == "sym" and leaf[1] != "pi"}
+    """The unknowns of a tree (pi is a constant, not an unknown). One walk straight into the set (it is asked of
+    every side with letters, several times)."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        tag = n[0]
+        if tag == "sym":
+            if n[1] != "pi":
+                out.add(n[1])
+        elif tag == "num":
+            continue
+        elif tag == "add":
+            stack.extend([sub for _, sub in n[1]])
+        else:
+            stack.extend([c for c in n[1:] if isinstance(c, tuple)])
+    return out
+
+
+def count_leaves(node: Node) -> int:
+    """``len(leaves(node))``, without building the list."""
+    count = 0
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        tag = n[0]
+        if tag == "num" or tag == "sym":
+            count += 1
+        elif tag == "add":
+            stack.extend([sub for _, sub in n[1]])
+        else:
+            stack.extend([c for c in n[1:] if isinstance(c, tuple)])
+    return count
 
 
 def shape(node: Node) -> Hashable:
