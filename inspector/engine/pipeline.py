@@ -117,7 +117,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
             continue
         line_index[line_no] = i
         read.append((ls, le))
-        continued = _next_line_continues(text, lines, i)
+        # only a line without "=" can be the start of a derivation continued below (``extract_line``)
+        continued = text.find("=", ls, le) < 0 and _next_line_continues(text, lines, i)
         formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words, continued))
 
     def next_line(line: int) -> str | None:
