@@ -55,11 +55,17 @@ def as_poly(v: Value) -> PolyValue:
     return v if isinstance(v, PolyValue) else PolyValue({(): v})
 
 
+def _terms_of(v: Value) -> Poly:
+    """``as_poly(v).terms``, without building a polynomial for a number (``{(): v}``, or nothing for 0)."""
+    if isinstance(v, PolyValue):
+        return v.terms
+    return {(): v} if v != 0 else {}
+
+
 def subtract(a: Value, b: Value) -> PolyValue:
     """``a − b`` as a polynomial (an equation's ``left − right``; two answers' difference)."""
-    pa, pb = as_poly(a), as_poly(b)
-    terms = dict(pa.terms)
-    for m, c in pb.terms.items():
+    terms = dict(_terms_of(a))
+    for m, c in _terms_of(b).items():
         terms[m] = terms.get(m, _ZERO) - c
     return PolyValue(terms)
 
@@ -76,9 +82,8 @@ def _padd(a: Value, b: Value, sign: int) -> Value:
             # whole numbers, most of what chains add: int arithmetic and one Fraction, not the operator's three steps
             return Fraction(a.numerator + b.numerator if sign > 0 else a.numerator - b.numerator)
         return a + b if sign > 0 else a - b
-    pa, pb = as_poly(a), as_poly(b)
-    terms = dict(pa.terms)
-    for m, c in pb.terms.items():
+    terms = dict(_terms_of(a))
+    for m, c in _terms_of(b).items():
         terms[m] = terms.get(m, _ZERO) + (c if sign > 0 else -c)
     return simplify(PolyValue(terms))
 
@@ -111,12 +116,12 @@ def _pmul(a: Value, b: Value) -> Value:
         if da == 1 and db == 1:
             return Fraction(na * nb)  # whole numbers: as in ``_padd``
         return a * b
-    pa, pb = as_poly(a), as_poly(b)
-    if len(pa.terms) * len(pb.terms) > MAX_POLY_TERMS * 4:
+    ta, tb = _terms_of(a), _terms_of(b)
+    if len(ta) * len(tb) > MAX_POLY_TERMS * 4:
         raise Unverifiable("expression too large")
     terms: Poly = {}
-    for ma, ca in pa.terms.items():
-        for mb, cb in pb.terms.items():
+    for ma, ca in ta.items():
+        for mb, cb in tb.items():
             m, sign = _mono_mul(ma, mb)
             terms[m] = terms.get(m, _ZERO) + (ca * cb if sign > 0 else -(ca * cb))
     return simplify(PolyValue(terms))
