@@ -130,6 +130,13 @@ class _Parser:
             inner = self.unary()
             self.depth -= 1
             return ("neg", inner) if t.value == "-" else inner
+        if t is not None and (t.kind == NUM or t.kind == SYM):
+            # a number or letter with no ^, ! or % after it: the leaf power → postfix → atom would return
+            i = self.i + 1
+            nt = self.toks[i] if i < self.n else None
+            if nt is None or not (nt.kind == BANG or nt.kind == PCT or (nt.kind == OP and nt.value == "^")):
+                self.i = i
+                return ("num", t.value, t) if t.kind == NUM else ("sym", t.value, t)
         return self.power()
 
     def power(self) -> Node:
