@@ -33,7 +33,10 @@ LETTERS_CANCEL = "the letters cancel and the two sides still differ"
 
 def _has_letter(side: Side) -> bool:
     """Does a side hold a letter (π aside)? From its tokens: cheaper than walking its tree."""
-    return any(t.kind == SYM and t.value != "pi" for t in side.tokens)
+    for t in side.tokens:
+        if t.kind == SYM and t.value != "pi":
+            return True
+    return False
 
 
 def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool = False) -> PairCheck:
