@@ -362,6 +362,13 @@ def shape(node: Node) -> Hashable:
         return ("value", v)
     if tag == "sym":
         return node[1]  # type: ignore[no-any-return]
+    # loops, not comprehensions: one frame per level of the tree, as ``exact._evaluate`` takes, so that a deep tree
+    # (300 factors side by side) fails nowhere here that it would not fail there
+    parts: list[Hashable] = []
     if tag == "add":
-        return ("add", tuple([(sign, shape(sub)) for sign, sub in node[1]]))
-    return (tag, *[shape(c) if isinstance(c, tuple) else c for c in node[1:]])
+        for sign, sub in node[1]:
+            parts.append((sign, shape(sub)))
+        return ("add", tuple(parts))
+    for c in node[1:]:
+        parts.append(shape(c) if isinstance(c, tuple) else c)
+    return (tag, *parts)
