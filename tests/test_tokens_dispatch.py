@@ -75,6 +75,14 @@ def _shortcut(text: str, pos: int) -> tuple[str, int] | None:
         return T._ONE_CHAR_KINDS[ch], pos + 1
     if ch in T._ASCII_LETTERS and (not nxt or nxt in T._LONE_LETTER_BEFORE):
         return "letter", pos + 1
+    if ch == "$":
+        return "ws", pos + 1
+    if ch == "^" and T._caret_is_power(text, pos):
+        return "op", pos + 1
+    if ch == "-" and (pos == 0 or not T._word_char(text[pos - 1])):
+        return "op", pos + 1
+    if ch == "." and (not nxt or (nxt not in ".\\" and not nxt.isdecimal())):
+        return "other", pos + 1
     return None
 
 
@@ -83,7 +91,9 @@ def test_tokenize_shortcuts_read_what_the_lexer_reads() -> None:
     lexer, as the lexer reads them."""
     rng = random.Random(11)
     pieces = _PIECES + ["12 345", "1 000", "7 : 3", "3.5", "٣", "1٫5", "12٣", "2 x 3", "don’t", "km/h", "cat&dog",
-                        "a 3", "I (", "f(x)", "x_1", "x1", "(a)", "a)", "3!", "!=", "a,b", "a:b", "|x|", "x^2"]
+                        "a 3", "I (", "f(x)", "x_1", "x1", "(a)", "a)", "3!", "!=", "a,b", "a:b", "|x|", "x^2",
+                        "^\\circ", "^{\\circ}", "^ {\\circ}", "^{ \\circ}", "^\u00a0\\circ", "x^{2}", "ab-cd", "a-bc", "é-x", "x-1",
+                        "1-2", "_-", "3.5", ".5", "...", ".\\overline3", "a.b", "٣.", ".٣", "$5", "\\$"]
     seen = 0
     for _ in range(20000):
         text = "".join(rng.choice(pieces) if rng.random() < 0.35 else rng.choice(_CHARS)

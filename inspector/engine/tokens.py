@@ -249,6 +249,21 @@ _LONE_LETTER_BEFORE = frozenset(")]}^=+-*/\\$,.;:!?|<>{[\"\n")
 """What may follow a letter for the letter to be a ``letter`` token of its own: not another letter (a word), a digit
 or ``_`` (``a1``, ``a_1``), ``(`` (``f(3)``), a space (the article "a 7-2=25 year gap") or an apostrophe (``x'y``)."""
 
+def _caret_is_power(text: str, pos: int) -> bool:
+    """Is the ``^`` at ``pos`` surely the power operator, not a degree sign (``^\\circ``, ``^{\\circ}``, read past as
+    space)? It is when neither the character after it nor, after a ``{``, the one after that is a space or a
+    backslash (the degree's ``\\circ`` may stand only after those)."""
+    nxt = text[pos + 1 : pos + 2]
+    if nxt == "{":
+        nxt = text[pos + 2 : pos + 3]
+    return not nxt or (nxt != "\\" and not nxt.isspace())
+
+
+def _word_char(ch: str) -> bool:
+    """``\\w`` as the lexer's regular expressions read it: a letter or digit of any script, or ``_``."""
+    return ch.isalnum() or ch == "_"
+
+
 _SPACE_RUN_CHARS = " \t\r\u00a0\u2009\u202f:"
 """What may follow a space for the space to start more than a one-character ``ws`` token: more space (the run
 goes on) or ``:`` (``3 : 4``, a ``ratio``). After any other character a space is a ``ws`` token of its own."""
@@ -291,6 +306,14 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             end, kind = pos + 1, one_char[ch]
         elif ch in ascii_letters and (pos == last or text[pos + 1] in lone_letter_before):
             end, kind = pos + 1, "letter"
+        elif ch == "$":
+            end, kind = pos + 1, "ws"  # math delimiters are read past (no other alternative starts with "$")
+        elif ch == "^" and _caret_is_power(text, pos):
+            end, kind = pos + 1, "op"
+        elif ch == "-" and (pos == 0 or not _word_char(text[pos - 1])):
+            end, kind = pos + 1, "op"  # a hyphen ("45-pound", "ab-cd") has a word character before it
+        elif ch == "." and (pos == last or (text[pos + 1] not in ".\\" and not text[pos + 1].isdecimal())):
+            end, kind = pos + 1, "other"  # not "...", ".\overline{3}" or ".5"
         else:
             lexed = (by_char.get(ch) or _matcher_for(ch)).match(text, pos)
             if lexed is None:  # pragma: no cover - "other" matches any character
