@@ -240,7 +240,7 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
     side written again: a chain that loops on a line of polynomials expanded it a hundred times).
     """
     if overrides:
-        return _evaluate(node, overrides)
+        return _evaluate(node, overrides, _touched(node, overrides))
     hit = _MEMO.get(id(node))
     if hit is not None and hit[0] is node:
         if hit[2] is not None:
@@ -273,8 +273,37 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
     return value
 
 
-def _evaluate(node: Node, overrides: dict[int, Fraction] | None) -> Value:
+def _touched(node: Node, overrides: dict[int, Fraction]) -> set[int]:
+    """The ids of the subtrees of ``node`` (itself included) that hold a literal ``overrides`` replaces."""
+    out: set[int] = set()
+
+    def walk(n: Node) -> bool:
+        tag = n[0]
+        hit = False
+        if tag == "num":
+            hit = n[2].start in overrides
+        elif tag == "add":
+            for _, sub in n[1]:
+                hit = walk(sub) or hit
+        elif tag != "sym":
+            for c in n[1:]:
+                if isinstance(c, tuple):
+                    hit = walk(c) or hit
+        if hit:
+            out.add(id(n))
+        return hit
+
+    walk(node)
+    return out
+
+
+def _evaluate(node: Node, overrides: dict[int, Fraction] | None, touched: set[int] | None = None) -> Value:
+    """``evaluate`` without the memo; with ``overrides``, ``touched`` holds the ids of the subtrees that contain an
+    overridden literal: any other subtree has its own value, which ``evaluate`` remembers (a repair, or the search
+    for the number to blame in a long line, evaluates one side again for each literal it changes)."""
     tag = node[0]
+    if touched is not None and tag != "num" and tag != "sym" and id(node) not in touched:
+        return evaluate(node)  # (a leaf is cheaper read below than remembered)
     if tag == "num":
         v: Fraction = node[1]
         if overrides and node[2].start in overrides:
@@ -283,45 +312,45 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None) -> Value:
     if tag == "add":
         terms = node[1]
         sign, sub = terms[0]
-        first = _evaluate(sub, overrides)
+        first = _evaluate(sub, overrides, touched)
         # the first term as it is (0 + v is v: values are never changed once made), not added to a zero
         acc: Value = simplify(first) if sign > 0 else _padd(_ZERO, first, sign)
         for sign, sub in terms[1:]:
-            acc = _padd(acc, _evaluate(sub, overrides), sign)
+            acc = _padd(acc, _evaluate(sub, overrides, touched), sign)
         return acc
     if tag == "mul":
-        return _pmul(_evaluate(node[1], overrides), _evaluate(node[2], overrides))
+        return _pmul(_evaluate(node[1], overrides, touched), _evaluate(node[2], overrides, touched))
     if tag == "div":
-        return _pdiv(_evaluate(node[1], overrides), _evaluate(node[2], overrides))
+        return _pdiv(_evaluate(node[1], overrides, touched), _evaluate(node[2], overrides, touched))
     if tag == "paren":
-        return _evaluate(node[1], overrides)
+        return _evaluate(node[1], overrides, touched)
     if tag in ("abs", "floor", "ceil"):
-        inner = _evaluate(node[1], overrides)
+        inner = _evaluate(node[1], overrides, touched)
         if not isinstance(inner, Fraction):
             raise NotRational(f"{tag} of an expression with letters")
         return abs(inner) if tag == "abs" else Fraction(math.floor(inner) if tag == "floor" else math.ceil(inner))
     if tag == "mod":
-        a, b = _evaluate(node[1], overrides), _evaluate(node[2], overrides)
+        a, b = _evaluate(node[1], overrides, touched), _evaluate(node[2], overrides, touched)
         if not isinstance(a, Fraction) or not isinstance(b, Fraction) or a.denominator != 1 or b.denominator != 1:
             raise Unverifiable("remainder of a number that is not an integer")
         if b == 0:
             raise Unverifiable("division by zero")
         return a % b
     if tag == "neg":
-        return _pmul(_MINUS_ONE, _evaluate(node[1], overrides))
+        return _pmul(_MINUS_ONE, _evaluate(node[1], overrides, touched))
     if tag == "sym":
         if node[1] == "pi":
             raise NotRational("pi")
         return PolyValue({((node[1], 1),): Fraction(1)})
     if tag == "pow":
-        return _ppow(_evaluate(node[1], overrides), _evaluate(node[2], overrides))
+        return _ppow(_evaluate(node[1], overrides, touched), _evaluate(node[2], overrides, touched))
     if tag == "pct":
-        return _pdiv(_evaluate(node[1], overrides), _HUNDRED)
+        return _pdiv(_evaluate(node[1], overrides, touched), _HUNDRED)
     if tag == "fact":
-        return _fact(_evaluate(node[1], overrides), node[2] if len(node) > 2 else 1)
+        return _fact(_evaluate(node[1], overrides, touched), node[2] if len(node) > 2 else 1)
     if tag == "sqrt":
-        inner = _evaluate(node[1], overrides)
-        n = _TWO if node[2] is None else _evaluate(node[2], overrides)
+        inner = _evaluate(node[1], overrides, touched)
+        n = _TWO if node[2] is None else _evaluate(node[2], overrides, touched)
         if not isinstance(inner, Fraction) or not isinstance(n, Fraction) or n.denominator != 1 or n < 1:
             raise NotRational("root of an expression with letters")
         if n > 64:
