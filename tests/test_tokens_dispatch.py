@@ -56,3 +56,53 @@ def test_dispatch_on_real_lines() -> None:
         "\\left| x - 3 \\right| = \\lfloor 7.5 \\rfloor - 4, a_8 = 2^{3}, 52_8 = 42_{10}, f(3) = 9",
     ]:
         assert _scan(text) == _full(text)
+
+
+def _shortcut(text: str, pos: int) -> tuple[str, int] | None:
+    """What ``tokenize``'s shortcuts (before the lexer) read at ``pos``: (kind, end), or None where none applies."""
+    ch, nxt = text[pos], text[pos + 1] if pos + 1 < len(text) else ""
+    if ch == " " and nxt and nxt not in T._SPACE_RUN_CHARS:
+        return "ws", pos + 1
+    if ch in T._ASCII_LETTERS and nxt and nxt in T._ASCII_LETTERS:
+        return "word", T._WORD_RE.match(text, pos).end()  # type: ignore[union-attr]
+    if ch in T._ASCII_DIGITS:
+        m = T._PLAIN_INT_RE.match(text, pos)
+        if m is not None:
+            return "num", m.end()
+    if ch == "\\" and nxt and nxt in "()[]":
+        return "delim", pos + 2
+    if ch in T._ONE_CHAR_KINDS:
+        return T._ONE_CHAR_KINDS[ch], pos + 1
+    if ch in T._ASCII_LETTERS and (not nxt or nxt in T._LONE_LETTER_BEFORE):
+        return "letter", pos + 1
+    if ch == "$":
+        return "ws", pos + 1
+    if ch == "^" and T._caret_is_power(text, pos):
+        return "op", pos + 1
+    if ch == "-" and (pos == 0 or not T._word_char(text[pos - 1])):
+        return "op", pos + 1
+    if ch == "." and (not nxt or (nxt not in ".\\" and not nxt.isdecimal())):
+        return "other", pos + 1
+    return None
+
+
+def test_tokenize_shortcuts_read_what_the_lexer_reads() -> None:
+    """A lone space, a word, a plain whole number, ``\\(``, a bracket or an ``=``, a lone letter: read without the
+    lexer, as the lexer reads them."""
+    rng = random.Random(11)
+    pieces = _PIECES + ["12 345", "1 000", "7 : 3", "3.5", "٣", "1٫5", "12٣", "2 x 3", "don’t", "km/h", "cat&dog",
+                        "a 3", "I (", "f(x)", "x_1", "x1", "(a)", "a)", "3!", "!=", "a,b", "a:b", "|x|", "x^2",
+                        "^\\circ", "^{\\circ}", "^ {\\circ}", "^{ \\circ}", "^\u00a0\\circ", "x^{2}", "ab-cd", "a-bc", "é-x", "x-1",
+                        "1-2", "_-", "3.5", ".5", "...", ".\\overline3", "a.b", "٣.", ".٣", "$5", "\\$"]
+    seen = 0
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) if rng.random() < 0.35 else rng.choice(_CHARS)
+                       for _ in range(rng.randint(1, 25)))
+        for pos in range(len(text)):
+            got = _shortcut(text, pos)
+            if got is None:
+                continue
+            seen += 1
+            m = T._TOKEN_RE.match(text, pos)
+            assert m is not None and (m.lastgroup, m.end()) == got, (text, pos)
+    assert seen > 10000

@@ -21,12 +21,13 @@ from .exact import (
     Value,
     as_poly,
     evaluate,
+    forget_shapes,
     format_fraction,
     format_value,
     simplify,
     subtract,
 )
-from .irrational import approximate, to_sympy
+from .irrational import approximate, forget_approximations, to_sympy
 from .limits import (
     MAX_DEPTH,
     MAX_FACTORIAL,
@@ -39,7 +40,7 @@ from .limits import (
     NotRational,
     Unverifiable,
 )
-from .parse import Node, count_nodes, leaves, literals, parse, parse_tokens, symbols_of
+from .parse import Node, count_leaves, count_nodes, leaves, literals, parse, parse_tokens, symbols_of
 from .tokens import (
     APPROX,
     BANG,
@@ -100,6 +101,8 @@ __all__ = [
     "Value",
     "approximate",
     "as_poly",
+    "begin_chain",
+    "count_leaves",
     "count_nodes",
     "evaluate",
     "format_fraction",
@@ -116,3 +119,10 @@ __all__ = [
     "tokenize",
     "tokenize_calculator",
 ]
+
+
+def begin_chain() -> None:
+    """Forget what was remembered by a tree's shape for the chain before (``exact.evaluate``,
+    ``irrational.approximate``): each chain's sides are remembered for that chain alone."""
+    forget_shapes()
+    forget_approximations()

@@ -25,6 +25,7 @@ from .letters import (
     LETTERS_CANCEL,
     _claims_identity,
     _expands,
+    _has_letter,
     _relation_stated,
     _same_letters_throughout,
     _shared_sums,
@@ -83,8 +84,9 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
             status1 = check_pair(formula, left, right, formula.relations[0], rules).status
             if status3 is ClaimStatus.CORRECT and status1 is ClaimStatus.WRONG:
                 continue
-        pair = check_pair(formula, left, right, formula.relations[i], rules,
-                          _claims_identity(formula, i, identity_chain))
+        # whether the text claims an identity matters only to sides with letters (``check_pair`` reads it nowhere else)
+        identity = (_has_letter(left) or _has_letter(right)) and _claims_identity(formula, i, identity_chain)
+        pair = check_pair(formula, left, right, formula.relations[i], rules, identity)
         if (pair.reason == IDENTITY_FAILS and i == 0 and identity_chain and not _expands(left, right)
                 and not _shared_sums(left, right) and _rest_of_chain_holds(formula, rules, identity_chain)):
             # "2^{2^k} = 2^{27}·2^k = 2^{27+k}", "nμ + 11 = (n+1)(μ+1) = nμ + μ + n + 1": an equation set up, and

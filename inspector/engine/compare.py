@@ -256,4 +256,4 @@ def _irrational_pair(
 def _text_of(side: Side) -> str:
     if not side.tokens:
         return ""
-    return " ".join(t.text for t in side.tokens)
+    return " ".join([t.text for t in side.tokens])

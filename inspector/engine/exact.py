@@ -8,11 +8,16 @@ whose value leaves the rationals (a root, π, division by a polynomial) raises `
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from fractions import Fraction
 from typing import Union
 
 from .limits import MAX_FACTORIAL, MAX_POLY_TERMS, MAX_RESULT_BITS, NotRational, Unverifiable
-from .parse import Node
+from .parse import Node, shape
+
+_ZERO, _ONE, _MINUS_ONE, _TWO, _HUNDRED = Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(100)
+"""Constants the evaluation uses on every tree, made once (a ``Fraction`` is immutable, and costs a microsecond
+to build)."""
 
 Monomial = tuple[tuple[str, int], ...]
 Poly = dict[Monomial, Fraction]
@@ -36,7 +41,7 @@ class PolyValue:
         return f"PolyValue({self.terms!r})"
 
     def constant(self) -> Fraction:
-        return self.terms.get((), Fraction(0))
+        return self.terms.get((), _ZERO)
 
     def without_constant(self) -> Poly:
         return {m: c for m, c in self.terms.items() if m != ()}
@@ -50,12 +55,18 @@ def as_poly(v: Value) -> PolyValue:
     return v if isinstance(v, PolyValue) else PolyValue({(): v})
 
 
+def _terms_of(v: Value) -> Poly:
+    """``as_poly(v).terms``, without building a polynomial for a number (``{(): v}``, or nothing for 0)."""
+    if isinstance(v, PolyValue):
+        return v.terms
+    return {(): v} if v != 0 else {}
+
+
 def subtract(a: Value, b: Value) -> PolyValue:
     """``a − b`` as a polynomial (an equation's ``left − right``; two answers' difference)."""
-    pa, pb = as_poly(a), as_poly(b)
-    terms = dict(pa.terms)
-    for m, c in pb.terms.items():
-        terms[m] = terms.get(m, Fraction(0)) - c
+    terms = dict(_terms_of(a))
+    for m, c in _terms_of(b).items():
+        terms[m] = terms.get(m, _ZERO) - c
     return PolyValue(terms)
 
 
@@ -67,11 +78,13 @@ def simplify(v: Value) -> Value:
 
 def _padd(a: Value, b: Value, sign: int) -> Value:
     if isinstance(a, Fraction) and isinstance(b, Fraction):
+        if a.denominator == 1 and b.denominator == 1:
+            # whole numbers, most of what chains add: int arithmetic and one Fraction, not the operator's three steps
+            return Fraction(a.numerator + b.numerator if sign > 0 else a.numerator - b.numerator)
         return a + b if sign > 0 else a - b
-    pa, pb = as_poly(a), as_poly(b)
-    terms = dict(pa.terms)
-    for m, c in pb.terms.items():
-        terms[m] = terms.get(m, Fraction(0)) + (c if sign > 0 else -c)
+    terms = dict(_terms_of(a))
+    for m, c in _terms_of(b).items():
+        terms[m] = terms.get(m, _ZERO) + (c if sign > 0 else -c)
     return simplify(PolyValue(terms))
 
 
@@ -98,17 +111,19 @@ def _mono_mul(a: Monomial, b: Monomial) -> tuple[Monomial, int]:
 
 def _pmul(a: Value, b: Value) -> Value:
     if isinstance(a, Fraction) and isinstance(b, Fraction):
-        _check_size(a.numerator.bit_length() + b.numerator.bit_length()
-                    + a.denominator.bit_length() + b.denominator.bit_length())
+        na, da, nb, db = a.numerator, a.denominator, b.numerator, b.denominator
+        _check_size(na.bit_length() + nb.bit_length() + da.bit_length() + db.bit_length())
+        if da == 1 and db == 1:
+            return Fraction(na * nb)  # whole numbers: as in ``_padd``
         return a * b
-    pa, pb = as_poly(a), as_poly(b)
-    if len(pa.terms) * len(pb.terms) > MAX_POLY_TERMS * 4:
+    ta, tb = _terms_of(a), _terms_of(b)
+    if len(ta) * len(tb) > MAX_POLY_TERMS * 4:
         raise Unverifiable("expression too large")
     terms: Poly = {}
-    for ma, ca in pa.terms.items():
-        for mb, cb in pb.terms.items():
+    for ma, ca in ta.items():
+        for mb, cb in tb.items():
             m, sign = _mono_mul(ma, mb)
-            terms[m] = terms.get(m, Fraction(0)) + (ca * cb if sign > 0 else -(ca * cb))
+            terms[m] = terms.get(m, _ZERO) + (ca * cb if sign > 0 else -(ca * cb))
     return simplify(PolyValue(terms))
 
 
@@ -169,7 +184,7 @@ def _ppow(a: Value, b: Value) -> Value:
     if abs(e) > 100_000:
         raise Unverifiable("exponent too large")
     if e == 0:
-        return Fraction(1)  # 0^0 = 1, as Python and the computer algebra systems have it
+        return _ONE  # 0^0 = 1, as Python and the computer algebra systems have it
     if isinstance(a, Fraction):
         if a == 0 and e < 0:
             raise Unverifiable("division by zero")
@@ -182,7 +197,7 @@ def _ppow(a: Value, b: Value) -> Value:
         return a**e
     if e < 0 or e > 12:
         raise NotRational("power of an expression with letters")
-    result: Value = Fraction(1)
+    result: Value = _ONE
     for _ in range(e):
         result = _pmul(result, a)
     return result
@@ -202,6 +217,13 @@ def _fact(a: Value, step: int = 1) -> Value:
 
 _MEMO: dict[int, tuple[Node, Value | None, type[Exception] | None, str]] = {}
 _MEMO_SIZE = 4096
+_BY_SHAPE: dict[Hashable, tuple[Value | None, type[Exception] | None, str]] = {}
+"""Outcomes by ``parse.shape``, for the trees of the chain being verified (``forget_shapes`` empties it)."""
+
+
+def forget_shapes() -> None:
+    """Begin a chain: outcomes remembered by shape (``evaluate``, ``irrational.approximate``) are each chain's own."""
+    _BY_SHAPE.clear()
 
 
 def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
@@ -214,10 +236,11 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
     derivation links and the repair each ask for the same sides, and four in ten evaluations were repeats.
     Keyed by identity, with the tree kept alive beside its outcome so that the key cannot be reused; trees
     are never changed once parsed, and values are never changed once made (``PolyValue`` operations build
-    new ones). Bounded: emptied when full.
+    new ones). Bounded: emptied when full. A tree not seen before is looked up by its shape too (the same
+    side written again: a chain that loops on a line of polynomials expanded it a hundred times).
     """
     if overrides:
-        return _evaluate(node, overrides)
+        return _evaluate(node, overrides, _touched(node, overrides))
     hit = _MEMO.get(id(node))
     if hit is not None and hit[0] is node:
         if hit[2] is not None:
@@ -225,61 +248,109 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
         return hit[1]  # type: ignore[return-value]
     if len(_MEMO) >= _MEMO_SIZE:
         _MEMO.clear()
+    key: Hashable = None
+    if node[0] != "num" and node[0] != "sym":  # (a leaf is its own value: no key is cheaper than it)
+        key = shape(node)
+        known = _BY_SHAPE.get(key)
+        if known is not None:
+            _MEMO[id(node)] = (node, *known)
+            if known[1] is not None:
+                raise known[1](known[2])
+            return known[0]  # type: ignore[return-value]
+        if len(_BY_SHAPE) >= _MEMO_SIZE:
+            _BY_SHAPE.clear()
     try:
         value = _evaluate(node, None)
     except (NotRational, Unverifiable) as exc:
         if type(exc).__init__ is Exception.__init__ and len(exc.args) == 1:
             _MEMO[id(node)] = (node, None, type(exc), exc.args[0])
+            if key is not None:
+                _BY_SHAPE[key] = (None, type(exc), exc.args[0])
         raise
     _MEMO[id(node)] = (node, value, None, "")
+    if key is not None:
+        _BY_SHAPE[key] = (value, None, "")
     return value
 
 
-def _evaluate(node: Node, overrides: dict[int, Fraction] | None) -> Value:
+def _touched(node: Node, overrides: dict[int, Fraction]) -> set[int]:
+    """The ids of the subtrees of ``node`` (itself included) that hold a literal ``overrides`` replaces."""
+    out: set[int] = set()
+
+    def walk(n: Node) -> bool:
+        tag = n[0]
+        hit = False
+        if tag == "num":
+            hit = n[2].start in overrides
+        elif tag == "add":
+            for _, sub in n[1]:
+                hit = walk(sub) or hit
+        elif tag != "sym":
+            for c in n[1:]:
+                if isinstance(c, tuple):
+                    hit = walk(c) or hit
+        if hit:
+            out.add(id(n))
+        return hit
+
+    walk(node)
+    return out
+
+
+def _evaluate(node: Node, overrides: dict[int, Fraction] | None, touched: set[int] | None = None) -> Value:
+    """``evaluate`` without the memo; with ``overrides``, ``touched`` holds the ids of the subtrees that contain an
+    overridden literal: any other subtree has its own value, which ``evaluate`` remembers (a repair, or the search
+    for the number to blame in a long line, evaluates one side again for each literal it changes)."""
     tag = node[0]
+    if touched is not None and tag != "num" and tag != "sym" and id(node) not in touched:
+        return evaluate(node)  # (a leaf is cheaper read below than remembered)
     if tag == "num":
         v: Fraction = node[1]
         if overrides and node[2].start in overrides:
             v = overrides[node[2].start]
         return v
     if tag == "add":
-        acc: Value = Fraction(0)
-        for sign, sub in node[1]:
-            acc = _padd(acc, _evaluate(sub, overrides), sign)
+        terms = node[1]
+        sign, sub = terms[0]
+        first = _evaluate(sub, overrides, touched)
+        # the first term as it is (0 + v is v: values are never changed once made), not added to a zero
+        acc: Value = simplify(first) if sign > 0 else _padd(_ZERO, first, sign)
+        for sign, sub in terms[1:]:
+            acc = _padd(acc, _evaluate(sub, overrides, touched), sign)
         return acc
     if tag == "mul":
-        return _pmul(_evaluate(node[1], overrides), _evaluate(node[2], overrides))
+        return _pmul(_evaluate(node[1], overrides, touched), _evaluate(node[2], overrides, touched))
     if tag == "div":
-        return _pdiv(_evaluate(node[1], overrides), _evaluate(node[2], overrides))
+        return _pdiv(_evaluate(node[1], overrides, touched), _evaluate(node[2], overrides, touched))
     if tag == "paren":
-        return _evaluate(node[1], overrides)
+        return _evaluate(node[1], overrides, touched)
     if tag in ("abs", "floor", "ceil"):
-        inner = _evaluate(node[1], overrides)
+        inner = _evaluate(node[1], overrides, touched)
         if not isinstance(inner, Fraction):
             raise NotRational(f"{tag} of an expression with letters")
         return abs(inner) if tag == "abs" else Fraction(math.floor(inner) if tag == "floor" else math.ceil(inner))
     if tag == "mod":
-        a, b = _evaluate(node[1], overrides), _evaluate(node[2], overrides)
+        a, b = _evaluate(node[1], overrides, touched), _evaluate(node[2], overrides, touched)
         if not isinstance(a, Fraction) or not isinstance(b, Fraction) or a.denominator != 1 or b.denominator != 1:
             raise Unverifiable("remainder of a number that is not an integer")
         if b == 0:
             raise Unverifiable("division by zero")
         return a % b
     if tag == "neg":
-        return _pmul(Fraction(-1), _evaluate(node[1], overrides))
+        return _pmul(_MINUS_ONE, _evaluate(node[1], overrides, touched))
     if tag == "sym":
         if node[1] == "pi":
             raise NotRational("pi")
         return PolyValue({((node[1], 1),): Fraction(1)})
     if tag == "pow":
-        return _ppow(_evaluate(node[1], overrides), _evaluate(node[2], overrides))
+        return _ppow(_evaluate(node[1], overrides, touched), _evaluate(node[2], overrides, touched))
     if tag == "pct":
-        return _pdiv(_evaluate(node[1], overrides), Fraction(100))
+        return _pdiv(_evaluate(node[1], overrides, touched), _HUNDRED)
     if tag == "fact":
-        return _fact(_evaluate(node[1], overrides), node[2] if len(node) > 2 else 1)
+        return _fact(_evaluate(node[1], overrides, touched), node[2] if len(node) > 2 else 1)
     if tag == "sqrt":
-        inner = _evaluate(node[1], overrides)
-        n = Fraction(2) if node[2] is None else _evaluate(node[2], overrides)
+        inner = _evaluate(node[1], overrides, touched)
+        n = _TWO if node[2] is None else _evaluate(node[2], overrides, touched)
         if not isinstance(inner, Fraction) or not isinstance(n, Fraction) or n.denominator != 1 or n < 1:
             raise NotRational("root of an expression with letters")
         if n > 64:

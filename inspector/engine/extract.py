@@ -69,11 +69,12 @@ class Side:
     def is_literal(self) -> bool:
         """A bare number as written (``12``, ``-3.5``, ``20%``): what rounding rules apply to."""
         toks = self.tokens
-        if toks and toks[0].kind == OP and toks[0].value == "-":
-            toks = toks[1:]
-        if toks and toks[-1].kind == PCT:
-            toks = toks[:-1]
-        return len(toks) == 1 and toks[0].kind == NUM
+        first, end = 0, len(toks)  # the tokens [first, end) without a leading minus and a trailing %
+        if end and toks[0].kind == OP and toks[0].value == "-":
+            first = 1
+        if end > first and toks[end - 1].kind == PCT:
+            end -= 1
+        return end - first == 1 and toks[first].kind == NUM
 
     @property
     def literal(self) -> Token | None:
@@ -216,9 +217,16 @@ def extract_line(
     open_sum = False
     """The run before ended in the middle of a computation ("20 + 10 decorations to the 29 + 24 … = 83")."""
     words_since = 0
+    run_relation = run_operator = False
+    """Whether the run holds a relation (``=``, ``≈``: a formula only then) or an operator: kept as it grows."""
     for tok in tokens + [Token(BREAK, "", end, end)]:
-        if tok.kind != BREAK:
+        kind = tok.kind
+        if kind != BREAK:
             run.append(tok)
+            if kind == EQ or kind == APPROX:
+                run_relation = True
+            elif kind == OP:
+                run_operator = True
             continue
         if not run:
             if tok.value == "word":
@@ -227,9 +235,9 @@ def extract_line(
                 open_sum = False
         if run:
             f = _formula_from_run(run, prev_break, tok, first_run, step, line_no, approx_line,
-                                  open_sum and words_since <= _MAX_FILLER + 1)
-            open_sum = tok.value == "word" and any(t.kind == OP for t in run) and not any(
-                t.kind in (EQ, APPROX) for t in run)
+                                  open_sum and words_since <= _MAX_FILLER + 1) if run_relation else None
+            open_sum = tok.value == "word" and run_operator and not run_relation
+            run_relation = run_operator = False
             words_since = 1
             if f is not None and tok.value == "word" and f.sides[-1].end == run[-1].end:
                 f.sides[-1].unit = tok.text.lower()
@@ -264,7 +272,7 @@ def _letter_products(tokens: list[Token]) -> list[Token]:
                 and t.text.isalpha() and t.text.lower() not in _SHORT_WORDS)
 
     def braced(k: int) -> bool:
-        """``\frac{a}{bc}``, ``{ab + bc + ac}``: between a brace or an operator and a brace or an operator."""
+        """``\\frac{a}{bc}``, ``{ab + bc + ac}``: between a brace or an operator and a brace or an operator."""
         return (k + 1 < len(tokens) and tokens[k - 1].kind in (LB, OP, EQ, LP)
                 and tokens[k + 1].kind in (RB, OP, EQ, RP) and (tokens[k - 1].kind == LB or tokens[k + 1].kind == RB
                                                                 or tokens[k - 1].kind == OP == tokens[k + 1].kind))
@@ -273,7 +281,7 @@ def _letter_products(tokens: list[Token]) -> list[Token]:
         return (tokens[k - 1].kind in (EQ, OP) and k + 1 < len(tokens)
                 and tokens[k + 1].kind in (SQRT, FRAC, LP, SYM, OP, EQ))
 
-    glued = [k for k in range(1, len(tokens)) if short_letters(tokens[k])
+    glued = [k for k in range(1, len(tokens)) if tokens[k].kind == BREAK and short_letters(tokens[k])
              and ((tokens[k - 1].kind == NUM and tokens[k - 1].end == tokens[k].start)
                   or between_operators(k) or braced(k))]
     if not glued:

@@ -6,12 +6,13 @@ or, for ``to_sympy``, a tree rebuilt object by object, never from a string.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from fractions import Fraction
 from typing import Any
 
 from .exact import evaluate
 from .limits import MAX_FACTORIAL, NotRational, Unverifiable
-from .parse import Node, count_nodes
+from .parse import Node, count_nodes, shape
 
 
 def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
@@ -74,12 +75,35 @@ def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
 _PI = "3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803482534211706798"
 
 
+_BY_SHAPE: dict[tuple[Hashable, int], Fraction | None] = {}
+"""Approximations by ``parse.shape`` and digits, for the trees of the chain being verified."""
+_BY_SHAPE_SIZE = 1024
+
+
+def forget_approximations() -> None:
+    """Begin a chain: the approximations remembered by shape are each chain's own."""
+    _BY_SHAPE.clear()
+
+
 def approximate(node: Node, digits: int = 40) -> Fraction | None:
     """A rational within ``10^-digits`` (relative) of a tree's value, or None (letters, a negative root …).
 
     Decimal arithmetic at ``digits + 20`` working digits: ten times faster than sympy's ``evalf`` on the
-    short sides chains write, and as bounded: ``(√2+√3+√5)^400`` is one Decimal power.
+    short sides chains write, and as bounded: ``(√2+√3+√5)^400`` is one Decimal power. Remembered by the tree's
+    shape within a chain: a root or a fractional power costs Decimal logarithms, and chains write the same
+    side many times (``2^{3/2} · 7^{1/2} = 2^{3/2} · 7^{1/2} = …``).
     """
+    key = (shape(node), digits)
+    if key in _BY_SHAPE:
+        return _BY_SHAPE[key]
+    if len(_BY_SHAPE) >= _BY_SHAPE_SIZE:
+        _BY_SHAPE.clear()
+    value = _approximate(node, digits)
+    _BY_SHAPE[key] = value
+    return value
+
+
+def _approximate(node: Node, digits: int) -> Fraction | None:
     import decimal
 
     ctx = decimal.Context(prec=digits + 20, Emax=100_000, Emin=-100_000,

@@ -19,9 +19,9 @@ from .arith import (
     NotRational,
     Unverifiable,
     as_poly,
+    count_leaves,
     evaluate,
     format_value,
-    leaves,
     symbols_of,
 )
 from .extract import Formula, Side
@@ -33,7 +33,10 @@ LETTERS_CANCEL = "the letters cancel and the two sides still differ"
 
 def _has_letter(side: Side) -> bool:
     """Does a side hold a letter (π aside)? From its tokens: cheaper than walking its tree."""
-    return any(t.kind == SYM and t.value != "pi" for t in side.tokens)
+    for t in side.tokens:
+        if t.kind == SYM and t.value != "pi":
+            return True
+    return False
 
 
 def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool = False) -> PairCheck:
@@ -294,7 +297,7 @@ def _claims_identity(formula: Formula, i: int, same_letters: bool | None = None)
     if len(sides) >= 3 and (same_letters if same_letters is not None else _same_letters_throughout(formula)):
         # the same letters throughout, in sides of different shapes: "2x = 3y = 6z" or
         # "(a+b−c)/c = (a−b+c)/b = (−a+b+c)/a" state equal ratios, a condition, not an identity
-        return len(leaves(a.node)) != len(leaves(b.node))
+        return count_leaves(a.node) != count_leaves(b.node)
     context = formula.context
     if context is None or i != 0:
         return False

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from .arith import Node, NotRational, Unverifiable, evaluate
 from .check import Checked, literal_matches
+from .extract import Side
 from .model import ClaimStatus
 from .rules import RuleSet
 
@@ -51,6 +52,8 @@ def find_notation(checked: list[Checked], rules: RuleSet) -> tuple[list[Checked]
     """
     by_op: dict[str, list[int]] = {}
     broken: set[str] = set()
+    literal_sides: dict[int, list[Side]] = {}
+    """A formula's bare-number sides, in order, found once per formula: ``a = b = c …`` chains have hundreds."""
     for i, c in enumerate(checked):
         if c.claim.status is not ClaimStatus.WRONG or c.claim.kind != "inline":
             continue
@@ -62,7 +65,10 @@ def find_notation(checked: list[Checked], rules: RuleSet) -> tuple[list[Checked]
             continue
         op, a, b = found
         value = _reversed_value(op, a, b)
-        other = next((s for s in c.formula.sides if s is not comp and s.is_literal), None)
+        literal = literal_sides.get(id(c.formula))
+        if literal is None:
+            literal = literal_sides[id(c.formula)] = [s for s in c.formula.sides if s.is_literal]
+        other = next((s for s in literal if s is not comp), None)
         if value is not None and other is not None and literal_matches(value, other, True, rules):
             by_op.setdefault(op, []).append(i)
         else:

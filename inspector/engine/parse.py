@@ -7,6 +7,7 @@ live here with the shape they walk.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from fractions import Fraction
 from typing import Any
 
@@ -72,13 +73,13 @@ class _Parser:
             raise Unverifiable("nesting too deep")
         terms: list[tuple[int, Node]] = []
         sign = 1
-        t = self.peek()
+        t = self.toks[self.i] if self.i < self.n else None  # (``peek``, inline in the hot methods)
         if t is not None and t.kind == OP and t.value in "+-":
             self.i += 1
             sign = -1 if t.value == "-" else 1
         terms.append((sign, self.term()))
         while True:
-            t = self.peek()
+            t = self.toks[self.i] if self.i < self.n else None
             if t is None or t.kind != OP or t.value not in "+-":
                 break
             self.i += 1
@@ -91,7 +92,7 @@ class _Parser:
     def term(self) -> Node:
         node = self.unary()
         while True:
-            t = self.peek()
+            t = self.toks[self.i] if self.i < self.n else None
             if t is None:
                 break
             if (t.kind == OP and t.value in ("*", "/", "mod")) or t.kind == OF:
@@ -121,7 +122,7 @@ class _Parser:
         return node
 
     def unary(self) -> Node:
-        t = self.peek()
+        t = self.toks[self.i] if self.i < self.n else None
         if t is not None and t.kind == OP and t.value in "+-":
             self.i += 1
             self.depth += 1
@@ -130,11 +131,18 @@ class _Parser:
             inner = self.unary()
             self.depth -= 1
             return ("neg", inner) if t.value == "-" else inner
+        if t is not None and (t.kind == NUM or t.kind == SYM):
+            # a number or letter with no ^, ! or % after it: the leaf power → postfix → atom would return
+            i = self.i + 1
+            nt = self.toks[i] if i < self.n else None
+            if nt is None or not (nt.kind == BANG or nt.kind == PCT or (nt.kind == OP and nt.value == "^")):
+                self.i = i
+                return ("num", t.value, t) if t.kind == NUM else ("sym", t.value, t)
         return self.power()
 
     def power(self) -> Node:
         base = self.postfix()
-        t = self.peek()
+        t = self.toks[self.i] if self.i < self.n else None
         if t is not None and t.kind == OP and t.value == "^":
             self.i += 1
             self.depth += 1
@@ -148,7 +156,7 @@ class _Parser:
     def postfix(self) -> Node:
         node = self.atom()
         while True:
-            t = self.peek()
+            t = self.toks[self.i] if self.i < self.n else None
             if t is None:
                 break
             if t.kind == BANG:
@@ -195,7 +203,7 @@ class _Parser:
         self.i += 1
 
     def atom(self) -> Node:
-        t = self.peek()
+        t = self.toks[self.i] if self.i < self.n else None
         if t is None:
             raise self.fail("expression ends too early")
         k = t.kind
@@ -242,6 +250,10 @@ def parse_tokens(tokens: list[Token]) -> Node:
         raise Unverifiable("empty expression")
     if len(tokens) > MAX_SIDE_TOKENS:
         raise Unverifiable(f"expression of more than {MAX_SIDE_TOKENS} tokens")
+    if len(tokens) == 1 and (tokens[0].kind == NUM or tokens[0].kind == SYM):
+        # the commonest side, a bare number or letter (four in ten): the leaf the descent would return
+        t = tokens[0]
+        return ("num", t.value, t) if t.kind == NUM else ("sym", t.value, t)
     depth = 0
     for t in tokens:
         if t.kind in (LP, LB):
@@ -300,5 +312,64 @@ def literals(node: Node) -> list[Token]:
 
 
 def symbols_of(node: Node) -> set[str]:
-    """The unknowns of a tree (pi is a constant, not an unknown)."""
-    return {leaf[1] for leaf in leaves(node) if leaf[0] == "sym" and leaf[1] != "pi"}
+    """The unknowns of a tree (pi is a constant, not an unknown). One walk straight into the set (it is asked of
+    every side with letters, several times)."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        tag = n[0]
+        if tag == "sym":
+            if n[1] != "pi":
+                out.add(n[1])
+        elif tag == "num":
+            continue
+        elif tag == "add":
+            stack.extend([sub for _, sub in n[1]])
+        else:
+            stack.extend([c for c in n[1:] if isinstance(c, tuple)])
+    return out
+
+
+def count_leaves(node: Node) -> int:
+    """``len(leaves(node))``, without building the list."""
+    count = 0
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        tag = n[0]
+        if tag == "num" or tag == "sym":
+            count += 1
+        elif tag == "add":
+            stack.extend([sub for _, sub in n[1]])
+        else:
+            stack.extend([c for c in n[1:] if isinstance(c, tuple)])
+    return count
+
+
+def shape(node: Node) -> Hashable:
+    """A tree without its tokens, as a hashable key: two trees of one shape have one value.
+
+    ``evaluate`` and ``approximate`` remember outcomes by it within a chain, so a side written again (a looping
+    generation writes one line hundreds of times; ``a = b = b = b …``) is computed once. A number leaf is its
+    value as ints (a ``Fraction`` hashes a hundred times slower than an int, and a key is hashed at each
+    lookup), a letter its name; every other node its tag and its children's shapes.
+    """
+    tag = node[0]
+    if tag == "num":
+        v = node[1]
+        if type(v) is Fraction:
+            return v.numerator if v.denominator == 1 else (v.numerator, v.denominator)
+        return ("value", v)
+    if tag == "sym":
+        return node[1]  # type: ignore[no-any-return]
+    # loops, not comprehensions: one frame per level of the tree, as ``exact._evaluate`` takes, so that a deep tree
+    # (300 factors side by side) fails nowhere here that it would not fail there
+    parts: list[Hashable] = []
+    if tag == "add":
+        for sign, sub in node[1]:
+            parts.append((sign, shape(sub)))
+        return ("add", tuple(parts))
+    for c in node[1:]:
+        parts.append(shape(c) if isinstance(c, tuple) else c)
+    return (tag, *parts)

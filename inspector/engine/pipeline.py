@@ -12,7 +12,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from .answer import answers_match, extract_answer, numeric_value
-from .arith import format_value
+from .arith import begin_chain, format_value
 from .check import LETTERS_CANCEL, Checked, check_annotation, check_formula
 from .classify import classify
 from .derive import check_derivations
@@ -69,6 +69,7 @@ def verify_text(cot: str, reference: str | None = None, rules: RuleSet | None = 
 def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult:
     """Everything the engine can say about one chain. Pure: same input, same result."""
     rules = rules or default_rules()
+    begin_chain()
     text = chain.cot
     step_spans = segment(text, rules.segmentation, chain.steps)
     formulas: list[Formula] = []
@@ -124,7 +125,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         read.append((ls, le))
         if "=" in text[ls : min(le, ls + 24)]:
             named_rows.append((step_index, line_no, ls, le))
-        continued = _next_line_continues(text, lines, i)
+        # only a line without "=" can be the start of a derivation continued below (``extract_line``)
+        continued = text.find("=", ls, le) < 0 and _next_line_continues(text, lines, i)
         formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words, continued))
 
     def next_line(line: int) -> str | None:

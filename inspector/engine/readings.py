@@ -9,6 +9,7 @@ makes it right.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from fractions import Fraction
@@ -104,6 +105,12 @@ def _announced(actual: Fraction, stated: Side, formula: Formula, rules: RuleSet)
     return abs(actual - claimed) * 2 * scale <= 1 or literal_matches(actual, stated, False, rules)
 
 
+@functools.lru_cache(maxsize=16)
+def _noise(digits: int, relative: float) -> Noise:
+    """A rule set's float noise, made once (a ``Fraction`` read from a string costs a regex)."""
+    return Noise(digits, Fraction(str(relative)))
+
+
 def _precision_reading(
     computed: Side, stated: Side, claimed: Fraction, rules: RuleSet, approx: bool = False
 ) -> tuple[str, Fraction | None] | None:
@@ -115,7 +122,7 @@ def _precision_reading(
     """
     node = computed.node
     assert node is not None
-    noise = Noise(rules.float_noise_digits, Fraction(str(rules.float_noise_relative)))
+    noise = _noise(rules.float_noise_digits, rules.float_noise_relative)
     overrides = meant_overrides(node, noise)
     stated_node = stated.node
     stated_overrides = meant_overrides(stated_node, noise) if stated_node is not None and not stated.is_literal else {}

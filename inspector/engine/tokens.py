@@ -226,46 +226,124 @@ def _letter(ch: str) -> str | None:
     return folded if len(folded) == 1 and folded.isascii() and folded.isalpha() else None
 
 
+_SPECIAL_WORDS = frozenset({"of", "mod", "off", "half"})
+"""The words ``tokenize`` may read as more than a word (``20% of``, ``143 mod 11``, ``30% off``, ``half of``)."""
+
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ASCII_DIGITS = frozenset("0123456789")
+_WORD_RE = re.compile(r"[A-Za-z]+(?:['’&][A-Za-z]+)+|[A-Za-z]{2,}(?:/[A-Za-z]+)+|[A-Za-z]{2,}")
+"""The ``word`` alternative alone. At two ASCII letters in a row nothing before it in the lexer can match (``func``
+wants a ``(`` second, ``subsym`` a ``_`` or a digit) and it always does: ``tokenize`` asks it directly."""
+_PLAIN_INT_RE = re.compile(r"[0-9]++(?!\d|[.,:{A-Za-z٫．]|[ \u00a0\u202f\u2009]\d)")
+"""Digits followed by nothing that could make them more than a whole number: no point, comma, colon (a time), brace
+(``1{,}000``), letter (``1st``) or a space before a digit (``1 000``). Then ``ordinal``, ``time`` and ``badnum`` cannot
+match, ``num`` matches exactly these digits, and ``tokenize`` asks this instead of the lexer."""
+
+_ONE_CHAR_KINDS = {
+    "{": "lb", "}": "rb", "=": "eq", "(": "lp", ")": "rp", "[": "lp", "]": "rp", "+": "op", "!": "bang",
+    ",": "other", ":": "other", ";": "other", "|": "other", "?": "other",
+}
+"""Characters the lexer always reads as a token of their own, whatever is around them (no alternative that can
+start with one looks behind or ahead): ``tokenize`` takes their kind from here."""
+_LONE_LETTER_BEFORE = frozenset(")]}^=+-*/\\$,.;:!?|<>{[\"\n")
+"""What may follow a letter for the letter to be a ``letter`` token of its own: not another letter (a word), a digit
+or ``_`` (``a1``, ``a_1``), ``(`` (``f(3)``), a space (the article "a 7-2=25 year gap") or an apostrophe (``x'y``)."""
+
+def _caret_is_power(text: str, pos: int) -> bool:
+    """Is the ``^`` at ``pos`` surely the power operator, not a degree sign (``^\\circ``, ``^{\\circ}``, read past as
+    space)? It is when neither the character after it nor, after a ``{``, the one after that is a space or a
+    backslash (the degree's ``\\circ`` may stand only after those)."""
+    nxt = text[pos + 1 : pos + 2]
+    if nxt == "{":
+        nxt = text[pos + 2 : pos + 3]
+    return not nxt or (nxt != "\\" and not nxt.isspace())
+
+
+def _word_char(ch: str) -> bool:
+    """``\\w`` as the lexer's regular expressions read it: a letter or digit of any script, or ``_``."""
+    return ch.isalnum() or ch == "_"
+
+
+_SPACE_RUN_CHARS = " \t\r\u00a0\u2009\u202f:"
+"""What may follow a space for the space to start more than a one-character ``ws`` token: more space (the run
+goes on) or ``:`` (``3 : 4``, a ``ratio``). After any other character a space is a ``ws`` token of its own."""
+
+
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Split ``text`` into math tokens; everything else becomes a BREAK (words, punctuation).
 
     Spans are offsets into the original text plus ``offset``, so a claim can be pointed at exactly.
+
+    The loop is the hottest of a run: a lone space (a third of all matches) is stepped over without a regex, and
+    the kinds are tested most frequent first (word, number, operator …).
     """
     tokens: list[Token] = []
     append = tokens.append
     simple = _SIMPLE_KINDS
     count = 0
     by_char = _BY_CHAR
+    space_run = _SPACE_RUN_CHARS
+    ascii_letters, ascii_digits = _ASCII_LETTERS, _ASCII_DIGITS
+    one_char, lone_letter_before = _ONE_CHAR_KINDS, _LONE_LETTER_BEFORE
+    last = len(text) - 1
     pos, size = 0, len(text)
     while pos < size:
         ch = text[pos]
-        m = (by_char.get(ch) or _matcher_for(ch)).match(text, pos)
-        if m is None:  # pragma: no cover - "other" matches any character
-            break
-        pos = m.end()
-        kind = m.lastgroup
+        if ch == " " and pos < last and text[pos + 1] not in space_run:
+            pos += 1  # a lone space: the ``ws`` token the regex would match, and skip
+            continue
+        lexed: re.Match[str] | None = None
+        kind: str | None
+        if ch in ascii_letters and pos < last and text[pos + 1] in ascii_letters:
+            word = _WORD_RE.match(text, pos)
+            assert word is not None  # it matches any two letters
+            end, kind = word.end(), "word"
+        elif ch in ascii_digits and (number := _PLAIN_INT_RE.match(text, pos)) is not None:
+            end, kind = number.end(), "num"
+        elif ch == "\\" and pos < last and text[pos + 1] in "()[]":
+            end, kind = pos + 2, "delim"
+        elif ch in one_char:
+            end, kind = pos + 1, one_char[ch]
+        elif ch in ascii_letters and (pos == last or text[pos + 1] in lone_letter_before):
+            end, kind = pos + 1, "letter"
+        elif ch == "$":
+            end, kind = pos + 1, "ws"  # math delimiters are read past (no other alternative starts with "$")
+        elif ch == "^" and _caret_is_power(text, pos):
+            end, kind = pos + 1, "op"
+        elif ch == "-" and (pos == 0 or not _word_char(text[pos - 1])):
+            end, kind = pos + 1, "op"  # a hyphen ("45-pound", "ab-cd") has a word character before it
+        elif ch == "." and (pos == last or (text[pos + 1] not in ".\\" and not text[pos + 1].isdecimal())):
+            end, kind = pos + 1, "other"  # not "...", ".\overline{3}" or ".5"
+        else:
+            lexed = (by_char.get(ch) or _matcher_for(ch)).match(text, pos)
+            if lexed is None:  # pragma: no cover - "other" matches any character
+                break
+            end, kind = lexed.end(), lexed.lastgroup
         if kind == "ws" or kind == "emph":
+            pos = end
             continue  # spaces, and markdown emphasis (**Total:** 30 - 5 = 25) around the text
-        s, e = m.span()
-        s += offset
-        e += offset
-        t = m.group()
+        t = text[pos:end]  # the match starts at ``pos``: its text and span without asking the match object
+        s = pos + offset
+        e = end + offset
+        pos = end
         count += 1
         if count > MAX_TOKENS:
             append(Token(BREAK, TRUNCATED, s, s, "command"))  # cut here: what follows is not read
             break
         if kind == "word":
-            if t == "of" and tokens and (tokens[-1].kind == PCT or _ends_fraction(tokens)) and _OPERAND_AHEAD.match(
-                text, m.end()
+            if t not in _SPECIAL_WORDS:
+                append(Token(BREAK, t, s, e, "word"))
+            elif t == "of" and tokens and (tokens[-1].kind == PCT or _ends_fraction(tokens)) and _OPERAND_AHEAD.match(
+                text, end
             ):
                 append(Token(OF, t, s, e, "*"))
             elif t == "of" and tokens and tokens[-1].kind == OF and tokens[-1].text == "off":
                 continue  # "30% off of $80"
-            elif t == "mod" and tokens and tokens[-1].kind in (NUM, RP) and _OPERAND_AHEAD.match(text, m.end()):
+            elif t == "mod" and tokens and tokens[-1].kind in (NUM, RP) and _OPERAND_AHEAD.match(text, end):
                 append(Token(OP, t, s, e, "mod"))  # 143 mod 11
             elif t == "off" and tokens and tokens[-1].kind == PCT:
                 append(Token(OF, t, s, e, "*"))  # "30% off $80": the discount (or the price after it; see check)
-            elif t == "half" and m.end() < len(text) and text.startswith(" of", m.end()):
+            elif t == "half" and end < len(text) and text.startswith(" of", end):
                 append(Token(NUM, t, s, e, Fraction(1, 2), 0, 0))
             else:
                 append(Token(BREAK, t, s, e, "word"))
@@ -283,32 +361,10 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             append(Token(OP, t, s, e, _OP_MAP[t]))
         elif kind in simple:
             append(Token(simple[kind], t, s, e))
-        elif kind == "hyphen":
-            # "1-handed", "45-pound", "minutes/100 meters": a hyphen or a unit's slash inside words, not arithmetic
-            append(Token(BREAK, t, s, e, "word"))
-        elif kind in ("time", "badnum") or t == "&":
-            append(Token(BREAK, t, s, e, "word"))  # 11:00, 16,0000, 0,2: not numbers we can read
-        elif kind == "ratio":
-            append(Token(OP, ":", s, e, "/"))
-        elif kind == "greek":
-            append(Token(SYM, t, s, e, _GREEK.get(t, t.lstrip("\\"))))
-        elif kind == "text":
-            # a unit after a number (1000 \text{ m}) rides on it; a label (\text{Area} =) is words
-            content = (m.group(m.lastindex + 1) if m.lastindex else "") or ""
-            if tokens and tokens[-1].kind == NUM and tokens[-1].end <= s and content.strip():
-                tokens[-1].unit = content.strip()
-            elif any(ch.isalpha() for ch in content):
-                append(Token(BREAK, t, s, e, "word"))
-        elif kind == "ellipsis":
-            if tokens and tokens[-1].kind == NUM:
-                tokens[-1].unit = "..."  # 3.333..., 0.\overline{27}: only approximately that number
-            else:
-                append(Token(BREAK, t, s, e, "word"))  # "+ \dots +": what stands around it is not all there
+        elif kind == "letter":
+            append(Token(SYM, t, s, e, t))
         elif kind == "delim":
             append(Token(BREAK, t, s, e))  # \( \) \[ \]: one formula ends, another may begin
-        elif kind in ("numsub", "func"):
-            # 52_8, 42_{10}: a number in another base; f(3): a function, not f times 3
-            append(Token(BREAK, t, s, e, "word"))
         elif kind == "command":
             # \sin, \log, \sum, \binom ...: what follows is an argument, not a standalone quantity;
             # \implies, \le ...: a relation or a connective, which only ends a formula;
@@ -325,8 +381,31 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             # a_{8}, a_8 and a8 (the subscript a plain-text writer could not type) are one name
             subscripted = t.replace("{", "").replace("}", "")
             append(Token(SYM, t, s, e, subscripted if "_" in subscripted else f"{t[0]}_{t[1:]}"))
-        elif kind == "letter":
-            append(Token(SYM, t, s, e, t))
+        elif kind == "greek":
+            append(Token(SYM, t, s, e, _GREEK.get(t, t.lstrip("\\"))))
+        elif kind == "hyphen":
+            # "1-handed", "45-pound", "minutes/100 meters": a hyphen or a unit's slash inside words, not arithmetic
+            append(Token(BREAK, t, s, e, "word"))
+        elif kind in ("time", "badnum") or t == "&":
+            append(Token(BREAK, t, s, e, "word"))  # 11:00, 16,0000, 0,2: not numbers we can read
+        elif kind == "ratio":
+            append(Token(OP, ":", s, e, "/"))
+        elif kind == "text":
+            # a unit after a number (1000 \text{ m}) rides on it; a label (\text{Area} =) is words
+            assert lexed is not None  # (a ``text`` token comes from the lexer)
+            content = (lexed.group(lexed.lastindex + 1) if lexed.lastindex else "") or ""
+            if tokens and tokens[-1].kind == NUM and tokens[-1].end <= s and content.strip():
+                tokens[-1].unit = content.strip()
+            elif any(ch.isalpha() for ch in content):
+                append(Token(BREAK, t, s, e, "word"))
+        elif kind == "ellipsis":
+            if tokens and tokens[-1].kind == NUM:
+                tokens[-1].unit = "..."  # 3.333..., 0.\overline{27}: only approximately that number
+            else:
+                append(Token(BREAK, t, s, e, "word"))  # "+ \dots +": what stands around it is not all there
+        elif kind in ("numsub", "func"):
+            # 52_8, 42_{10}: a number in another base; f(3): a function, not f times 3
+            append(Token(BREAK, t, s, e, "word"))
         elif kind == "article":
             append(Token(BREAK, t, s, e, "word"))  # "a 7-2=25 year gap", "I have 3": English, not a symbol
         elif kind == "ordinal":
@@ -354,9 +433,13 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                     append(Token(BREAK, t, s, e, "operator"))
                 else:
                     append(Token(BREAK, t, s, e, "word" if t in "|'\"_" else None))
-    _fix_times_x(tokens)
-    if len(tokens) >= 3 and any(t.kind == OP and t.value == "/" for t in tokens):
-        _merge_mixed_numbers(tokens)
+    if len(tokens) >= 3:
+        if "x" in text or not text.isascii():
+            # only a symbol x can be "times" (a math-italic 𝑥 folds to one: hence non-ASCII text too)
+            _fix_times_x(tokens)
+        if "/" in text:
+            # only a "/" written as such joins a mixed number (``_merge_mixed_numbers`` asks for the text "/")
+            _merge_mixed_numbers(tokens)
     return tokens
 
 

@@ -17,6 +17,7 @@ from fractions import Fraction
 from .arith import Node, NotRational, PolyValue, Token, Unverifiable, evaluate, literals, subtract
 from .check import Checked
 from .derive import Link, is_value, solve_linear
+from .extract import Side
 from .model import ClaimStatus, ValueFlow
 from .notation import RULE as NOTATION
 
@@ -68,6 +69,9 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
 
     carried: dict[int, int] = {}
     """id of a side of an a = b = c chain → the claim that stated it: the next link starts from its repair."""
+    sides_at: dict[int, dict[int, list[Side]]] = {}
+    """id of a formula → its sides by start offset, in order: found once per formula (chains of hundreds of
+    sides would otherwise be searched side by side for each of their claims)."""
     for i, c in enumerate(claims):
         link = link_of.get(id(c))
         before = carried.get(id(c.computation)) if c.computation is not None else None
@@ -114,8 +118,13 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             if c.claim.status is ClaimStatus.WRONG and c.claim.rule != NOTATION and value != c.stated_value:
                 tainted.add(i)
         if c.claim.kind == "inline" and c.claim.stated_span is not None:
-            stated_side = next((sd for sd in c.formula.sides if sd.start == c.claim.stated_span[0]
-                                and sd is not c.computation), None)
+            by_start = sides_at.get(id(c.formula))
+            if by_start is None:
+                by_start = sides_at[id(c.formula)] = {}
+                for sd in c.formula.sides:
+                    by_start.setdefault(sd.start, []).append(sd)
+            stated_side = next((sd for sd in by_start.get(c.claim.stated_span[0], ())
+                                if sd is not c.computation), None)
             if stated_side is not None:
                 carried[id(stated_side)] = i
     # map back to the caller's indexing
