@@ -32,8 +32,11 @@ def _side_values(f: Formula) -> list[Fraction] | None:
     return sorted(values)
 
 
+_TWELVE_DIGITS = Fraction(1, 10**12)
+
+
 def _close(a: Fraction, b: Fraction) -> bool:
-    return abs(a - b) <= abs(a) * Fraction(1, 10**12) or a == b
+    return abs(a - b) <= abs(a) * _TWELVE_DIGITS or a == b
 
 
 def _written(f: Formula) -> str:
