@@ -249,7 +249,7 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
     if len(_MEMO) >= _MEMO_SIZE:
         _MEMO.clear()
     key: Hashable = None
-    if node[0] != "num" and node[0] != "sym":  # (a leaf is its own value: no key is cheaper than it)
+    if not _one_operation(node):  # (a leaf, or one operation on leaves, is cheaper to compute than to key)
         key = shape(node)
         known = _BY_SHAPE.get(key)
         if known is not None:
@@ -271,6 +271,17 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
     if key is not None:
         _BY_SHAPE[key] = (value, None, "")
     return value
+
+
+def _one_operation(node: Node) -> bool:
+    """A leaf, or one operation whose operands are leaves (``48 / 2``, ``3 + 4 + 5``): most of what GSM8K-style
+    chains compute, and cheaper to evaluate again than to look up by shape."""
+    tag = node[0]
+    if tag == "num" or tag == "sym":
+        return True
+    if tag == "add":
+        return all(sub[0] == "num" or sub[0] == "sym" for _, sub in node[1])
+    return all(not isinstance(c, tuple) or c[0] == "num" or c[0] == "sym" for c in node[1:])
 
 
 def _touched(node: Node, overrides: dict[int, Fraction]) -> set[int]:
