@@ -67,6 +67,8 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
                 )
         return out
 
+    clean = True
+    """Every value repaired so far is the one the text stated, and none is tainted: no claim's inputs change."""
     carried: dict[int, int] = {}
     """id of a side of an a = b = c chain → the claim that stated it: the next link starts from its repair."""
     sides_at: dict[int, dict[int, list[Side]]] = {}
@@ -86,6 +88,11 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             tainted.add(i)
         elif link is not None:
             value = _repair_derived(c, link, start_poly, overrides_for)
+        elif (clean and c.stated_value is not None and c.computation is not None
+              and (c.claim.status is ClaimStatus.CORRECT or c.claim.rule == NOTATION)):
+            # nothing repaired so far differs from what the text stated, so nothing this claim uses changes:
+            # right as written, it stays (the path below would find no override and say the same)
+            value = c.stated_value
         elif c.computation is not None and c.computation.node is not None:
             node = _source(c)
             ov = overrides_for(literals(node), c.claim.step)
@@ -117,6 +124,8 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             repaired[i] = value
             if c.claim.status is ClaimStatus.WRONG and c.claim.rule != NOTATION and value != c.stated_value:
                 tainted.add(i)
+            if clean and (value != c.stated_value or tainted):
+                clean = False
         if c.claim.kind == "inline" and c.claim.stated_span is not None:
             by_start = sides_at.get(id(c.formula))
             if by_start is None:
