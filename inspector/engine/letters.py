@@ -25,8 +25,10 @@ from .arith import (
     symbols_of,
 )
 from .extract import Formula, Side
+from .float_eval import float_at as _float_at
 from .model import ClaimStatus
 from .pair_check import PairCheck, _unverifiable
+from .roots import real_roots
 
 LETTERS_CANCEL = "the letters cancel and the two sides still differ"
 
@@ -158,71 +160,6 @@ def cancels_to(left: Node, right: Node, a: float, b: float) -> bool:
     return b != 0 and near(ratios[0], ratios[1]) and near(ratios[0], a / b)
 
 
-def _float_at(node: Node, values: dict[str, float]) -> float | None:
-    """A tree's value in floating point with its letters set to ``values``; None where it leaves the reals."""
-    try:
-        v = _float(node, values)
-    except (ValueError, OverflowError, ZeroDivisionError, RecursionError, TypeError):
-        return None
-    return v if v is not None and math.isfinite(v) else None
-
-
-def _float(n: Node, values: dict[str, float]) -> float | None:
-    tag = n[0]
-    if tag == "num":
-        return float(n[1])
-    if tag == "sym":
-        return math.pi if n[1] == "pi" else values.get(n[1])
-    if tag == "add":
-        acc = 0.0
-        for sign, sub in n[1]:
-            v = _float(sub, values)
-            if v is None:
-                return None
-            acc += v if sign > 0 else -v
-        return acc
-    if tag in ("mul", "div", "pow", "mod"):
-        a, b = _float(n[1], values), _float(n[2], values)
-        if a is None or b is None:
-            return None
-        if tag == "mul":
-            return a * b
-        if tag == "div":
-            return a / b
-        if tag == "mod":
-            return math.fmod(a, b)
-        if abs(b) > 1000:
-            return None
-        return float(a**b) if a >= 0 or b == int(b) else None
-    inner = _float(n[1], values) if len(n) > 1 and isinstance(n[1], tuple) else None
-    if inner is None:
-        return None
-    if tag == "paren":
-        return inner
-    if tag == "neg":
-        return -inner
-    if tag == "pct":
-        return inner / 100
-    if tag == "abs":
-        return abs(inner)
-    if tag == "floor":
-        return float(math.floor(inner))
-    if tag == "ceil":
-        return float(math.ceil(inner))
-    if tag == "sqrt":
-        k = 2.0 if n[2] is None else _float(n[2], values)
-        if k is None or k < 1:
-            return None
-        if inner < 0:
-            return -float((-inner) ** (1 / k)) if k % 2 == 1 else None
-        return float(inner ** (1 / k))
-    if tag == "fact":
-        if inner != int(inner) or not 0 <= inner <= 170:
-            return None
-        return float(math.prod(range(int(inner), 1, -2))) if len(n) > 2 else float(math.factorial(int(inner)))
-    return None
-
-
 def _product(node: Node) -> bool:
     """A product of factors with no sum of letters in it (``y · 2^{1/2}``, ``y · 2^{-5/12}``, not ``|7m − 100|``):
     a sum without letters (an exponent ``-5/12``, a factor ``1 + √2``) is a constant factor."""
@@ -305,7 +242,7 @@ def _claims_identity(formula: Formula, i: int, same_letters: bool | None = None)
     return _REWRITING_RE.search(before.rstrip(" \t$(\\[")) is not None
 
 
-_POWER_RELATION_RE = re.compile(r"(?:^|(?<=[\s$(,;:\[]))(\\[a-zA-Z]+|[A-Za-z])\s*\^\s*\{?\s*\d+\s*\}?\s*=", re.M)
+_POWER_RELATION_RE = re.compile(r"(?:^|(?<=[\s$(,;:\[]))(\\[a-zA-Z]+|[A-Za-z])\s*\^\s*\{?\s*\d+\s*\}?\s*=", re.MULTILINE)
 """A power of a letter alone on the left of an equation (``α^3 = 3α^2 − 4α + 1``): a relation to reduce by."""
 
 
@@ -367,34 +304,10 @@ def _equations_above(text: str, before: int) -> list[tuple[Node, Node]]:
 def _holds_on(rel_left: Node, rel_right: Node, letter: str, left: Side, right: Side, names: list[str]) -> bool:
     """Solve ``rel_left = rel_right`` for ``letter`` with the other letters at test values (linear or
     quadratic in it), and compare the two sides of the link there: equal at two sets of values?"""
-    checked = 0
     for shift in (0, 1):
         values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
-
-        def g(t: float) -> float | None:
-            values[letter] = t
-            a, b = _float_at(rel_left, values), _float_at(rel_right, values)
-            return None if a is None or b is None else a - b
-
-        samples = [g(float(t)) for t in (0, 1, 2, 3)]
-        known = [v for v in samples if v is not None]
-        if len(known) < 4:
-            return False
-        g0, g1, g2, g3 = known
-        # a quadratic through g(0), g(1), g(2) must also give g(3): then the equation is of degree two at most
-        c2 = (g2 - 2 * g1 + g0) / 2
-        c1 = g1 - g0 - c2
-        c0 = g0
-        scale = max(abs(g0), abs(g1), abs(g2), abs(g3), 1.0)
-        if abs(c2 * 9 + c1 * 3 + c0 - g3) > 1e-9 * scale:
-            return False
-        if abs(c2) <= 1e-12 * scale:
-            roots = [-c0 / c1] if abs(c1) > 1e-12 * scale else []
-        else:
-            disc = c1 * c1 - 4 * c2 * c0
-            roots = [] if disc < 0 else [(-c1 + math.sqrt(disc)) / (2 * c2), (-c1 - math.sqrt(disc)) / (2 * c2)]
         agree = False
-        for root in roots:
+        for root in real_roots(rel_left, rel_right, letter, values) or ():
             if abs(root) < 1e-9:
                 continue  # "x = c·x" solved by x = 0 makes every product of x agree: proves nothing
             values[letter] = root
@@ -406,5 +319,4 @@ def _holds_on(rel_left: Node, rel_right: Node, letter: str, left: Side, right: S
                 break
         if not agree:
             return False
-        checked += 1
-    return checked == 2
+    return True

@@ -34,7 +34,7 @@ _CLOSERS = frozenset({"$", "$$", "\\]", "\\)", ".", ",", ";"})
 class _Named:
     """One ``NAME = value [= …]`` line: where it is, its name, and the sides of its chain that could be read."""
 
-    __slots__ = ("step", "line", "start", "end", "name", "sides", "value")
+    __slots__ = ("end", "line", "name", "sides", "start", "step", "value")
 
     def __init__(self, step: int, line: int, start: int, end: int, name: str, sides: list[Side]) -> None:
         self.step, self.line, self.start, self.end, self.name = step, line, start, end, name

@@ -13,16 +13,17 @@ equations with the same letters listed one under the other are as often a system
 
 from __future__ import annotations
 
-import math
 import re
 
 from .arith import NotRational, Unverifiable, evaluate, symbols_of
 from .check import Checked
 from .derive_forms import _ANEW_RE
 from .extract import Formula
-from .letters import _POINTS, _float_at
+from .float_eval import float_at as _float_at
+from .letters import _POINTS
 from .model import Claim, ClaimStatus
 from .parse import Node
+from .roots import real_roots
 
 _SAYS_REWRITE_RE = re.compile(
     r"(?i)\b(?:expand\w*|simplif\w*|rearrang\w*|collect\w*|combin\w*|rewrit\w*|multiply\w*|multiplying|"
@@ -72,51 +73,6 @@ def _letter_denominator(node: Node) -> bool:
     return False
 
 
-def _roots(left: Node, right: Node, letter: str, values: dict[str, float]) -> list[float] | None:
-    """The real solutions for ``letter`` of ``left = right`` with the other letters at ``values``, where the
-    equation is linear or quadratic in it (checked at a fourth point); None where it is not."""
-    for power in (0, 1, 2):
-        roots = _roots_times(left, right, letter, values, power)
-        if roots is not None:
-            return roots
-    return None
-
-
-def _roots_times(left: Node, right: Node, letter: str, values: dict[str, float], power: int) -> list[float] | None:
-    """The solutions of ``t^power · (left − right) = 0`` (t the letter), when linear or quadratic: the power
-    clears a ``1/L`` or ``1/L^2``, as a writer multiplying through would."""
-    def g(t: float) -> float | None:
-        values[letter] = t
-        a, b = _float_at(left, values), _float_at(right, values)
-        return None if a is None or b is None else (a - b) * t**power
-
-    samples = [g(t) for t in (0.5, 1.5, 2.5, 3.5)]  # (not 0: 1/L is undefined there)
-    known = [v for v in samples if v is not None]
-    if len(known) < 4:
-        return None
-    g0, g1, g2, g3 = known
-    scale = max(abs(g0), abs(g1), abs(g2), abs(g3), 1.0)
-    if scale > 1e9:
-        return None  # r^{100}, a twelve-digit constant: floating point can no longer tell a root
-    c2 = (g2 - 2 * g1 + g0) / 2
-    c1 = g1 - g0 - c2
-    c0 = g0
-    if abs(c2 * 9 + c1 * 3 + c0 - g3) > 1e-9 * scale:
-        return None  # of higher degree in this letter (or no polynomial in it)
-    # in terms of s = t − 0.5: g = c2·s² + c1·s + c0
-    if abs(c2) <= 1e-12 * scale:
-        if abs(c1) <= 1e-12 * scale:
-            return None  # constant in this letter: solve for another one
-        roots = [0.5 - c0 / c1]
-    else:
-        disc = c1 * c1 - 4 * c2 * c0
-        if disc < 0:
-            return []
-        roots = [0.5 + (-c1 + s * math.sqrt(disc)) / (2 * c2) for s in (1, -1)]
-    # the solution 0 that multiplying through by the letter added is none of the equation's
-    return [r for r in roots if power == 0 or abs(r) > 1e-9]
-
-
 def follows(prev: Formula, new: Formula) -> bool | None:
     """Does ``new`` hold at the solutions of ``prev`` (True), at none of them (False), or can it not be told
     (None)?"""
@@ -130,7 +86,7 @@ def follows(prev: Formula, new: Formula) -> bool | None:
         verdicts = []
         for shift in (0, 1):
             values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
-            roots = _roots(pl, pr, letter, values)
+            roots = real_roots(pl, pr, letter, values, powers=(0, 1, 2))
             if not roots:
                 break
             held = False

@@ -17,12 +17,12 @@ import re
 from .arith import BREAK, Unverifiable, parse_tokens, symbols_of, tokenize
 from .check import Checked
 from .extract import Formula, Side
-from .letters import _float_at
+from .float_eval import float_at as _float_at
 from .model import Claim, ClaimStatus
 from .parse import Node
 
 _PM_VALUE_RE = re.compile(r"(?<![A-Za-z\\])(?P<name>[a-zA-Z])\s*=\s*(?:\\pm|±)\s*(?P<value>[^$,;=]{1,60}?)\s*(?=\$|\\\)|\\\]|,|;|\.\s|\.$|$)",
-                          re.M)
+                          re.MULTILINE)
 _LINES_ABOVE = 8
 _SOLVING_RE = re.compile(r"(?i)\bsolv\w*|\bwe\s+(?:get|find|have|obtain)\b|\bgives?\b|\bso\b|\bthus\b|\bhence\b|"
                          r"\btherefore\b|square\s+root|\\implies|\\Rightarrow|⟹|⇒")
