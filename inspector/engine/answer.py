@@ -22,6 +22,7 @@ from .answer_match import normalize as normalize
 from .answer_match import numeric_value as numeric_value
 from .answer_match import parse_number_text as parse_number_text
 from .arith import format_value
+from .latex_text import matching_brace
 from .model import FinalAnswer
 from .segment import code_blocks
 
@@ -58,15 +59,9 @@ def last_boxed(text: str) -> tuple[str, int, int] | None:
             break
         brace = text.find("{", at)
         if brace >= 0 and brace - at <= 7:
-            depth = 0
-            for i in range(brace, min(len(text), brace + 2000)):
-                ch = text[i]
-                if ch == "{":
-                    depth += 1
-                elif ch == "}":
-                    depth -= 1
-                    if depth == 0:
-                        return text[brace + 1 : i], brace + 1, i
+            close = matching_brace(text, brace)
+            if close is not None:
+                return text[brace + 1 : close], brace + 1, close
         at = max(text.rfind("\\boxed", 0, at), text.rfind("\\fbox", 0, at))
     return None
 

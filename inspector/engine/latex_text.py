@@ -14,10 +14,25 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-__all__ = ["Readable", "readable"]
+__all__ = ["Readable", "matching_brace", "readable"]
 
 MAX_DEPTH = 40
 """Brace nesting beyond this is copied as written (bounded recursion on hostile input)."""
+
+
+def matching_brace(text: str, open_at: int, limit: int = 2000) -> int | None:
+    """Where the ``{`` at ``open_at`` closes, braces balanced; None past ``limit`` characters or the end (a
+    hostile ``{`` repeated without a close costs at most ``limit`` steps, never a quadratic scan)."""
+    depth = 0
+    for i in range(open_at, min(len(text), open_at + limit)):
+        ch = text[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
 
 _SYMBOLS = {
     "cdot": "·", "times": "×", "div": "÷", "pm": "±", "mp": "∓", "ast": "*", "star": "⋆",

@@ -18,6 +18,7 @@ from .arith import BREAK, Unverifiable, parse_tokens, symbols_of, tokenize
 from .check import Checked
 from .extract import Formula, Side
 from .float_eval import float_at as _float_at
+from .latex_text import matching_brace
 from .model import Claim, ClaimStatus
 from .parse import Node
 
@@ -113,7 +114,7 @@ def root_is_plus_minus(text: str, rule: str, step_of_offset: dict[int, int] | No
     if "\\sqrt" not in text or ("\\pm" not in text and "±" not in text):
         return out
     for m in _ROOT_PM_RE.finditer(text):
-        close = _matching_brace(text, m.end() - 1)
+        close = matching_brace(text, m.end() - 1)
         if close is None:
             continue
         after = re.match(r"\s*=\s*(?:\\pm|±)\s*", text[close + 1 : close + 40])
@@ -140,20 +141,6 @@ def root_is_plus_minus(text: str, rule: str, step_of_offset: dict[int, int] | No
         formula = Formula(claim.step, 0, "inline", [radicand], [], span[0], span[1])
         out.append(Checked(claim, formula, None, None, None, span[0]))
     return out
-
-
-def _matching_brace(text: str, open_at: int) -> int | None:
-    """Where the brace opened at ``open_at`` closes (None past 2,000 characters or the end)."""
-    depth = 0
-    for k in range(open_at, min(len(text), open_at + 2000)):
-        ch = text[k]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return k
-    return None
 
 
 def _step_at(step_of_offset: dict[int, int] | None, offset: int) -> int:
