@@ -636,3 +636,15 @@ def test_a_result_counted_in_lots_the_line_gives_is_a_change_of_unit(line: str) 
 
 def test_a_result_off_by_a_factor_the_line_does_not_give_is_a_slip() -> None:
     assert errors("Bob can buy 100 books for $500: $27,000 / $500 = 27000 / 500 = 54 = 540 books.") == [("540", "54")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # abel-70b/466 and abel-70b/695: "percent" written as a word is "%"
+        "we multiply the total cost by 10 percent: 1000 cents * 10 percent = 1000 * 10/100 = 100 cents.",
+        "we multiply the total number of deer by 50 percent: 50 deer * 50 percent = 50 * 0.50 = 25 bucks.",
+    ],
+)
+def test_percent_written_as_a_word_is_a_percent(line: str) -> None:
+    assert errors(line) == []

@@ -226,7 +226,7 @@ def _letter(ch: str) -> str | None:
     return folded if len(folded) == 1 and folded.isascii() and folded.isalpha() else None
 
 
-_SPECIAL_WORDS = frozenset({"of", "mod", "off", "half"})
+_SPECIAL_WORDS = frozenset({"of", "mod", "off", "half", "percent"})
 """The words ``tokenize`` may read as more than a word (``20% of``, ``143 mod 11``, ``30% off``, ``half of``)."""
 
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -343,6 +343,8 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 append(Token(OP, t, s, e, "mod"))  # 143 mod 11
             elif t == "off" and tokens and tokens[-1].kind == PCT:
                 append(Token(OF, t, s, e, "*"))  # "30% off $80": the discount (or the price after it; see check)
+            elif t == "percent" and tokens and tokens[-1].kind == NUM and tokens[-1].end + 1 >= s:
+                append(Token(PCT, t, s, e))  # "1000 cents * 10 percent": 10%, as "%" reads
             elif t == "half" and end < len(text) and text.startswith(" of", end):
                 append(Token(NUM, t, s, e, Fraction(1, 2), 0, 0))
             else:
