@@ -648,3 +648,10 @@ def test_a_result_off_by_a_factor_the_line_does_not_give_is_a_slip() -> None:
 )
 def test_percent_written_as_a_word_is_a_percent(line: str) -> None:
     assert errors(line) == []
+
+
+def test_a_point_or_a_pair_is_no_arithmetic_and_no_note() -> None:
+    # sr/base/AIME-2025/15#0: coordinates set up, nothing to check, nothing to say
+    result = verify_text("Let $ A = (0, 0) $, $ B = (26, 0) $, and $ G = (0, k) $. Then $ AB = 26 - 0 = 26 $.")
+    assert [f.message for f in result.findings] == []
+    assert checked("Let $ A = (0, 0) $. Then $ AB = 26 - 0 = 26 $.") == [("26", "correct")]

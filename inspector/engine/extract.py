@@ -496,7 +496,10 @@ def _formula_from_run(
         next_break.value == "word" and bool(last) and next_break.start == last[-1].end
         and next_break.text not in _UNIT_MARKS
     )
-    if last and (last[-1].kind in (OP, LP) or cut_right):
+    opens_tuple = (next_break.text == "," and bool(last)
+                   and sum(t.kind == LP for t in last) > sum(t.kind == RP for t in last))
+    if last and (last[-1].kind in (OP, LP) or cut_right or opens_tuple):
+        # ("A = (0, 0)": a bracket the comma leaves open is a point, a pair, an interval: no arithmetic)
         # "= 7 - 2 apples", "= 900 (since ...", "= 2 \cos 50", "= 52_8": the right side ran into
         # words or a function; what we have of it is not all of it, so drop it
         raw_sides, relations = raw_sides[:-1], relations[:-1]
