@@ -655,3 +655,17 @@ def test_a_point_or_a_pair_is_no_arithmetic_and_no_note() -> None:
     result = verify_text("Let $ A = (0, 0) $, $ B = (26, 0) $, and $ G = (0, k) $. Then $ AB = 26 - 0 = 26 $.")
     assert [f.message for f in result.findings] == []
     assert checked("Let $ A = (0, 0) $. Then $ AB = 26 - 0 = 26 $.") == [("26", "correct")]
+
+
+@pytest.mark.parametrize(
+    ("text", "slips"),
+    [
+        # sr/base/AMC/32#3: 21.33/64 is 1/3 to the digits written, beside the same letters
+        ("\\[ 2\\left(\\frac{1}{4} + \\frac{1}{64} + \\frac{1}{3} + \\frac{1}{r^2}\\right) = 2\\left(\\frac{16}{64} + "
+         "\\frac{1}{64} + \\frac{21.33}{64} + \\frac{1}{r^2}\\right) \\]", 0),
+        ("$2(0.33 + x) = \\frac{2}{3} + 2x$", 0),
+        ("$2(0.5 + x) = \\frac{2}{3} + 2x$", 1),  # more than rounding can explain
+    ],
+)
+def test_letters_that_cancel_leave_room_for_rounded_operands(text: str, slips: int) -> None:
+    assert len(errors(text)) == slips

@@ -22,6 +22,7 @@ from .arith import (
     count_leaves,
     evaluate,
     format_value,
+    literals,
     symbols_of,
 )
 from .extract import Formula, Side
@@ -69,6 +70,8 @@ def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool
         verdict = _at_two_points(computed, stated) if both else None
         if verdict is None or (verdict == "differ" and not identity):
             return _unverifiable(computed, stated, stated_text, "has letters")
+        if verdict == "cancel" and _rounding_explains(computed.node, stated.node):  # type: ignore[arg-type]
+            return PairCheck(ClaimStatus.CORRECT, stated_text, None, ROUNDED_OPERANDS, computed, None, None, stated)
         status = ClaimStatus.CORRECT if verdict == "equal" else ClaimStatus.WRONG
         reason = "an identity: equal for every value of the letters" if verdict == "equal" else (
             LETTERS_CANCEL if verdict == "cancel" else IDENTITY_FAILS)
@@ -82,6 +85,9 @@ def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool
         return PairCheck(ClaimStatus.CORRECT, stated_text, actual_text, "an identity: equal for every value of the letters",
                          computed, None, None, stated)
     if both and all(m == () or m == (("i", 1),) for m in live):
+        if () in live and len(live) == 1 and _rounding_explains(computed.node, stated.node):  # type: ignore[arg-type]
+            return PairCheck(ClaimStatus.CORRECT, stated_text, actual_text, ROUNDED_OPERANDS, computed, None, None,
+                             stated)
         return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, LETTERS_CANCEL, computed, None, None, stated)
     if identity and both:
         return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, IDENTITY_FAILS, computed, None, None, stated)
@@ -89,6 +95,41 @@ def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool
 
 
 IDENTITY_FAILS = "written as an identity, but the two sides differ for some values of the letters"
+ROUNDED_OPERANDS = "equal within the precision of its rounded operands"
+
+
+def _rounding_explains(computed: Node, stated: Node) -> bool:
+    """Do the two sides differ by no more than their decimals' rounding can make (``1/3`` against ``21.33/64``
+    beside the same letters)? Each decimal is moved by half a unit of its last digit, and the sides' values
+    move by at most the sum of what each move does (at the first set of test values)."""
+    decimals = [(node, tok) for node in (computed, stated) for tok in literals(node) if tok.decimals > 0]
+    if not decimals:
+        return False
+    names = sorted(symbols_of(computed) | symbols_of(stated))
+    values = {name: float(_POINTS[k % len(_POINTS)]) for k, name in enumerate(names)}
+    x, y = _float_at(computed, values), _float_at(stated, values)
+    if x is None or y is None:
+        return False
+    room = 0.0
+    for node, tok in decimals[:12]:
+        base = _float_at(node, values)
+        moved = _float_at(_with_literal(node, tok.start, float(tok.value) + 0.5 * 10.0**-tok.decimals), values)
+        if base is None or moved is None:
+            return False
+        room += abs(moved - base)
+    return abs(x - y) <= room * (1 + 1e-9)
+
+
+def _with_literal(node: Node, start: int, value: float) -> Node:
+    """The tree with the literal at ``start`` replaced by ``value`` (for a float evaluation only)."""
+    tag = node[0]
+    if tag == "num":
+        return ("num", value, node[2]) if node[2].start == start else node
+    if tag == "sym":
+        return node
+    if tag == "add":
+        return ("add", [(sign, _with_literal(sub, start, value)) for sign, sub in node[1]])
+    return (tag, *(_with_literal(c, start, value) if isinstance(c, tuple) else c for c in node[1:]))
 _POINTS = (Fraction(7, 3), Fraction(11, 5), Fraction(13, 7), Fraction(17, 11), Fraction(19, 13), Fraction(23, 17))
 
 
