@@ -124,6 +124,15 @@ def _new_item(text: str, prev: Link, f: Formula) -> bool:
     )
 
 
+def without_sign(node: Node) -> Node:
+    """The term under a leading sign: ``-6 \\cdot 5^{2/5}`` (a one-term sum, or a negation) is its product."""
+    if node[0] == "neg":
+        return node[1]  # type: ignore[no-any-return]
+    if node[0] == "add" and len(node[1]) == 1:
+        return node[1][0][1]  # type: ignore[no-any-return]
+    return node
+
+
 def is_value(side: Side) -> bool:
     """A number as the result of a derivation writes it: ``3``, ``-2``, ``7/2``, ``\\frac{7}{2}`` in lowest terms."""
     node = side.node
@@ -131,8 +140,7 @@ def is_value(side: Side) -> bool:
         return False
     while node[0] == "paren":
         node = node[1]
-    if node[0] == "neg" or (node[0] == "add" and len(node[1]) == 1):
-        node = node[1] if node[0] == "neg" else node[1][0][1]
+    node = without_sign(node)
     if node[0] == "num":
         return True
     if node[0] == "paren":

@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from .arith import BREAK, Unverifiable, leaves, parse_tokens, symbols_of, tokenize
 from .check import Checked
-from .derive_forms import _ANEW_RE, _is_normal
+from .derive_forms import _ANEW_RE, _is_normal, without_sign
 from .derive_links import _CONNECTIVE_RE, _value
 from .extract import Formula, Side, split_sides
 from .model import Claim, ClaimStatus
@@ -88,10 +88,7 @@ def _single_term(side: Side) -> bool:
     node = side.node
     if node is None:
         return False
-    if node[0] == "neg":
-        node = node[1]
-    elif node[0] == "add" and len(node[1]) == 1:
-        node = node[1][0][1]  # "-6 \\cdot 5^{2/5}": one term with its sign
+    node = without_sign(node)
     if node[0] == "mul" and node[1][0] == "num":
         node = node[2]
     return node[0] == "num" or (node[0] in ("sqrt", "pow") and all(

@@ -19,15 +19,15 @@ from .derive import check_derivations
 from .extract import Formula, extract_line
 from .intent import quotient_in_context, rejected, tested
 from .model import ChainInput, ChainResult, Claim, ClaimStatus, Coverage, Finding, Severity, Step, ValueFlow
+from .named_values import restated_names
 from .notation import RULE as NOTATION
 from .notation import find_notation
-from .named_values import restated_names
 from .rational_rewrites import rational_rewrites
-from .rounding_said import rounding_said
-from .solved_values import root_is_plus_minus, solved_values
 from .restated import rejected_trials, restated_false_equations
+from .rounding_said import rounding_said
 from .rules import RuleSet, default_rules
 from .segment import code_blocks, line_spans, segment
+from .solved_values import root_is_plus_minus, solved_values
 from .trace import repair
 
 _CONTINUES_RE = re.compile(r"[ \t]*+(?:\\\[|\$\$?|&)?[ \t]*+=")
@@ -167,10 +167,12 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         kept.extend(link.checked)
     kept.extend(restated_names(named_rows, text, "rewrite"))
     kept.extend(rational_rewrites(formulas, text, "rewrite"))
-    kept.extend(solved_values(formulas, text, "rewrite"))
-    kept.extend(root_is_plus_minus(text, "inline_arithmetic", {start: step for step, start, _ in lines}))
-    if "nearest" in text:
-        kept.extend(rounding_said(text, {start: step for step, start, _ in lines}, "inline_arithmetic"))
+    def step_at(offset: int) -> int:
+        return _step_at(step_spans, offset)
+
+    kept.extend(solved_values(formulas, text, "rewrite", step_at))
+    kept.extend(root_is_plus_minus(text, "inline_arithmetic", step_at))
+    kept.extend(rounding_said(text, "inline_arithmetic", step_at))
     if contradiction.enabled:
         for c, why in restated_false_equations(kept, formulas, next_line):
             findings.append(Finding("contradiction", Severity(contradiction.severity), c.claim.step, c.claim.span,

@@ -9,8 +9,8 @@ keeps (nothing to round) is not read: the text may be rounding something else.
 
 from __future__ import annotations
 
-import bisect
 import re
+from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -35,14 +35,12 @@ def _decimals(number: str) -> int:
     return len(number.split(".", 1)[1]) if "." in number else 0
 
 
-def rounding_said(text: str, step_of: dict[int, int], rule: str) -> list[Checked]:
-    """Each announced rounding whose result is not what the rounding gives, as a wrong claim.
-
-    ``step_of`` maps a line's start offset to its step (for the claim)."""
+def rounding_said(text: str, rule: str, step_at: Callable[[int], int]) -> list[Checked]:
+    """Each announced rounding whose result is not what the rounding gives, as a wrong claim (``step_at``: the
+    step an offset is in)."""
     out: list[Checked] = []
     if "nearest" not in text:
         return out
-    starts = sorted(step_of)
     for m in _ROUNDING_RE.finditer(text):
         places = _PLACES[re.sub(r"\s+", " ", m.group("place").lower())]
         if m.group("value") is not None:
@@ -71,9 +69,7 @@ def rounding_said(text: str, step_of: dict[int, int], rule: str) -> list[Checked
             continue
         if said in right or abs(said - value) > quantum:
             continue  # right, or too far off to be this rounding's result (another number of the sentence)
-        line_start = text.rfind("\n", 0, after.start()) + 1
-        k = max(0, bisect.bisect_right(starts, line_start) - 1)
-        step = step_of[starts[k]] if starts else 0
+        step = step_at(after.start())
         span = (after.start(1), after.end(1))
         true = min(right)
         claim = Claim(

@@ -11,8 +11,8 @@ letter written in the lines above (both signs), and it must satisfy at least one
 
 from __future__ import annotations
 
-import bisect
 import re
+from collections.abc import Callable
 
 from .arith import BREAK, Unverifiable, parse_tokens, symbols_of, tokenize
 from .check import Checked
@@ -45,7 +45,7 @@ def _value_side(text: str, start: int, end: int) -> Side | None:
     return side if side.node is not None and not symbols_of(side.node) else None
 
 
-def solved_values(formulas: list[Formula], text: str, rule: str) -> list[Checked]:
+def solved_values(formulas: list[Formula], text: str, rule: str, step_at: Callable[[int], int]) -> list[Checked]:
     """Each ``x = ±v`` whose v satisfies none of the equations in x alone of the lines above, as a wrong claim."""
     out: list[Checked] = []
     if "\\pm" not in text and "±" not in text:
@@ -79,7 +79,7 @@ def solved_values(formulas: list[Formula], text: str, rule: str) -> list[Checked
             continue
         span = (m.start(), m.end("value"))
         claim = Claim(
-            step=_step_of(formulas, m.start()), span=span, text=text[span[0] : span[1]],
+            step=step_at(m.start()), span=span, text=text[span[0] : span[1]],
             stated=text[m.start("value") : m.end("value")], actual=None, status=ClaimStatus.WRONG, kind="rewrite",
             rule=rule, reason=f"{name} = ±{float(value):.10g} satisfies none of the equations in {name} above",
             stated_span=(m.start("value"), m.end("value")),
@@ -94,20 +94,11 @@ def _holds(left: Node, right: Node, name: str, value: float) -> bool:
     return a is not None and b is not None and abs(a - b) <= 1e-7 * max(abs(a), abs(b), 1.0)
 
 
-def _step_of(formulas: list[Formula], offset: int) -> int:
-    step = 0
-    for f in formulas:
-        if f.start > offset:
-            break
-        step = f.step
-    return step
-
-
 
 _ROOT_PM_RE = re.compile(r"(?:^|=|\$|\\\(|\\\[)\s*\\sqrt\s*\{")
 
 
-def root_is_plus_minus(text: str, rule: str, step_of_offset: dict[int, int] | None = None) -> list[Checked]:
+def root_is_plus_minus(text: str, rule: str, step_at: Callable[[int], int]) -> list[Checked]:
     """``\\sqrt{\\frac{8}{9}} = \\pm \\frac{2\\sqrt{2}}{3}``: the square root sign means the root that is not
     negative; ``±`` belongs to solving ``x^2 = 8/9``, not to ``\\sqrt{8/9}`` (``SLIP_POLICY``: the principal root)."""
     out: list[Checked] = []
@@ -133,7 +124,7 @@ def root_is_plus_minus(text: str, rule: str, step_of_offset: dict[int, int] | No
         stated = text[start:end].rstrip(" .")
         span = (m.start() + (m.group(0).find("\\sqrt")), start + len(stated))
         claim = Claim(
-            step=_step_at(step_of_offset, span[0]), span=span, text=text[span[0] : span[1]], stated="±" + stated,
+            step=step_at(span[0]), span=span, text=text[span[0] : span[1]], stated="±" + stated,
             actual=None, status=ClaimStatus.WRONG, kind="inline", rule=rule,
             reason="a square root is never negative: ± belongs to solving the square, not to the root",
             stated_span=(start, start + len(stated)),
@@ -141,11 +132,3 @@ def root_is_plus_minus(text: str, rule: str, step_of_offset: dict[int, int] | No
         formula = Formula(claim.step, 0, "inline", [radicand], [], span[0], span[1])
         out.append(Checked(claim, formula, None, None, None, span[0]))
     return out
-
-
-def _step_at(step_of_offset: dict[int, int] | None, offset: int) -> int:
-    if not step_of_offset:
-        return 0
-    starts = sorted(step_of_offset)
-    k = bisect.bisect_right(starts, offset) - 1
-    return step_of_offset[starts[max(k, 0)]]
