@@ -1,5 +1,9 @@
 """cot-inspector: re-do the arithmetic of every chain of thought and classify how its answer was reached."""
 
+from . import native
+
+native.install()  # the compiled engine where a build matches every source, before any engine module is imported
+
 from .engine.model import (
     ChainInput,
     ChainResult,

@@ -19,9 +19,10 @@ from .verify_command import verify
 from .label_command import label
 from .database_commands import export_command, import_command, report
 from .model_commands import sample, score
+from .engine_command import build_engine
 # isort: on
 
 __all__ = [
-    "DEFAULT_DB", "ExitCode", "export_command", "import_command", "label", "main", "report", "sample", "score",
+    "DEFAULT_DB", "ExitCode", "build_engine", "export_command", "import_command", "label", "main", "report", "sample", "score",
     "verify",
 ]

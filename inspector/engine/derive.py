@@ -32,6 +32,7 @@ from .derive_forms import (
 )
 from .derive_forms import is_value as is_value
 from .derive_links import Link as Link
+from .check import Checked
 from .derive_links import _has_letters, _norm, _side_letters, _value
 from .derive_links import link_lines as link_lines
 from .derive_slips import (
@@ -191,7 +192,7 @@ def _try_siblings(links: list[Link], position: int, link: Link, original: Link, 
     or ``b + 7 = 56``, which gives ``b = 21`` or ``b = 49``"): the solutions of a list of equations, paired
     with theirs. A line that rewrites none of them is a slip, pinned against its pair in the list (the first
     equation, for the first line after the list) when that reads as a rewrite, else against the one above."""
-    kept = (link.prev, link.start, link.equation_mode, link.checked)
+    kept = _link_state(link)
     siblings = _siblings(links, position, original, text)
     # lists solved list by list ("x − 4 = 12", "x − 4 = −12"; then "x = 12 + 4", "x = −12 + 4"; then "x = 16",
     # "x = −8"): the i-th equation of a list pairs with the i-th of the list before it
@@ -200,21 +201,27 @@ def _try_siblings(links: list[Link], position: int, link: Link, original: Link, 
         siblings.append(counterpart)
     if not siblings:
         return
-    paired = None
+    paired: tuple[Link | None, Link | None, bool, list[Checked]] | None = None
     for sibling in siblings:
         saved = list(sibling.checked)
         link.prev, link.start, link.equation_mode, link.checked = sibling, None, False, []
         _check_link(links, position, link, text, rule, cont_rule)
         sibling.checked[:] = saved  # (a try that reads the sibling as an identity adds nothing to it)
-        if link.prev is sibling and link.checked:
+        moved_to, _, _, checked = _link_state(link)  # (read afresh: _check_link has moved the link)
+        if moved_to is sibling and checked:
             if not _wrong_rewrite(link):
                 return
             if sibling is siblings[0] and not _SIBLING_GAP_RE.fullmatch(text, original.formula.end, link.formula.start):
-                paired = (link.prev, link.start, link.equation_mode, link.checked)
+                paired = _link_state(link)  # (read afresh: _check_link has moved the link)
     link.prev, link.start, link.equation_mode, link.checked = paired or kept
 
 
 _MAX_SIBLINGS = 6
+
+
+def _link_state(link: Link) -> tuple[Link | None, Link | None, bool, list[Checked]]:
+    """Where a link points and what it checked: kept to be put back after trying it elsewhere."""
+    return link.prev, link.start, link.equation_mode, link.checked
 
 
 def _siblings(links: list[Link], position: int, prev: Link, text: str) -> list[Link]:
