@@ -78,6 +78,35 @@ def test_an_engine_crash_on_one_chain_is_that_chains_error(tmp_path: Path, monke
     assert code == ExitCode.OK and [json.loads(x)["chain_id"] for x in out.splitlines()] == ["ok"]
 
 
+def test_a_worker_that_dies_ends_the_run_with_exit_5_not_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed mid-run (the system's OOM killer, a chunk it cannot unpickle) used to leave
+    multiprocessing's Pool waiting for that chunk forever; the run must end and say what happened."""
+    import os
+    import signal
+
+    real = batch.verify_chain
+
+    def killed(chain, rules=None):  # type: ignore[no-untyped-def]
+        if chain.chain_id == "die":
+            os._exit(9)  # as a SIGKILL leaves it: no exception, no clean-up
+        return real(chain, rules)
+
+    monkeypatch.setattr(batch, "verify_chain", killed)  # (the workers are forked: they inherit it)
+    lines = [OK.replace('"ok"', f'"ok{i}"') for i in range(1100)] + [json.dumps({"id": "die", "cot": "1 + 1 = 2"})]
+    src = write(tmp_path / "in.jsonl", lines)
+    db = str(tmp_path / "out.db")
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the run hung on a dead worker"))
+    signal.alarm(120)
+    try:
+        code, _, err = run("verify", str(src), "--db", db, "--workers", "2")
+    finally:
+        signal.alarm(0)
+    assert code == ExitCode.ENVIRONMENT
+    assert "a worker process died" in err and "Traceback" not in err
+    # the batches written before it are stored (500 chains a transaction); the run resumes after them
+    assert store.open_db(db)["chains"].count >= 500
+
+
 # --- identity ------------------------------------------------------------------------------------------------
 def test_two_records_with_one_id_name_both_lines(tmp_path: Path) -> None:
     src = write(tmp_path / "in.jsonl", [json.dumps({"id": "d", "cot": "1 + 1 = 2"}), OK,

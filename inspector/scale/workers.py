@@ -21,6 +21,10 @@ from ..formats.compressed import DECOMPRESSION_ERRORS, damaged, open_input
 from ..formats.load import AUTO, ReadOptions, capped_lines, parse_line
 from ..store import ChainRows, result_rows
 
+class WorkerLost(OSError):
+    """A worker process of ``--workers N`` died mid-run: an environment failure (exit 5), not bad input."""
+
+
 CHUNK = 128
 """Lines a worker gets at a time: large enough to amortise the hand-over, small enough to stream."""
 
@@ -141,15 +145,29 @@ def run(works: Iterable[Work], job: Job, workers: int = 1) -> Iterator[Outcome |
         return
     import collections
     import multiprocessing as mp
-    from multiprocessing.pool import AsyncResult
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    # At most a few chunks per worker in flight: Pool.imap would read the whole input ahead of a slow writer
-    # and hold every finished chunk until the writer takes it (an import of 1M chains grew to 862 MB).
-    pending: collections.deque[AsyncResult[list[Outcome | InputError]]] = collections.deque()
-    with mp.get_context("fork").Pool(workers) as pool:
+    # At most a few chunks per worker in flight: reading the whole input ahead of a slow writer would hold
+    # every finished chunk until the writer takes it (an import of 1M chains grew to 862 MB with Pool.imap).
+    # A process pool from concurrent.futures, not multiprocessing's Pool: when a worker dies (killed for memory,
+    # or a chunk it cannot even unpickle) the latter waits forever for that chunk; this one says so.
+    pending: collections.deque[Future[list[Outcome | InputError]]] = collections.deque()
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+    finished = False
+    try:
         for work in works:
-            pending.append(pool.apply_async(_run_chunk, (job, work)))
+            pending.append(pool.submit(_run_chunk, job, work))
             if len(pending) >= 3 * workers:
-                yield from pending.popleft().get()
+                yield from pending.popleft().result()
         while pending:
-            yield from pending.popleft().get()
+            yield from pending.popleft().result()
+        finished = True
+    except BrokenProcessPool as exc:
+        raise WorkerLost(
+            f"a worker process died ({exc}); killed by the system for memory? Run again with fewer --workers: "
+            "what was finished is stored, and the run resumes there"
+        ) from None
+    finally:
+        # stopped early (Ctrl-C, a closed pipe, an error above): the chunks not started are dropped
+        pool.shutdown(wait=finished, cancel_futures=not finished)
