@@ -669,3 +669,24 @@ def test_a_point_or_a_pair_is_no_arithmetic_and_no_note() -> None:
 )
 def test_letters_that_cancel_leave_room_for_rounded_operands(text: str, slips: int) -> None:
     assert len(errors(text)) == slips
+
+
+@pytest.mark.parametrize(
+    ("line", "slips"),
+    [
+        # sr/step200/AIME-2025/18#6: the terms after \cdots are the product's last, not all of it
+        (r"\[ \prod_{k=4}^{63} \frac{k-1}{k-2} = \frac{3}{2} \cdot \frac{4}{3} \cdot \frac{5}{4} \cdots "
+         r"\frac{62}{61} \cdot \frac{63}{62} = \frac{63}{2} \]", []),
+        (r"\[ \prod_{k=4}^{63} \frac{k+1}{k+2} = \frac{5}{6} \cdot \frac{6}{7} \cdot \frac{7}{8} \cdots "
+         r"\frac{64}{65} = \frac{5}{65} = \frac{1}{13} \]", []),
+        # sr/base/AIME-2025/18#2: what follows the elided product is still checked (192/396 is 16/33)
+        (r"\[ \prod_{k=4}^{63} \frac{(k-1)(k+1)}{(k-2)(k+2)} = \frac{3 \cdot 5}{2 \cdot 6} \cdots "
+         r"\frac{62 \cdot 64}{60 \cdot 66} = \frac{3 \cdot 64}{6 \cdot 66} = \frac{32}{33} \]",
+         [(r"\frac{32}{33}", "16/33")]),
+        # an elided sum has no whole left side either; an ellipsis in prose cuts nothing
+        (r"1 + 2 + \cdots + 10 = 56", []),
+        ("Let me see... 3 + 4 = 8", [("8", "7")]),
+    ],
+)
+def test_terms_left_out_with_dots_leave_no_whole_side(line: str, slips: list[tuple[str, str]]) -> None:
+    assert errors(line) == slips

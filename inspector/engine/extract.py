@@ -485,14 +485,14 @@ def _formula_from_run(
     elif after_open_sum or (first[0].kind == OP and (
         first[0].value in "*/^" or (prev_break is not None and prev_break.value in ("word", "long"))
     )) or (prev_break is not None and (
-        prev_break.value == "command"
+        prev_break.value == "command" or prev_break.value == "elision"
         or (prev_break.value in ("word", "long") and prev_break.end == first[0].start)
     )):
         # "5 apples - 3 = 2", "Day 2:50(2)": the left side began among words; we don't have all of it
         raw_sides, relations = raw_sides[1:], relations[1:]
         cut_left = True
     last = raw_sides[-1] if raw_sides else []
-    cut_right = next_break.value == "command" or (
+    cut_right = next_break.value == "command" or next_break.value == "elision" or (
         next_break.value == "word" and bool(last) and next_break.start == last[-1].end
         and next_break.text not in _UNIT_MARKS
     )

@@ -403,6 +403,10 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
         elif kind == "ellipsis":
             if tokens and tokens[-1].kind == NUM:
                 tokens[-1].unit = "..."  # 3.333..., 0.\overline{27}: only approximately that number
+            elif tokens and tokens[-1].kind in (RB, RP, SYM) and tokens[-1].end + 1 >= s:
+                # "\frac{7}{8} \cdots \frac{64}{65}": terms left out of a product or a sum written without
+                # operators; neither what stands before it nor what stands after it is a whole side
+                append(Token(BREAK, t, s, e, "elision"))
             else:
                 append(Token(BREAK, t, s, e, "word"))  # "+ \dots +": what stands around it is not all there
         elif kind in ("numsub", "func"):
