@@ -204,16 +204,25 @@ def build(native_dir: Path | None = None, opt_level: str = "3", jobs: int | None
             f"no C compiler ({sysconfig.get_config_var('CC') or 'cc'}) on PATH: install one (Debian: apt-get install gcc)"
         )
     sources = compiled_sources()
-    root = PACKAGE_DIR.parent
     native_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=native_dir.parent))
     log = work / "build.log"
     started = time.perf_counter()
     try:
         lib = work / "lib"
+        # a copy of the package, built in a folder of its own: mypy takes the folder it runs in as the project,
+        # and an installed package's folder (site-packages) holds modules that shadow mypy's own
+        root = work / "src"
+        shutil.copytree(PACKAGE_DIR, root / PACKAGE_DIR.name, ignore=shutil.ignore_patterns(
+            NATIVE_DIR.name, NATIVE_DIR.name + ".old", ".build-*", "__pycache__", "*.so", "build-failed.log"))
+        # mypy's settings for the build, not whatever config the folder has (an installed package has none):
+        # third-party modules without type information (sympy) are taken as they are
+        config = work / "mypy.ini"
+        config.write_text("[mypy]\nignore_missing_imports = True\n")
         command = [
             sys.executable, "-c", _BUILD_SCRIPT, str(root), str(work / "c"), str(lib), str(work / "obj"), opt_level,
-            str(jobs or os.cpu_count() or 1), *(str(path.relative_to(root)) for path in sources.values()),
+            str(jobs or os.cpu_count() or 1), "--config-file", str(config),
+            *(str(path.relative_to(PACKAGE_DIR.parent)) for path in sources.values()),
         ]
         env = {**os.environ, "MYPY_CACHE_DIR": str(work / "mypy_cache"), ENV_SWITCH: "0"}
         with log.open("w") as out:
