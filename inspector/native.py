@@ -167,7 +167,7 @@ _BUILD_SCRIPT = """
 import sys
 from setuptools import setup
 from mypyc.build import mypycify
-target, c_dir, lib, tmp, opt, jobs, *paths = sys.argv[1:]
+_root, c_dir, lib, tmp, opt, jobs, *paths = sys.argv[1:]
 setup(
     name="cot-inspector-native",
     ext_modules=mypycify(paths, opt_level=opt, multi_file=True, target_dir=c_dir),
@@ -227,9 +227,9 @@ def build(native_dir: Path | None = None, opt_level: str = "3", jobs: int | None
         env = {**os.environ, "MYPY_CACHE_DIR": str(work / "mypy_cache"), ENV_SWITCH: "0"}
         with log.open("w") as out:
             done = subprocess.run(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+        kept = native_dir.parent / "build-failed.log"
         if done.returncode != 0:
             tail = log.read_text(errors="replace").strip().splitlines()[-12:]
-            kept = native_dir.parent / "build-failed.log"
             shutil.copyfile(log, kept)
             raise NativeBuildError("mypyc failed (full log: " + str(kept) + "):\n" + "\n".join(tail))
         files: dict[str, str] = {}
@@ -240,14 +240,16 @@ def build(native_dir: Path | None = None, opt_level: str = "3", jobs: int | None
             files[name] = str(rel)
         missing = [name for name in sources if name not in files]
         if missing:
-            raise NativeBuildError(f"the build made no module for {missing[0]} (log: {log})")
+            shutil.copyfile(log, kept)
+            raise NativeBuildError(f"the build made no module for {missing[0]} (log: {kept})")
         manifest = {
             "ext_suffix": suffix,
             "python": sys.version.split()[0],
             "mypy": _mypy_version(),
             "opt_level": opt_level,
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "sources": {name: _digest(path) for name, path in sources.items()},
+            # the digests of the copy that was compiled: a source edited during the build leaves the build stale
+            "sources": {name: _digest(root / path.relative_to(PACKAGE_DIR.parent)) for name, path in sources.items()},
             "files": files,
         }
         (lib / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
