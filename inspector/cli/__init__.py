@@ -23,6 +23,6 @@ from .engine_command import build_engine
 # isort: on
 
 __all__ = [
-    "DEFAULT_DB", "ExitCode", "build_engine", "export_command", "import_command", "label", "main", "report", "sample", "score",
-    "verify",
+    "DEFAULT_DB", "ExitCode", "build_engine", "export_command", "import_command", "label", "main", "report",
+    "sample", "score", "verify",
 ]

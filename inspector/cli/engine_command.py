@@ -34,11 +34,9 @@ def build_engine(show_status: bool, remove: bool, opt_level: str, jobs: int | No
     click.echo("compiling the engine with mypyc (about a minute per core) …", err=True)
     try:
         report = native.build(opt_level=opt_level, jobs=jobs)
-    except native.NativeBuildError as exc:
+    except (native.NativeBuildError, OSError) as exc:
         _err(f"cannot build the compiled engine: {exc}. The Python engine runs instead (same results, slower).")
-        sys.exit(ExitCode.MISSING_DEPENDENCY)
-    except OSError as exc:
-        _err(f"cannot build the compiled engine: {exc}. The Python engine runs instead (same results, slower).")
-        sys.exit(ExitCode.ENVIRONMENT)
+        missing = isinstance(exc, native.NativeBuildError)  # mypyc or a compiler; else the file system failed
+        sys.exit(ExitCode.MISSING_DEPENDENCY if missing else ExitCode.ENVIRONMENT)
     click.echo(f"compiled {report.modules} engine modules in {report.seconds:.0f} s into {report.native_dir}; "
                "it runs from the next start of inspect", err=True)

@@ -19,6 +19,7 @@ import re
 from fractions import Fraction
 
 from .arith import PolyValue, subtract, symbols_of
+from .check import Checked
 from .derive_forms import (
     _constant_offset,
     _is_normal,
@@ -32,7 +33,6 @@ from .derive_forms import (
 )
 from .derive_forms import is_value as is_value
 from .derive_links import Link as Link
-from .check import Checked
 from .derive_links import _has_letters, _norm, _side_letters, _value
 from .derive_links import link_lines as link_lines
 from .derive_slips import (

@@ -21,6 +21,7 @@ from ..formats.compressed import DECOMPRESSION_ERRORS, damaged, open_input
 from ..formats.load import AUTO, ReadOptions, capped_lines, parse_line
 from ..store import ChainRows, result_rows
 
+
 class WorkerLost(OSError):
     """A worker process of ``--workers N`` died mid-run: an environment failure (exit 5), not bad input."""
 
