@@ -18,6 +18,16 @@ _PIECES = [
     "half of", "3-pound", "ab-cd", "\\(", "\\]", "π", "\\pi", "²", "³", "٣٫٥", "３", "𝑋", "%", "\\%", "!", "=", "−", "÷",
     "\\displaystyle", "\\big(", "\\Bigr]", "\\odot", "\\implies", "\\sin", "don't", "km/h", "\t", "\n", "\u00a0", "@", "#",
 ]
+_COMMANDS = [
+    "\\" + name for name in (
+        "frac", "dfrac", "tfrac", "cfrac", "fracx", "sqrt", "sqrtx", "cdot", "cdots", "cdotsb", "ldotsc", "dots", "dotsx",
+        "times", "div", "ast", "approx", "approxeq", "simeq", "sim", "lbrace", "rbrace", "lvert", "rvertx", "lfloor",
+        "rceil", "lfloorx", "quad", "qquad", "displaystyle", "boxed", "limits", "limitsx", "pi", "pix", "omega", "mu",
+        "text", "textit", "mathrm", "mbox", "overline", "left", "leftarrow", "right", "rightarrow", "big", "Bigl",
+        "biggr", "bigcup", "sin", "log", "implies", "odot", "bmod", "mod", "le", "neq",
+    )
+]
+"""LaTeX commands, for ``tokenize``'s reading of a command by its name."""
 _CHARS = list("0123456789.,;:+-*/^=()[]{}\\_$&%!?'\"|<>~ abcxyzAIfgpqFGHPQ") + ["–", "×", "·", "≃", "\u2009", "é"]
 
 
@@ -71,6 +81,11 @@ def _shortcut(text: str, pos: int) -> tuple[str, int] | None:
             return "num", m.end()
     if ch == "\\" and nxt and nxt in "()[]":
         return "delim", pos + 2
+    if ch == "\\" and nxt and nxt in T._ASCII_LETTERS:
+        end = T._letters_end(text, pos + 1)
+        kind = T._command_kind(text, pos, end)
+        if kind is not None:
+            return kind, end
     if ch in T._ONE_CHAR_KINDS:
         return T._ONE_CHAR_KINDS[ch], pos + 1
     if ch in T._ASCII_LETTERS and (not nxt or nxt in T._LONE_LETTER_BEFORE):
@@ -93,7 +108,7 @@ def test_tokenize_shortcuts_read_what_the_lexer_reads() -> None:
     pieces = _PIECES + ["12 345", "1 000", "7 : 3", "3.5", "٣", "1٫5", "12٣", "2 x 3", "don’t", "km/h", "cat&dog",
                         "a 3", "I (", "f(x)", "x_1", "x1", "(a)", "a)", "3!", "!=", "a,b", "a:b", "|x|", "x^2",
                         "^\\circ", "^{\\circ}", "^ {\\circ}", "^{ \\circ}", "^\u00a0\\circ", "x^{2}", "ab-cd", "a-bc", "é-x", "x-1",
-                        "1-2", "_-", "3.5", ".5", "...", ".\\overline3", "a.b", "٣.", ".٣", "$5", "\\$"]
+                        "1-2", "_-", "3.5", ".5", "...", ".\\overline3", "a.b", "٣.", ".٣", "$5", "\\$"] + _COMMANDS
     seen = 0
     for _ in range(20000):
         text = "".join(rng.choice(pieces) if rng.random() < 0.35 else rng.choice(_CHARS)

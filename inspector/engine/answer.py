@@ -24,6 +24,7 @@ from .answer_match import parse_number_text as parse_number_text
 from .arith import format_value
 from .latex_text import matching_brace
 from .model import FinalAnswer
+from .scan import lines_beginning, lines_with, lowered, matches_at, occurrences
 from .segment import code_blocks
 
 _HASH_RE = re.compile(r"####[ \t]*([^\n#]{1,200})")
@@ -66,15 +67,30 @@ def last_boxed(text: str) -> tuple[str, int, int] | None:
     return None
 
 
+_DRIFT_FIRST = frozenset("QPEHUW<")
+"""What a line ``_DRIFT_RE`` matches can begin with (after spaces)."""
+
+
 def answer_region(text: str) -> int:
     """Where the chain's own text ends: before a new problem a base model runs on into."""
     first_line = text.find("\n")
     if first_line < 0:
         return len(text)
-    for m in _DRIFT_RE.finditer(text, first_line + 1):
+    # what ``_DRIFT_RE.finditer`` finds, asked only of the lines that can start one (the pattern opens with ``^``,
+    # which Python's engine tries at every position: a third of the cost of finding an answer)
+    starts = lines_beginning(text, first_line + 1, _DRIFT_FIRST)
+    for m in matches_at(_DRIFT_RE, text, starts):
         if any(ch.isdigit() for ch in text[: m.start()]):
             return m.start()  # (a "Problem:" restated before any working is not where the chain ends)
     return len(text)
+
+
+def _answer_is_markers(text: str) -> list[re.Match[str]]:
+    """``_ANSWER_IS_RE.finditer(text)``, tried only where "answer" or "final" is written."""
+    low = lowered(text)
+    if low is None:
+        return list(_ANSWER_IS_RE.finditer(text))
+    return matches_at(_ANSWER_IS_RE, text, occurrences(low, ("answer", "final")))
 
 
 def extract_answer(
@@ -97,20 +113,20 @@ def extract_answer(
             if ms:
                 found = _marked(body, ms[-1].start(1), problem, preferred)
         elif method == "answer_is":
-            ms = list(_ANSWER_IS_RE.finditer(body))
+            ms = _answer_is_markers(body)
             for m in reversed(ms):
                 found = _marked(body, m.end(), problem, preferred)
                 if found is not None:
                     break
         elif method == "answer_colon":
-            ms = list(_ANSWER_COLON_RE.finditer(body))
+            ms = matches_at(_ANSWER_COLON_RE, body, lines_with(body, ":："))
             for m in reversed(ms):
                 found = _marked(body, m.end(), problem, preferred)
                 if found is not None:
                     break
         elif method == "bold":
             code = code_blocks(body) if "```" in body or "~~~" in body else []
-            for m in reversed(list(_BOLD_RE.finditer(body))):
+            for m in reversed(matches_at(_BOLD_RE, body, occurrences(body, ("**",)))):
                 if any(a <= m.start() < b for a, b, _ in code) or m.group(1).rstrip().endswith(":"):
                     continue  # bold in code is no answer, nor is a heading ("**Recall that b = log 2:**")
                 if _NUMBER_RE.search(m.group(1)):
@@ -151,7 +167,7 @@ def _marked(
     start = at + lead
     s = text[start:end]
     # "The answer is: The answer is 140" (a repeated marker) — the value is after the last one
-    again = list(_ANSWER_IS_RE.finditer(s))
+    again = _answer_is_markers(s)
     if again:
         return _marked(text, start + again[-1].end(), problem, preferred, limit)
     boxed = last_boxed(s)
@@ -222,7 +238,7 @@ def _asserted_quantity(
 def _last_number(text: str, preferred: Sequence[Fraction]) -> tuple[str, int, int] | None:
     off = max(0, len(text) - 5000)
     blocks = [(a, b) for a, b, _ in code_blocks(text) if b > off]
-    ms = [m for m in _NUMBER_RE.finditer(text, off) if not any(a <= m.start() < b for a, b in blocks)]
+    ms = _numbers_of_last_line(text, off, blocks)
     printed = _printed(text, blocks)
     if not ms:
         if printed is None:
@@ -248,6 +264,23 @@ def _last_number(text: str, preferred: Sequence[Fraction]) -> tuple[str, int, in
                     return format_value(printed), w.start(), w.end()
     last = ms[-1]
     return _whole_math_value(text, last.start(), last.end()) or (last.group(), last.start(), last.end())
+
+
+def _numbers_of_last_line(text: str, off: int, blocks: list[tuple[int, int]]) -> list[re.Match[str]]:
+    """The numbers (``_NUMBER_RE``) of the last line from ``off`` on that has one outside ``blocks``: all that
+    ``_last_number`` reads. Lines are read from the end: a number never spans one, so a line's numbers are what a
+    scan of the whole text finds in it, and a chain's last line with a number is nearly always its last line."""
+    end = len(text)
+    while end > off:
+        nl = text.rfind("\n", off, end)
+        start = off if nl < 0 else nl + 1
+        ms = [m for m in _NUMBER_RE.finditer(text, start, end) if not any(a <= m.start() < b for a, b in blocks)]
+        if ms:
+            return ms
+        if nl < 0:
+            break
+        end = nl
+    return []
 
 
 _INLINE_MATH_RE = re.compile(r"\$\$?([^$\n]{1,200}?)\$\$?|\\\(([^\n]{1,200}?)\\\)|\\\[([^\n]{1,200}?)\\\]")

@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Checked:
     """A claim together with what the trace stage needs: its computation and both values."""
 
@@ -64,8 +64,19 @@ class Checked:
     """The value the text asserts, which later steps may reuse."""
     actual_value: Fraction | None
     position: int
-    restated: bool = False
+    restated: bool
     """A false equation that only restates the false one right before it (no new slip)."""
+
+    # explicit ``__init__``: see ``Token``'s (the compiled engine would call ``dataclass``'s through the interpreter)
+    def __init__(self, claim: Claim, formula: Formula, computation: Side | None, stated_value: Fraction | None,
+                 actual_value: Fraction | None, position: int, restated: bool = False) -> None:
+        self.claim = claim
+        self.formula = formula
+        self.computation = computation
+        self.stated_value = stated_value
+        self.actual_value = actual_value
+        self.position = position
+        self.restated = restated
 
 
 def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> list[Checked]:

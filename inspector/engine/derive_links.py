@@ -8,25 +8,35 @@ hold, `derive_forms` reads the lines' written form, `derive_slips` records each 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .arith import NotRational, PolyValue, Unverifiable, Value, evaluate, subtract, symbols_of
 from .check import Checked
 from .extract import Formula, Side
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Link:
     """One line of a derivation, linked to the line it rewrites (or starting a new derivation)."""
 
     formula: Formula
     poly: PolyValue | None
     """``left − right`` of an equation, or the value of a continued expression."""
-    prev: Link | None = None
-    start: Link | None = None
-    equation_mode: bool = False
+    prev: Link | None
+    start: Link | None
+    equation_mode: bool
     """Linked to a line with letters: a false numeric equality here is a contradiction, not a slip."""
-    checked: list[Checked] = field(default_factory=list)
+    checked: list[Checked]
+
+    # explicit ``__init__``: see ``Token``'s (the compiled engine would call ``dataclass``'s through the interpreter)
+    def __init__(self, formula: Formula, poly: PolyValue | None, prev: Link | None = None, start: Link | None = None,
+                 equation_mode: bool = False, checked: list[Checked] | None = None) -> None:
+        self.formula = formula
+        self.poly = poly
+        self.prev = prev
+        self.start = start
+        self.equation_mode = equation_mode
+        self.checked = [] if checked is None else checked
 
 
 def _value(side: Side) -> Value | None:

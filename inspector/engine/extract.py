@@ -46,16 +46,27 @@ _ECHO_RE = re.compile(r"=[ \t]*\\?\$?[ \t]*(?=[ ]{5})")
 _BULLET_RE = re.compile(r"[ \t]*(?:[-*•][ \t]+|\d{1,2}[.)][ \t]+|&)")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Side:
     tokens: list[Token]
     start: int
     end: int
-    node: Node | None = None
-    error: str | None = None
-    unit: str | None = None
+    node: Node | None
+    error: str | None
+    unit: str | None
     """The word right after the side (``50 cents``), when there is one."""
-    _approx: tuple[Fraction | None] | None = None
+    _approx: tuple[Fraction | None] | None
+
+    # explicit ``__init__``: see ``Token``'s (the compiled engine would call ``dataclass``'s through the interpreter)
+    def __init__(self, tokens: list[Token], start: int, end: int, node: Node | None = None, error: str | None = None,
+                 unit: str | None = None) -> None:
+        self.tokens = tokens
+        self.start = start
+        self.end = end
+        self.node = node
+        self.error = error
+        self.unit = unit
+        self._approx = None
 
     def approximate(self) -> Fraction | None:
         """The side's value to 60 digits (``arith.approximate``), None without one (letters, a complex
@@ -84,7 +95,7 @@ class Side:
         return None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Formula:
     """Sides joined by relations, found at one place of one line."""
 
@@ -96,10 +107,24 @@ class Formula:
     relations: list[int]
     start: int
     end: int
-    context: LineContext | None = None
-    visible: Token | None = None
+    context: LineContext | None
+    visible: Token | None
     """For annotations: the number written right after ``>>``."""
-    cut_left: bool = False
+    cut_left: bool
+
+    # explicit ``__init__``: see ``Token``'s (the compiled engine would call ``dataclass``'s through the interpreter)
+    def __init__(self, step: int, line: int, kind: str, sides: list[Side], relations: list[int], start: int, end: int,
+                 context: LineContext | None = None, visible: Token | None = None, cut_left: bool = False) -> None:
+        self.step = step
+        self.line = line
+        self.kind = kind
+        self.sides = sides
+        self.relations = relations
+        self.start = start
+        self.end = end
+        self.context = context
+        self.visible = visible
+        self.cut_left = cut_left
 
     @property
     def span(self) -> Span:

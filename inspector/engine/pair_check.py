@@ -14,9 +14,11 @@ from .extract import Side
 from .model import ClaimStatus
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class PairCheck:
-    """What comparing two sides of a formula concluded."""
+    """What comparing two sides of a formula concluded (not changed once made; not frozen only because a frozen
+    class cannot have the explicit ``__init__`` that keeps the compiled engine out of the interpreter, see
+    ``Token``)."""
 
     status: ClaimStatus
     stated_text: str
@@ -29,6 +31,18 @@ class PairCheck:
     actual_value: Fraction | None
     stated: Side
     """The side that states the result."""
+
+    def __init__(self, status: ClaimStatus, stated_text: str, actual_text: str | None, reason: str | None,
+                 computed: Side | None, stated_value: Fraction | None, actual_value: Fraction | None,
+                 stated: Side) -> None:
+        self.status = status
+        self.stated_text = stated_text
+        self.actual_text = actual_text
+        self.reason = reason
+        self.computed = computed
+        self.stated_value = stated_value
+        self.actual_value = actual_value
+        self.stated = stated
 
 
 def side_value(side: Side) -> Value | None:

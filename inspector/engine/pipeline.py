@@ -37,6 +37,18 @@ _CONTINUES_RE = re.compile(r"[ \t]*+(?:\\\[|\$\$?|&)?[ \t]*+=")
 _DELIMITER_LINE_RE = re.compile(r"[ \t]*+(?:\\\[|\\\]|\$\$|\\begin\{[a-z*]+\}|\\end\{[a-z*]+\})?[ \t]*+$")
 
 
+def _delimiter_line(text: str, start: int, end: int) -> bool:
+    """Is ``text[start:end]`` a display-math delimiter alone (``\\[``, ``$$``, ``\\begin{align}``) or blank? Asked of
+    every line: one whose first character past the spaces is neither a backslash nor a dollar is not, and is
+    answered without the regular expression."""
+    k = start
+    while k < end and (text[k] == " " or text[k] == "\t"):
+        k += 1
+    if k < end and text[k] != "\\" and text[k] != "$":
+        return False
+    return _DELIMITER_LINE_RE.match(text, start, end) is not None
+
+
 _ROW_BREAK_RE = re.compile(r"\\\\(?:\[[^\]]{0,10}\])?")
 
 
@@ -55,7 +67,7 @@ def _rows(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def _next_line_continues(text: str, lines: list[tuple[int, int, int]], i: int) -> bool:
     """Does the next line with content (past display-math delimiters) start with ``=``?"""
     for _, ls, le in lines[i + 1 : i + 4]:
-        if _DELIMITER_LINE_RE.match(text, ls, le):
+        if _delimiter_line(text, ls, le):
             continue
         return _CONTINUES_RE.match(text, ls) is not None
     return False
@@ -101,7 +113,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
             block_at += 1
         if block_at < len(blocks) and blocks[block_at][0] <= ls:
             continue  # code is not prose
-        if _DELIMITER_LINE_RE.match(text, ls, le):
+        if _delimiter_line(text, ls, le):
             continue  # "\\[" alone on a line: rows on either side of it are still adjacent
         line_no += 1
         if line_no > rules.max_chain_lines:
@@ -284,7 +296,7 @@ _HEADER_RE = re.compile(r"[ \t]*(?:#+[ \t]|\*\*[^*\n]{1,80}\*\*[ \t]*:?[ \t]*$|s
 def _next_prose(text: str, lines: list[tuple[int, int, int]], i: int) -> str | None:
     """The next line that says something: past display-math delimiters and headers (``Step 8: Solve``)."""
     for _, ls, le in lines[i + 1 : i + 5]:
-        if _DELIMITER_LINE_RE.match(text, ls, le) or _HEADER_RE.match(text, ls, le):
+        if _delimiter_line(text, ls, le) or _HEADER_RE.match(text, ls, le):
             continue
         return text[ls:le]
     return None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from .model import Span
+from .scan import lines_beginning, matches_at
 
 _FENCE_RE = re.compile(r"(?m)^[ \t]*(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)[^\n]*$")
+_FENCE_FIRST = frozenset("`~")
 
 
 _ASY_RE = re.compile(r"\[asy\].*?(?:\[/asy\]|\Z)", re.S)
@@ -26,7 +28,7 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     if "```" not in text and "~~~" not in text:
         return blocks
     opened: tuple[int, str, str] | None = None
-    for m in _FENCE_RE.finditer(text):
+    for m in matches_at(_FENCE_RE, text, lines_beginning(text, 0, _FENCE_FIRST)):
         if opened is None:
             opened = (m.start(), m.group(1), m.group(2).lower())
         elif m.group(1)[0] == opened[1][0] and len(m.group(1)) >= len(opened[1]) and not m.group(2):
@@ -38,6 +40,9 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
 
 
 _MARKER_RE = re.compile(r"(?im)^[ \t]*(?:#+[ \t]*)?(?:\*\*)?step[ \t]*\d+\b")
+_MARKER_FIRST = frozenset("#*sSſ")
+"""What a ``Step k`` marker's line can begin with after spaces (``(?i)`` reads ``ſ`` as ``s``)."""
+_MARKER_SCAN_LIMIT = 200_000
 _BLANK_RE = re.compile(r"\n[ \t]*\n")
 _DISPLAY_OPEN_RE = re.compile(r"\\\[|\$\$|\\begin\{(?:align|equation|gather|eqnarray|multline)\*?\}")
 _DISPLAY_CLOSE = {"\\[": "\\]", "$$": "$$"}
@@ -54,9 +59,9 @@ def segment(text: str, mode: str = "auto", given: tuple[str, ...] | None = None)
     if given is not None:
         return _given_spans(text, given)
     if mode == "auto":
-        mode = "markers" if len(_MARKER_RE.findall(text, 0, 200_000)) >= 2 else "lines"
+        mode = "markers" if len(_markers(text[:_MARKER_SCAN_LIMIT])) >= 2 else "lines"
     if mode == "markers":
-        starts = [m.start() for m in _MARKER_RE.finditer(text)]
+        starts = [m.start() for m in _markers(text)]
         if not starts:
             return _trim([(0, len(text))], text)
         bounds = ([0] if starts[0] > 0 else []) + starts + [len(text)]
@@ -69,6 +74,11 @@ def segment(text: str, mode: str = "auto", given: tuple[str, ...] | None = None)
         spans.append((pos, len(text)))
         return _trim(spans, text)
     return _lines(text)
+
+
+def _markers(text: str) -> list[re.Match[str]]:
+    """``_MARKER_RE.finditer(text)``, tried only at the lines that can start a marker."""
+    return matches_at(_MARKER_RE, text, lines_beginning(text, 0, _MARKER_FIRST))
 
 
 def line_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
@@ -99,7 +109,7 @@ def _lines(text: str) -> list[Span]:
                 closing = None
             continue
         merged.append((s, e))
-        m = _DISPLAY_OPEN_RE.search(line)
+        m = _DISPLAY_OPEN_RE.search(line) if "\\" in line or "$$" in line else None
         if m:
             opener = m.group()
             close = _DISPLAY_CLOSE.get(opener) or opener.replace("begin", "end")

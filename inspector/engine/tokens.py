@@ -64,23 +64,37 @@ KIND_NAMES = [kind.name for kind in TokenKind]
 """The kinds' names, by value."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Token:
     kind: TokenKind
     text: str
     start: int
     end: int
-    value: Any = None
+    value: Any
     """For NUM: a ``Fraction``; for OP: one of ``+ - * / ^``; for SYM: the letter's name."""
-    decimals: int = 0
+    decimals: int
     """For NUM: digits written after the point (how precise the writer claims to be)."""
-    sig: int = 0
+    sig: int
     """For NUM: significant digits written (float noise has 15 or more)."""
-    unit: str | None = None
+    unit: str | None
     """For NUM: a unit written right after it (``1000 \\text{ m}``); for NUM also ``"..."`` when the
     digits trail off (``3.333\\ldots``), a value written only approximately."""
-    word: str | None = None
+    word: str | None
     """For NUM: the words a computation is written around, right after it (``13 marbles + …``)."""
+
+    # An explicit ``__init__`` (``init=False``): the one ``dataclass`` writes is exec'd Python, which the compiled
+    # engine would call through the interpreter for every instance (a tenth of a run, for tokens alone).
+    def __init__(self, kind: TokenKind, text: str, start: int, end: int, value: Any = None, decimals: int = 0,
+                 sig: int = 0, unit: str | None = None, word: str | None = None) -> None:
+        self.kind = kind
+        self.text = text
+        self.start = start
+        self.end = end
+        self.value = value
+        self.decimals = decimals
+        self.sig = sig
+        self.unit = unit
+        self.word = word
 
 
 _TOKEN_PATTERN = r"""
@@ -249,6 +263,46 @@ _LONE_LETTER_BEFORE = frozenset(")]}^=+-*/\\$,.;:!?|<>{[\"\n")
 """What may follow a letter for the letter to be a ``letter`` token of its own: not another letter (a word), a digit
 or ``_`` (``a1``, ``a_1``), ``(`` (``f(3)``), a space (the article "a 7-2=25 year gap") or an apostrophe (``x'y``)."""
 
+_COMMAND_KINDS = {
+    "frac": "frac", "dfrac": "frac", "tfrac": "frac", "cfrac": "frac", "sqrt": "sqrt",
+    "cdot": "op", "times": "op", "div": "op", "ast": "op", "approx": "approx", "simeq": "approx", "sim": "approx",
+    "lbrace": "lp", "rbrace": "rp", "lvert": "absl", "rvert": "absr",
+    "lfloor": "floorl", "lceil": "floorl", "rfloor": "floorr", "rceil": "floorr",
+    "quad": "ws", "qquad": "ws", "displaystyle": "ws", "boxed": "ws", "limits": "ws",
+    **{f"{a}dots{b}": "ellipsis" for a in ("", "l", "c") for b in ("", "b", "c")},
+    **{name: "greek" for name in ("pi", "alpha", "beta", "gamma", "theta", "lambda", "mu", "sigma", "phi", "omega")},
+}
+"""A LaTeX command's kind by its name, for every name the lexer reads as more than a ``command`` on the name alone
+(each of those alternatives ends its name with ``(?![A-Za-z])``, and a name is all the letters after the
+backslash)."""
+_COMMANDS_LEXED = frozenset({"text", "mathrm", "textbf", "mbox", "mathbf", "textrm", "operatorname", "overline"})
+"""Commands whose token depends on what follows the name (``\\text{ m}``, ``\\overline{3}``): the lexer reads them."""
+_COMMAND_PREFIXES_LEXED = ("left", "right", "big", "Big", "limits")
+"""Names the lexer reads together with what follows (``\\left|``, ``\\left\\lfloor``) or cuts short (``\\limits`` has
+no look-ahead): the lexer reads these too."""
+
+
+def _command_kind(text: str, pos: int, end: int) -> str | None:
+    """The kind the lexer gives the command ``text[pos:end]`` (a backslash and all the ASCII letters after it), or
+    None where only the lexer can tell. A tenth of a chain's tokens are commands, and the lexer tried some twenty
+    alternatives on each: this is one dictionary look-up (``tests/test_tokens_dispatch.py`` holds them equal)."""
+    name = text[pos + 1 : end]
+    kind = _COMMAND_KINDS.get(name)
+    if kind is not None:
+        return kind
+    if name in _COMMANDS_LEXED or name.startswith(_COMMAND_PREFIXES_LEXED):
+        return None
+    return "command"
+
+
+def _letters_end(text: str, pos: int) -> int:
+    """Where the run of ASCII letters from ``pos`` ends."""
+    size = len(text)
+    while pos < size and text[pos] in _ASCII_LETTERS:
+        pos += 1
+    return pos
+
+
 def _caret_is_power(text: str, pos: int) -> bool:
     """Is the ``^`` at ``pos`` surely the power operator, not a degree sign (``^\\circ``, ``^{\\circ}``, read past as
     space)? It is when neither the character after it nor, after a ``{``, the one after that is a space or a
@@ -302,6 +356,10 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             end, kind = number.end(), "num"
         elif ch == "\\" and pos < last and text[pos + 1] in "()[]":
             end, kind = pos + 2, "delim"
+        elif ch == "\\" and pos < last and text[pos + 1] in ascii_letters and (
+            kind := _command_kind(text, pos, end := _letters_end(text, pos + 1))
+        ) is not None:
+            pass  # \frac, \cdot, \sqrt, \pi, \sin …: the command's kind by its name
         elif ch in one_char:
             end, kind = pos + 1, one_char[ch]
         elif ch in ascii_letters and (pos == last or text[pos + 1] in lone_letter_before):

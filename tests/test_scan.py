@@ -1,0 +1,89 @@
+"""``scan.matches_at`` finds what ``finditer`` finds, for each pattern the engine scans that way.
+
+The engine tries its marker patterns (the answer markers, ``Step k`` headers, code fences, a base model's drift into
+a new problem) only where a match can start; these hold each to the plain ``finditer`` it replaces, on text built
+from the pieces that make or nearly make a match, and on every chain of the real outputs where they are present.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from inspector.engine import answer as A
+from inspector.engine import segment as S
+from inspector.engine.scan import lines_beginning, lines_with, lowered, matches_at, occurrences
+
+_PIECES = [
+    "The answer is", "the final answer is", "FINAL  Answer is", "answer (arabic numerals) is", "Answer:", "answer：",
+    "A:", "a :", "> **Answer:**", "Final Answer:", "answers are", "the answer would be", "answer will be 3",
+    "**18**", "**Total:** 5", "c**2", "(**x**)", "***", "**", "Step 1:", "## Step 2", "**Step 3**", "step4", "ſtep 5",
+    "```python", "```", "~~~", "````output", "Question 3:", "Problem:", "Exercise 2.", "Q:", "Human:", "User :",
+    "<|im_start|>", "<|endoftext|>", "What is the purpose of", "ſ", "ı", "İ", "K", "FİNAL answer is", "anſwer is",
+    "is", "=", "$", "\\boxed{3}", "-88.", "12", "\n", "\n  ", "\t", " ",
+]
+
+
+def _text(rng: random.Random) -> str:
+    return "".join(rng.choice(_PIECES) if rng.random() < 0.6 else rng.choice("ab 1.:\n*#")
+                   for _ in range(rng.randint(1, 30)))
+
+
+def _spans(ms: list[re.Match[str]]) -> list[tuple[int, int]]:
+    return [m.span() for m in ms]
+
+
+_SCANS = {
+    "answer is": (A._ANSWER_IS_RE, A._answer_is_markers),
+    "answer colon": (A._ANSWER_COLON_RE, lambda t: matches_at(A._ANSWER_COLON_RE, t, lines_with(t, ":："))),
+    "bold": (A._BOLD_RE, lambda t: matches_at(A._BOLD_RE, t, occurrences(t, ("**",)))),
+    "drift": (A._DRIFT_RE, lambda t: matches_at(A._DRIFT_RE, t, lines_beginning(t, 0, A._DRIFT_FIRST))),
+    "step markers": (S._MARKER_RE, S._markers),
+    "code fences": (S._FENCE_RE, lambda t: matches_at(S._FENCE_RE, t, lines_beginning(t, 0, S._FENCE_FIRST))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SCANS))
+def test_each_scan_finds_what_finditer_finds(name: str) -> None:
+    rx, scan = _SCANS[name]
+    rng = random.Random(name)
+    found = 0
+    for _ in range(4000):
+        text = _text(rng)
+        expected = _spans(list(rx.finditer(text)))
+        assert _spans(scan(text)) == expected, text
+        found += bool(expected)
+    assert found > 300  # the pieces make matches: the test is not passing on empty lists
+
+
+def test_case_blind_markers_see_what_ignorecase_sees() -> None:
+    """``(?i)`` matches ſ to s and İ, ı to i: a text with one of those is scanned the slow way, not missed."""
+    assert lowered("The Final ANSWER is") == "the final answer is"
+    assert lowered("the anſwer is 3") is None and lowered("FİNAL answer") is None
+    assert _spans(A._answer_is_markers("so the anſwer is 3")) == [(7, 17)]
+    assert A.extract_answer("Work.\nThe ANSWER is -88.", ("answer_is",)).text == "-88"  # type: ignore[union-attr]
+
+
+def test_helpers_say_where() -> None:
+    text = "ab\n  Q: x\nno\n\tQ\n"
+    assert lines_beginning(text, 0, frozenset("Q")) == [3, 13]
+    assert lines_with("a:b\nc\nd：e:", ":：") == [0, 6]
+    assert occurrences("***", ("**",)) == [0, 1]
+
+
+def test_scans_agree_on_real_chains() -> None:
+    """Every chain of the real outputs, where ``../shared/data`` is present."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import real_sources  # noqa: PLC0415 - the benchmarks' loaders
+
+    if not real_sources.available():
+        pytest.skip("../shared/data/model-outputs is not here")
+    for source in real_sources.all_sources().values():
+        for chain in source:
+            text = chain.text
+            for name, (rx, scan) in _SCANS.items():
+                assert _spans(scan(text)) == _spans(list(rx.finditer(text))), (name, chain.chain_id)
