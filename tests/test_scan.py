@@ -87,3 +87,20 @@ def test_scans_agree_on_real_chains() -> None:
             text = chain.text
             for name, (rx, scan) in _SCANS.items():
                 assert _spans(scan(text)) == _spans(list(rx.finditer(text))), (name, chain.chain_id)
+
+
+def test_result_in_words_is_its_pattern() -> None:
+    """``extract._says_result_in_words`` (the words first, then a look back for the number) says what
+    ``_RESULT_IN_WORDS_RE.search`` says."""
+    from inspector.engine import extract as E
+
+    rng = random.Random(3)
+    pieces = ["40 / 8", " is ", " equals ", " gives", "makes ", " yields  $", "6", "٣", "x", "_", "-", ".", "\t",
+              " ", "apples and pears", "can be written", "simplifies to", "this", "is6", " is\u00a07", "a" * 31]
+    said = 0
+    for _ in range(30000):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        expected = E._RESULT_IN_WORDS_RE.search(line) is not None
+        assert E._says_result_in_words(line) == expected, line
+        said += expected
+    assert said > 2000

@@ -74,11 +74,9 @@ def _shortcut(text: str, pos: int) -> tuple[str, int] | None:
     if ch == " " and nxt and nxt not in T._SPACE_RUN_CHARS:
         return "ws", pos + 1
     if ch in T._ASCII_LETTERS and nxt and nxt in T._ASCII_LETTERS:
-        return "word", T._WORD_RE.match(text, pos).end()  # type: ignore[union-attr]
-    if ch in T._ASCII_DIGITS:
-        m = T._PLAIN_INT_RE.match(text, pos)
-        if m is not None:
-            return "num", m.end()
+        return "word", T._word_end(text, pos)
+    if ch in T._ASCII_DIGITS and (end := T._plain_int_end(text, pos)) >= 0:
+        return "num", end
     if ch == "\\" and nxt and nxt in "()[]":
         return "delim", pos + 2
     if ch == "\\" and nxt and nxt in T._ASCII_LETTERS:
@@ -121,3 +119,20 @@ def test_tokenize_shortcuts_read_what_the_lexer_reads() -> None:
             m = T._TOKEN_RE.match(text, pos)
             assert m is not None and (m.lastgroup, m.end()) == got, (text, pos)
     assert seen > 10000
+
+
+def test_word_and_number_scans_are_their_patterns() -> None:
+    """``_word_end`` and ``_plain_int_end`` (loops over characters) end where ``_WORD_RE`` and ``_PLAIN_INT_RE`` do."""
+    rng = random.Random(5)
+    alphabet = list("ab12 .,:{'’&/_x\u00a0\u2009") + ["٣", "٫", "３", "．", "Z"]
+    checked = 0
+    for _ in range(30000):
+        text = rng.choice(["ab", "7", "12"]) + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        if text[:2].isascii() and text[:2].isalpha():
+            assert T._word_end(text, 0) == T._WORD_RE.match(text, 0).end(), text  # type: ignore[union-attr]
+        if text[0] in "0123456789":
+            m = T._PLAIN_INT_RE.match(text, 0)
+            assert T._plain_int_end(text, 0) == (m.end() if m else -1), text
+            checked += m is None
+    assert checked > 1000  # digits that are more than a whole number were met, not only plain ones
+

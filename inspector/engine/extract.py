@@ -222,7 +222,7 @@ def extract_line(
                 return formulas
     if "actori" in line:
         formulas.extend(_factorizations(text, line, start, step, line_no, approx_line))
-    if "=" not in line and "≈" not in line and "\\approx" not in line and _RESULT_IN_WORDS_RE.search(line) is None:
+    if "=" not in line and "≈" not in line and "\\approx" not in line and not _says_result_in_words(line):
         if continued and not ann_spans:
             expression = _bare_expression(line, start, step, line_no)
             if expression is not None:
@@ -286,6 +286,27 @@ _RESULT_IN_WORDS_RE = re.compile(
     r"\d[\w ]{0,30}?\s(?:is|equals|gives|makes|yields)\s+\$?\d|can be (?:written|expressed|rewritten|simplified)|"
     r"simplifies to"
 )
+_RESULT_WORD_AFTER_RE = re.compile(r"\s(?:is|equals|gives|makes|yields)\s+\$?\d")
+"""The part of ``_RESULT_IN_WORDS_RE``'s first alternative after the number: found fast, as it opens with a space."""
+
+
+def _says_result_in_words(line: str) -> bool:
+    """``_RESULT_IN_WORDS_RE.search(line) is not None``, asked of every line without an ``=``. That pattern opens
+    with ``\\d[\\w ]{0,30}?``, which Python's engine tries (and backtracks) at every digit of the line; this finds
+    the words first and looks back from each for the number, as the pattern would have read it."""
+    if "can be " in line or "simplifies to" in line:
+        return _RESULT_IN_WORDS_RE.search(line) is not None
+    for m in _RESULT_WORD_AFTER_RE.finditer(line):
+        at = m.start()
+        k = at - 1
+        while k >= 0 and k >= at - 31:
+            ch = line[k]
+            if ch.isdecimal():
+                return True  # a digit, then at most 30 word characters or spaces, then the words
+            if not (ch.isalnum() or ch == "_" or ch == " "):
+                break
+            k -= 1
+    return False
 
 
 def _letter_products(tokens: list[Token]) -> list[Token]:

@@ -253,6 +253,10 @@ _PLAIN_INT_RE = re.compile(r"[0-9]++(?!\d|[.,:{A-Za-z٫．]|[ \u00a0\u202f\u2009
 (``1{,}000``), letter (``1st``) or a space before a digit (``1 000``). Then ``ordinal``, ``time`` and ``badnum`` cannot
 match, ``num`` matches exactly these digits, and ``tokenize`` asks this instead of the lexer."""
 
+_NOT_AFTER_PLAIN_INT = frozenset(".,:{٫．") | _ASCII_LETTERS
+"""What makes digits before it more than a whole number (``_PLAIN_INT_RE``'s look-ahead, but for other scripts'
+digits, which ``str.isdecimal`` tells)."""
+
 _ONE_CHAR_KINDS = {
     "{": "lb", "}": "rb", "=": "eq", "(": "lp", ")": "rp", "[": "lp", "]": "rp", "+": "op", "!": "bang",
     ",": "other", ":": "other", ";": "other", "|": "other", "?": "other",
@@ -303,6 +307,34 @@ def _letters_end(text: str, pos: int) -> int:
     return pos
 
 
+def _word_end(text: str, pos: int) -> int:
+    """Where the ``word`` token at ``pos`` (two ASCII letters at least) ends: at the end of its letters unless an
+    apostrophe, ``&`` or ``/`` joins more to it (``don't``, ``km/h``), which the regular expression reads."""
+    end = _letters_end(text, pos + 2)
+    if end < len(text) and text[end] in "'’&/":
+        word = _WORD_RE.match(text, pos)
+        assert word is not None  # it matches any two letters
+        return word.end()
+    return end
+
+
+def _plain_int_end(text: str, pos: int) -> int:
+    """``_PLAIN_INT_RE.match(text, pos).end()`` without the regular expression, or -1 where it does not match (``pos``
+    holds an ASCII digit)."""
+    size = len(text)
+    end = pos + 1
+    while end < size and text[end] in _ASCII_DIGITS:
+        end += 1
+    if end == size:
+        return end
+    after = text[end]
+    if after.isdecimal() or after in _NOT_AFTER_PLAIN_INT:
+        return -1
+    if after in " \u00a0\u202f\u2009" and end + 1 < size and text[end + 1].isdecimal():
+        return -1  # 1 000
+    return end
+
+
 def _caret_is_power(text: str, pos: int) -> bool:
     """Is the ``^`` at ``pos`` surely the power operator, not a degree sign (``^\\circ``, ``^{\\circ}``, read past as
     space)? It is when neither the character after it nor, after a ``{``, the one after that is a space or a
@@ -349,11 +381,9 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
         lexed: re.Match[str] | None = None
         kind: str | None
         if ch in ascii_letters and pos < last and text[pos + 1] in ascii_letters:
-            word = _WORD_RE.match(text, pos)
-            assert word is not None  # it matches any two letters
-            end, kind = word.end(), "word"
-        elif ch in ascii_digits and (number := _PLAIN_INT_RE.match(text, pos)) is not None:
-            end, kind = number.end(), "num"
+            end, kind = _word_end(text, pos), "word"
+        elif ch in ascii_digits and (end := _plain_int_end(text, pos)) >= 0:
+            kind = "num"
         elif ch == "\\" and pos < last and text[pos + 1] in "()[]":
             end, kind = pos + 2, "delim"
         elif ch == "\\" and pos < last and text[pos + 1] in ascii_letters and (

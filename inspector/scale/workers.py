@@ -12,6 +12,7 @@ import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..engine.model import ChainInput, ChainResult, Verdict
 from ..engine.pipeline import verify_chain
@@ -19,7 +20,9 @@ from ..engine.rules import RuleSet
 from ..errors import InputError
 from ..formats.compressed import DECOMPRESSION_ERRORS, damaged, open_input
 from ..formats.load import AUTO, ReadOptions, capped_lines, parse_line
-from ..store import ChainRows, result_rows
+
+if TYPE_CHECKING:
+    from ..store import ChainRows
 
 
 class WorkerLost(OSError):
@@ -58,6 +61,9 @@ class Job:
 
 
 def outcome_of(result: ChainResult, job: Job) -> Outcome:
+    if job.want_rows:
+        # the store (sqlite-utils, and pandas where that is installed: a third of a second) only when rows are wanted
+        from ..store import result_rows
     errors = result.errors
     first = errors[0] if errors else None
     return Outcome(
