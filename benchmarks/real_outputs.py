@@ -25,14 +25,20 @@ How the figures are counted:
   those in which it checked something; ``unchecked`` ones are counted apart), with every other verdict listed.
 
 ``--speed`` also times the engine over every chain of the Spurious Rewards set (AIME/AMC/MATH-length
-chains): chains/s and MB/s of chain text, with the per-chain p99 and maximum.
+chains): in this process, chains/s and MB/s of chain text, with the per-chain p99 and maximum; then end to end,
+``inspect verify FILE --no-db --format jsonl --workers N`` over the same chains written as JSONL (N this machine's
+cores, ``--workers`` to choose), wall time from start to exit. Which engine ran (compiled or Python, and why) is
+printed first: ``inspect build-engine`` makes the difference.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -211,8 +217,10 @@ def table(scores: dict[str, SourceScore]) -> str:
     return "\n".join(rows)
 
 
-def speed() -> str:
-    """The engine over the whole Spurious Rewards set: chains/s, MB/s, per-chain p99 and maximum."""
+def speed(workers: int) -> str:
+    """The engine over the whole Spurious Rewards set: chains/s, MB/s, per-chain p99 and maximum; then end to end."""
+    from inspector import native
+
     chains = [c for ckpt in SR_CHECKPOINTS for c in spurious_rewards(ckpt)]
     times: list[float] = []
     size = 0
@@ -225,9 +233,33 @@ def speed() -> str:
     total = time.perf_counter() - t0
     times.sort()
     p99 = times[int(0.99 * (len(times) - 1))]
-    return (f"Spurious Rewards set: {len(chains)} chains, {size / 1e6:.1f} MB in {total:.1f} s: "
-            f"{len(chains) / total:.0f} chains/s, {size / 1e6 / total:.2f} MB/s; per chain p99 {1000 * p99:.1f} ms, "
-            f"max {1000 * times[-1]:.1f} ms")
+    state = native.status()
+    return "\n".join([
+        f"engine: {'compiled' if state.active else 'Python'} ({state.reason})",
+        f"Spurious Rewards set, one process: {len(chains)} chains, {size / 1e6:.1f} MB in {total:.1f} s: "
+        f"{len(chains) / total:.0f} chains/s, {size / 1e6 / total:.2f} MB/s; per chain p99 {1000 * p99:.1f} ms, "
+        f"max {1000 * times[-1]:.1f} ms",
+        end_to_end(chains, workers, size),
+    ])
+
+
+def end_to_end(chains: list[RealChain], workers: int, size: int) -> str:
+    """``inspect verify`` over the chains as a JSONL file, as a user runs it: process start, reading, the
+    workers, the JSONL written (to nowhere), exit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "spurious_rewards.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            for c in chains:
+                out.write(json.dumps({"id": c.chain_id, "cot": c.text, "reference": c.reference}) + "\n")
+        command = [sys.executable, "-m", "inspector", "verify", str(path), "--no-db", "--format", "jsonl",
+                   "--workers", str(workers)]
+        t0 = time.perf_counter()
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        return f"end to end: inspect verify exited {done.returncode}: {done.stderr.strip()[-500:]}"
+    return (f"Spurious Rewards set, end to end (inspect verify --workers {workers}): {wall:.1f} s wall: "
+            f"{len(chains) / wall:.0f} chains/s, {size / 1e6 / wall:.2f} MB/s")
 
 
 def main() -> None:
@@ -237,6 +269,8 @@ def main() -> None:
     ap.add_argument("--show-missed", action="store_true", help="list every missed slip")
     ap.add_argument("--show-verdicts", action="store_true", help="list every verdict disagreement")
     ap.add_argument("--speed", action="store_true", help="also time the engine on the Spurious Rewards set")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="--speed: processes for the end-to-end run (default: this machine's cores)")
     args = ap.parse_args()
     if not available():
         raise SystemExit("../shared/data/model-outputs is absent: nothing to measure")
@@ -251,7 +285,7 @@ def main() -> None:
           f"{total.sound_unchecked} unchecked (nothing it could check), {len(total.not_valid)} something else "
           f"({', '.join(total.not_valid) or 'none'}): valid for {_pct(total.sound_share)} of those it checked")
     if args.speed:
-        print(speed())
+        print(speed(args.workers))
 
 
 if __name__ == "__main__":

@@ -104,3 +104,23 @@ def test_result_in_words_is_its_pattern() -> None:
         assert E._says_result_in_words(line) == expected, line
         said += expected
     assert said > 2000
+
+
+def test_says_anew_is_its_pattern() -> None:
+    """``derive_forms.says_anew`` (a word of ``_ANEW_WORDS`` first, then the pattern) says what ``_ANEW_RE`` says:
+    the words are all the pattern can start with."""
+    from inspector.engine import derive_forms as D
+
+    rng = random.Random(9)
+    pieces = ["Case 2", "HOWEVER", "Alternatively", "instead", "Suppose", "set  up", "Another", "similarly", "also",
+              "second", "Third", "consider", "checking", "verify", "substituting", "plugging", "Given", "we know",
+              "recall", "Let", "let's", "let us", "assume", "for", "If", "when", "can be 3", "could only equal -2",
+              "can either be $", "for we", ". For", ";\tif", "x\n- when", "\n  for", "ſet up", "İf", "so", "the",
+              "=", "2", " ", "\n", ":", "the values"]
+    said = 0
+    for _ in range(30000):
+        gap = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+        expected = D._ANEW_RE.search(gap) is not None
+        assert D.says_anew(gap) == expected, gap
+        said += expected
+    assert 3000 < said < 27000  # both answers met

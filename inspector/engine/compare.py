@@ -8,6 +8,7 @@ with a reason, never "correct".
 
 from __future__ import annotations
 
+from decimal import Context
 from fractions import Fraction
 
 from .arith import (
@@ -146,8 +147,6 @@ def _approx_value(side: Side, digits: int = 40) -> Fraction | None:
 
 def _approx_text(v: Fraction) -> str:
     """``≈1.414213562``, without passing through a float (π^700 does not fit in one)."""
-    from decimal import Context
-
     d = Context(prec=10).divide(v.numerator, v.denominator)
     return f"≈{d:g}" if abs(d.adjusted()) < 12 else f"≈{d:.9E}"
 

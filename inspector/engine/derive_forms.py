@@ -14,6 +14,7 @@ from math import gcd
 from .arith import Node, PolyValue
 from .derive_links import Link, _norm
 from .extract import Formula, Side
+from .scan import may_contain
 
 
 def _constant_offset(a: PolyValue, b: PolyValue) -> tuple[Fraction, Fraction] | None:
@@ -36,6 +37,17 @@ _ANEW_RE = re.compile(
 )
 """Words between two equations that say the second is a new one (another case, a trial, a new fact, one of
 the values something "can be"), not a restatement of the first."""
+_ANEW_WORDS = (
+    "case", "however", "alternatively", "instead", "suppose", "set", "another", "similarly", "also", "second", "third",
+    "consider", "check", "verify", "substitut", "plug", "given", "we", "recall", "let", "assum", "for", "if", "when",
+    "can", "could",
+)
+"""A word each alternative of ``_ANEW_RE`` needs (``tests/test_scan.py`` holds them complete)."""
+
+
+def says_anew(gap: str) -> bool:
+    """``_ANEW_RE.search(gap) is not None``: the gap says the equation after it is a new one."""
+    return may_contain(gap, _ANEW_WORDS) and _ANEW_RE.search(gap) is not None
 _MAX_GAP = 400
 """Prose longer than this between two equations: they are not one derivation."""
 
@@ -92,7 +104,7 @@ def _starts_anew(text: str, prev: Formula, f: Formula) -> bool:
         return True
     if f.context is not None:
         gap = text[prev.end : f.start] if prev.end >= f.context.start else gap
-    if _ANEW_RE.search(gap) is not None:
+    if says_anew(gap):
         return True
     item = _LIST_ITEM_RE.match(text, f.context.start if f.context else f.start)
     return item is not None and f.start - item.end() <= _ITEM_SLACK

@@ -6,7 +6,9 @@ or, for ``to_sympy``, a tree rebuilt object by object, never from a string.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Hashable
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -104,8 +106,6 @@ def approximate(node: Node, digits: int = 40) -> Fraction | None:
 
 
 def _approximate(node: Node, digits: int) -> Fraction | None:
-    import decimal
-
     ctx = decimal.Context(prec=digits + 20, Emax=100_000, Emin=-100_000,
                           traps=[decimal.Overflow, decimal.InvalidOperation, decimal.DivisionByZero])
     try:
@@ -119,8 +119,6 @@ def _approximate(node: Node, digits: int) -> Fraction | None:
 
 
 def _approx(node: Node, ctx: Any) -> Any:
-    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-
     tag = node[0]
     if tag == "num":
         v: Fraction = node[1]

@@ -17,7 +17,7 @@ import re
 
 from .arith import NotRational, Unverifiable, evaluate, symbols_of
 from .check import Checked
-from .derive_forms import _ANEW_RE
+from .derive_forms import says_anew
 from .extract import Formula
 from .float_eval import float_at as _float_at
 from .letters import _POINTS
@@ -114,7 +114,7 @@ def rational_rewrites(formulas: list[Formula], text: str, rule: str) -> list[Che
         if before is None or f.line - before.line not in (1, 2) or before.kind != "inline":
             continue
         gap = text[before.end : f.start]
-        if (_SAYS_REWRITE_RE.search(gap) is None or _ANEW_RE.search(gap) is not None
+        if (_SAYS_REWRITE_RE.search(gap) is None or says_anew(gap)
                 or _OTHER_EQUATION_RE.search(gap) is not None):
             continue
         sides = (*before.sides, *f.sides)

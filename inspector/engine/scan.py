@@ -71,6 +71,14 @@ def lowered(text: str) -> str | None:
     return low if len(low) == len(text) else None
 
 
+def may_contain(text: str, words: tuple[str, ...]) -> bool:
+    """Could a case-blind pattern that cannot match without one of ``words`` (in lower case) match ``text``? No
+    only where none of them is written, in any case: a search is then not needed (most gaps between two equations
+    say nothing of the kind, and a ``(?i)\\b(?:…)`` search of one cost 20 µs)."""
+    low = lowered(text)
+    return low is None or any(w in low for w in words)
+
+
 def matches_at(rx: re.Pattern[str], text: str, starts: Sequence[int]) -> list[re.Match[str]]:
     """What ``rx.finditer(text)`` finds, given every position a match of it can start at (ascending): each tried
     with ``match``. A marker pattern that opens with ``\\b``, ``^`` or a look-behind gives Python's engine no
