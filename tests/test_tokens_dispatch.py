@@ -20,7 +20,8 @@ _PIECES = [
 ]
 _COMMANDS = [
     "\\" + name for name in (
-        "frac", "dfrac", "tfrac", "cfrac", "fracx", "sqrt", "sqrtx", "cdot", "cdots", "cdotsb", "ldotsc", "dots", "dotsx",
+        "frac", "dfrac", "tfrac", "cfrac", "fracx", "sqrt", "sqrtx", "cdot", "cdots", "cdotsb", "ldotsc", "dots",
+        "dotsx",
         "times", "div", "ast", "approx", "approxeq", "simeq", "sim", "lbrace", "rbrace", "lvert", "rvertx", "lfloor",
         "rceil", "lfloorx", "quad", "qquad", "displaystyle", "boxed", "limits", "limitsx", "pi", "pix", "omega", "mu",
         "text", "textit", "mathrm", "mbox", "overline", "left", "leftarrow", "right", "rightarrow", "big", "Bigl",

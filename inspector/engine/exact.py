@@ -30,7 +30,8 @@ class PolyValue:
     __slots__ = ("terms",)
 
     def __init__(self, terms: Poly) -> None:
-        self.terms = {m: c for m, c in terms.items() if c != 0}
+        # ``if c``, not ``c != 0``: Fraction's ``__bool__`` is the cheaper of the two Python calls
+        self.terms = {m: c for m, c in terms.items() if c}
         if len(self.terms) > MAX_POLY_TERMS:
             raise Unverifiable("expression too large")
 
@@ -59,7 +60,7 @@ def _terms_of(v: Value) -> Poly:
     """``as_poly(v).terms``, without building a polynomial for a number (``{(): v}``, or nothing for 0)."""
     if isinstance(v, PolyValue):
         return v.terms
-    return {(): v} if v != 0 else {}
+    return {(): v} if v else {}
 
 
 def subtract(a: Value, b: Value) -> PolyValue:

@@ -36,6 +36,11 @@ class Check:
     severity: str = "error"
 
 
+_DEFAULT_CHECK = Check()
+"""A rule the set does not name: on, an error. One object (it is frozen), not a new one per question: the engine
+asks a dozen times a chain."""
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     """A validated rule set. Frozen and picklable: it travels to worker processes."""
@@ -58,7 +63,7 @@ class RuleSet:
     path: str = ""
 
     def check(self, rule: str) -> Check:
-        return self.checks.get(rule, Check())
+        return self.checks.get(rule, _DEFAULT_CHECK)
 
 
 def _expect(table: dict[str, Any], allowed: dict[str, type | tuple[type, ...]], where: str) -> None:
