@@ -16,7 +16,7 @@ import pytest
 
 from inspector.engine import answer as A
 from inspector.engine import segment as S
-from inspector.engine.scan import lines_beginning, lines_with, lowered, matches_at, occurrences
+from inspector.engine.scan import lines_beginning, lines_with, lowered, matches_at, may_contain, occurrences
 
 _PIECES = [
     "The answer is", "the final answer is", "FINAL  Answer is", "answer (arabic numerals) is", "Answer:", "answer：",
@@ -124,3 +124,38 @@ def test_says_anew_is_its_pattern() -> None:
         assert D.says_anew(gap) == expected, gap
         said += expected
     assert 3000 < said < 27000  # both answers met
+
+
+_WORD_GATES = {
+    "connective": ("derive_links", "_CONNECTIVE_RE", "_CONNECTIVE_WORDS", [
+        "So", "THUS", "hence", "Therefore", "gives", "give", "giving", "get", "gets", "getting", "obtain", "implies",
+        "means", "simplifying", "Expand", "rearranged", "becomes", "reduces to", "i.e", "I.E.", "\\implies",
+        "\\Rightarrow", "\\Longrightarrow", "⟹", "⇒", "→", "\\to", "\\TO", "ſo", "ıe", "also", "together"]),
+    "says rewrite": ("rational_rewrites", "_SAYS_REWRITE_RE", "_SAYS_REWRITE_WORDS", [
+        "expanding", "Simplify", "rearrange", "collecting", "combine", "rewrite", "multiply", "multiplying",
+        "dividing", "cross-multiplying", "cross multiply", "clearing the denominators", "clear fractions", "ſimplify"]),
+    "rewriting": ("letters", "_REWRITING_RE", "_REWRITING_WORDS", [
+        "expanding", "Factor", "rewritten", "written as", "expressed as", "simplifies", "EQUIVALENT", "ſimplify"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WORD_GATES))
+def test_word_gates_are_complete(name: str) -> None:
+    """A search is skipped where none of its words is written: for each pattern, every alternative needs one of
+    them (a text that matches always holds one), so the skip never changes an answer."""
+    import importlib
+
+    module_name, pattern_name, words_name, words = _WORD_GATES[name]
+    module = importlib.import_module(f"inspector.engine.{module_name}")
+    rx, gate = getattr(module, pattern_name), getattr(module, words_name)
+    rng = random.Random(name)
+    fillers = ["=", "2", " ", "\n", ":", "the", "x", ", ", "$", "we"]
+    said = 0
+    for _ in range(20000):
+        text = "".join(rng.choice(words) if rng.random() < 0.3 else rng.choice(fillers)
+                       for _ in range(rng.randint(1, 6)))
+        expected = rx.search(text) is not None
+        if expected:
+            assert may_contain(text, gate), text
+        said += expected
+    assert said > 2000

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .arith import NotRational, PolyValue, Unverifiable, Value, evaluate, subtract, symbols_of
 from .check import Checked
 from .extract import Formula, Side
+from .scan import may_contain
 
 
 @dataclass(slots=True, init=False)
@@ -66,6 +67,18 @@ _CONNECTIVE_RE = re.compile(
 )
 """Words between two equations of one line that make the second a rewrite of the first
 (``$2p = 0.58$. So $p = 0.29$``); without one they are separate facts (``3p + e = 1.24 and 5p + e = 1.82``)."""
+_CONNECTIVE_WORDS = (
+    "so", "thus", "hence", "therefore", "giv", "get", "obtain", "implies", "means", "simplif", "expand", "rearrang",
+    "become", "reduce", "i.e", "rightarrow", "⟹", "⇒", "→", "\\to",
+)
+"""A word or sign each alternative of ``_CONNECTIVE_RE`` needs, in lower case (``tests/test_scan.py``)."""
+
+
+def says_connected(text: str, start: int = 0, end: int | None = None) -> bool:
+    """``_CONNECTIVE_RE.search(text, start, end) is not None``: the text between two equations makes the second a
+    rewrite of the first."""
+    end = len(text) if end is None else end
+    return may_contain(text[start:end], _CONNECTIVE_WORDS) and _CONNECTIVE_RE.search(text, start, end) is not None
 
 
 def link_lines(formulas: list[Formula], text: str = "") -> list[Link]:
@@ -81,7 +94,7 @@ def link_lines(formulas: list[Formula], text: str = "") -> list[Link]:
         fs = by_line[line]
         for k, f in enumerate(fs):
             if k > 0 and (prev is None or prev.formula is not fs[k - 1]
-                          or not _CONNECTIVE_RE.search(text, fs[k - 1].end, f.start)):
+                          or not says_connected(text, fs[k - 1].end, f.start)):
                 prev = None
             usable = (
                 all(s.node is not None for s in f.sides[1 if f.kind == "continuation" else 0 :])

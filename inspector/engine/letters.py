@@ -30,6 +30,7 @@ from .float_eval import float_at as _float_at
 from .model import ClaimStatus
 from .pair_check import PairCheck, _unverifiable
 from .roots import real_roots
+from .scan import may_contain
 
 LETTERS_CANCEL = "the letters cancel and the two sides still differ"
 
@@ -209,6 +210,8 @@ def _product(node: Node) -> bool:
     return all(_product(c) for c in node[1:] if isinstance(c, tuple))
 
 
+_REWRITING_WORDS = ("expand", "factor", "rewrit", "written", "express", "simplif", "equivalent")
+"""A word each alternative of ``_REWRITING_RE`` needs (``tests/test_scan.py``)."""
 _REWRITING_RE = re.compile(r"(?i)\b(?:expand\w*|factor\w*|rewrit\w*|written\s+as|express\w*\s+as|simplif\w*|equivalent)\W*$")
 
 
@@ -280,7 +283,8 @@ def _claims_identity(formula: Formula, i: int, same_letters: bool | None = None)
     if context is None or i != 0:
         return False
     before = context.line[max(0, formula.start - context.start - 40) : formula.start - context.start]
-    return _REWRITING_RE.search(before.rstrip(" \t$(\\[")) is not None
+    before = before.rstrip(" \t$(\\[")
+    return may_contain(before, _REWRITING_WORDS) and _REWRITING_RE.search(before) is not None
 
 
 _POWER_RELATION_RE = re.compile(r"(?:^|(?<=[\s$(,;:\[]))(\\[a-zA-Z]+|[A-Za-z])\s*\^\s*\{?\s*\d+\s*\}?\s*=", re.MULTILINE)

@@ -18,7 +18,7 @@ from fractions import Fraction
 from .arith import BREAK, Unverifiable, leaves, parse_tokens, symbols_of, tokenize
 from .check import Checked
 from .derive_forms import _is_normal, says_anew, without_sign
-from .derive_links import _CONNECTIVE_RE, _value
+from .derive_links import _value, says_connected
 from .extract import Formula, Side, split_sides
 from .model import Claim, ClaimStatus
 
@@ -80,7 +80,7 @@ def _next_to(text: str, before: _Named, named: _Named) -> bool:
     if named.line != before.line + 2:
         return False
     between = text[before.end : named.start]
-    return _CONNECTIVE_RE.search(between) is not None and not says_anew(between)
+    return says_connected(between) and not says_anew(between)
 
 
 def _single_term(side: Side) -> bool:

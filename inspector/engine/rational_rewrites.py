@@ -24,11 +24,14 @@ from .letters import _POINTS
 from .model import Claim, ClaimStatus
 from .parse import Node
 from .roots import real_roots
+from .scan import may_contain
 
 _SAYS_REWRITE_RE = re.compile(
     r"(?i)\b(?:expand\w*|simplif\w*|rearrang\w*|collect\w*|combin\w*|rewrit\w*|multiply\w*|multiplying|"
     r"divid\w*|cross[- ]multipl\w*|clear\w*\s+(?:the\s+)?(?:denominator|fraction)\w*)\b"
 )
+_SAYS_REWRITE_WORDS = ("expand", "simplif", "rearrang", "collect", "combin", "rewrit", "multipl", "divid", "clear")
+"""A word each alternative of ``_SAYS_REWRITE_RE`` needs (``tests/test_scan.py``)."""
 _OTHER_EQUATION_RE = re.compile(r"(?i)\b(?:first|second|third|other|both|each|previous|original|earlier)\b|\(\d\)")
 """The text names which equation it rewrites ("Rearrange the first equation"): maybe not the one right above."""
 _MAX_LETTERS = 2
@@ -114,7 +117,7 @@ def rational_rewrites(formulas: list[Formula], text: str, rule: str) -> list[Che
         if before is None or f.line - before.line not in (1, 2) or before.kind != "inline":
             continue
         gap = text[before.end : f.start]
-        if (_SAYS_REWRITE_RE.search(gap) is None or says_anew(gap)
+        if (not may_contain(gap, _SAYS_REWRITE_WORDS) or _SAYS_REWRITE_RE.search(gap) is None or says_anew(gap)
                 or _OTHER_EQUATION_RE.search(gap) is not None):
             continue
         sides = (*before.sides, *f.sides)
