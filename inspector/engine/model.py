@@ -147,61 +147,10 @@ class ChainResult:
         return tuple(f for f in self.findings if f.severity is Severity.ERROR)
 
     def to_json(self) -> dict[str, Any]:
-        """The public JSONL record (a contract: fields may be added, never renamed)."""
-        chain = self.chain
-        return {
-            "chain_id": chain.chain_id,
-            "problem_id": chain.problem_id,
-            "model": chain.model,
-            "sample_index": chain.sample_index,
-            **({"problem_set": chain.problem_set} if chain.problem_set is not None else {}),
-            "final_answer": self.final_answer.text if self.final_answer else None,
-            "final_answer_method": self.final_answer.method if self.final_answer else None,
-            "reference": chain.reference,
-            "answer_correct": self.answer_correct,
-            "verdict": self.verdict.value,
-            "explanation": self.explanation,
-            "repaired_answer": self.repaired_answer,
-            "repaired_correct": self.repaired_correct,
-            "errors": [_finding_json(f) for f in self.errors],
-            "findings": [
-                {**_finding_json(f), "severity": f.severity.value}
-                for f in self.findings
-                if f.severity is not Severity.ERROR
-            ],
-            "steps": [
-                {
-                    "index": s.index,
-                    "span": list(s.span),
-                    "claims": [
-                        {
-                            "span": list(c.span),
-                            "text": c.text,
-                            "stated": c.stated,
-                            "actual": c.actual,
-                            "status": c.status.value,
-                            "kind": c.kind,
-                            "rule": c.rule,
-                            **({"reason": c.reason} if c.reason else {}),
-                        }
-                        for c in s.claims
-                    ],
-                }
-                for s in self.steps
-            ],
-            "flows": [
-                {"step": fl.step, "span": list(fl.span), "value": fl.value, "from_step": fl.from_step,
-                 "tainted": fl.tainted}
-                for fl in self.flows
-            ],
-            "rules": {"name": self.rules_name, "hash": self.rules_hash},
-            **({"coverage": self.coverage.to_json()} if self.coverage is not None else {}),
-        }
+        """The public JSONL record (a contract: fields may be added, never renamed): ``record.result_record``."""
+        from .record import result_record
 
-
-def _finding_json(f: Finding) -> dict[str, Any]:
-    return {"step": f.step, "span": list(f.span), "stated": f.stated, "actual": f.actual, "rule": f.rule,
-            "message": f.message}
+        return result_record(self)
 
 
 @dataclass(frozen=True, slots=True)
