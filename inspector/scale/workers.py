@@ -9,13 +9,13 @@ quarter of a worker's time per chain, which on two cores made two workers slower
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..engine.model import ChainInput, ChainResult, Verdict
 from ..engine.pipeline import verify_chain
+from ..engine.record import result_json
 from ..engine.rules import RuleSet
 from ..errors import InputError
 from ..formats.compressed import DECOMPRESSION_ERRORS, damaged, open_input
@@ -75,7 +75,7 @@ def outcome_of(result: ChainResult, job: Job) -> Outcome:
         error_count=len(errors),
         first_error=f"step {first.step}: {first.stated} (true {first.actual})" if first else None,
         finding_labels=tuple(f"{f.rule} ({f.severity.value})" for f in result.findings),
-        json=json.dumps(result.to_json(), ensure_ascii=False) if job.want_json else None,
+        json=result_json(result) if job.want_json else None,
         rows=result_rows(result) if job.want_rows else None,
     )
 

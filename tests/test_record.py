@@ -1,0 +1,48 @@
+"""The JSONL record (``engine/record.py``): its fields in their contract order, and the line ``inspect verify``
+writes is ``json.dumps`` of it, byte for byte."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from inspector import ChainInput, verify_chain
+from inspector.engine.record import result_json
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+FIELDS = [
+    "chain_id", "problem_id", "model", "sample_index", "final_answer", "final_answer_method", "reference",
+    "answer_correct", "verdict", "explanation", "repaired_answer", "repaired_correct", "errors", "findings", "steps",
+    "flows", "rules", "coverage",
+]
+
+
+def _results() -> list:
+    out = []
+    for path in sorted(SAMPLES.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            cot = row.get("cot") or row.get("completion")
+            if isinstance(cot, str):
+                out.append(verify_chain(ChainInput(str(row.get("id", len(out))), cot, reference=row.get("reference"),
+                                                   problem_set=row.get("problem_set"))))
+    return out
+
+
+def test_record_fields_in_contract_order() -> None:
+    results = _results()
+    assert len(results) > 10
+    for result in results:
+        keys = list(result.to_json())
+        assert [k for k in keys if k != "problem_set"] == FIELDS
+    paper = verify_chain(ChainInput("paper", "195+367+562+900 = 1924\n-437 - 2*234 = -805\n1924 + (-805) = 1119",
+                                    reference="1119"))
+    record = paper.to_json()
+    assert [e["stated"] for e in record["errors"]] == ["1924", "-805"]
+    assert record["steps"][0]["claims"][0]["status"] == "wrong" and record["steps"][0]["span"] == [0, 22]
+
+
+def test_the_line_written_is_json_dumps_of_the_record() -> None:
+    for result in _results():
+        assert result_json(result) == json.dumps(result.to_json(), ensure_ascii=False)
