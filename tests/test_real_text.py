@@ -690,3 +690,21 @@ def test_letters_that_cancel_leave_room_for_rounded_operands(text: str, slips: i
 )
 def test_terms_left_out_with_dots_leave_no_whole_side(line: str, slips: list[tuple[str, str]]) -> None:
     assert errors(line) == slips
+
+
+# --- a quantity restated in brackets is an aside, not a factor ---------------------------------------
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        # ProcessBench GSM8K 41: "$0.20 (20 cents)" was read as 0.20 × 20
+        ("Second, two nickels are worth $0.10 (10 cents) each, so two nickels are worth 2 x $0.10 = $0.20 (20 cents).",
+         []),
+        ("Third, seven dimes are worth 7 x $0.10 = $0.70 (70 cents).", []),
+        ("The walk takes 3 x 0.5 = 1.5 hours (90 minutes).", []),
+        ("so two nickels are worth 2 x $0.10 = $0.30 (30 cents).", [("0.30", "0.2")]),  # the slip is still one
+        ("Total = 3 (4 + 5) = 27", []),  # a product with a bracket is still a product
+        ("Total = 3 (4 + 5) = 24", [("24", "27")]),
+    ],
+)
+def test_a_restated_quantity_in_brackets_is_an_aside(line: str, expected: list[tuple[str, str]]) -> None:
+    assert errors(line) == expected

@@ -235,7 +235,7 @@ def extract_line(
         cut = Side([], tokens[-1].start, end, error=f"line of more than {MAX_TOKENS} tokens: the rest is not read")
         formulas.append(Formula(step, line_no, "truncated", [cut], [], cut.start, end))
     if len(tokens) > 2 and any(t.kind == BREAK and t.value == "word" for t in tokens):
-        tokens = _read_through_words(tokens)
+        tokens = _read_through_words(_without_asides(tokens))
     run: list[Token] = []
     prev_break: Token | None = None
     first_run = True
@@ -349,6 +349,28 @@ _SHORT_WORDS = frozenset(
     "ten yes no see use get set put our has had can may".split()
 )
 """Two- and three-letter English words that can stand between an "=" and mathematics: never letter products."""
+
+
+def _without_asides(tokens: list[Token]) -> list[Token]:
+    """A quantity restated in brackets right after a number (``$0.20 (20 cents)``, ``2 hours (120 minutes)``) is an
+    aside, not a factor: the brackets become one break, so the number before them is a whole side (read through
+    its unit word, ``0.20 (20)`` was 0.20 × 20)."""
+    out: list[Token] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        t = tokens[i]
+        if (t.kind == LP and t.value is None and out and out[-1].kind == NUM and i + 3 < n
+                and tokens[i + 1].kind == NUM and tokens[i + 2].kind == BREAK and tokens[i + 2].value == "word"):
+            k = i + 2
+            while k < n and tokens[k].kind == BREAK and tokens[k].value == "word":
+                k += 1
+            if k < n and tokens[k].kind == RP and tokens[k].value is None:
+                out.append(Token(BREAK, "(", t.start, tokens[k].end))  # the aside, as punctuation: the side ends
+                i = k + 1
+                continue
+        out.append(t)
+        i += 1
+    return out
 
 
 def _read_through_words(tokens: list[Token]) -> list[Token]:
