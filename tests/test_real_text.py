@@ -708,3 +708,16 @@ def test_terms_left_out_with_dots_leave_no_whole_side(line: str, slips: list[tup
 )
 def test_a_restated_quantity_in_brackets_is_an_aside(line: str, expected: list[tuple[str, str]]) -> None:
     assert errors(line) == expected
+
+
+# --- a value stated negative, then used by its size --------------------------------------------------
+@pytest.mark.parametrize("last", ["1924 - 805 = 1119", "1924 + (-805) = 1119", "1924 + -805 = 1119"])
+def test_a_negative_value_used_by_its_size_is_repaired(last: str) -> None:
+    """The paper's chain: -437 - 2·234 = -805 (really -905), then 1924 - 805: the 805 subtracted is the -805
+    stated, so the repair subtracts 905, and the two slips cancel (2024 - 905 = 1119)."""
+    from inspector import ChainInput, verify_chain
+
+    result = verify_chain(ChainInput("paper", f"195+367+562+900 = 1924\n-437 - 2*234 = -805\n{last}",
+                                     reference="1119"))
+    assert result.verdict is Verdict.CANCELING_ERRORS
+    assert result.repaired_answer == "1119"

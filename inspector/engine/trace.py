@@ -39,6 +39,28 @@ def _origin(stated_index: dict[Fraction, list[int]], claims: list[Checked], valu
     return best
 
 
+def _negated_literals(node: Node) -> set[int]:
+    """The start offsets of the literals a tree subtracts or negates (``805`` in ``1924 - 805`` and ``1924 +
+    (-805)``): where a value stated negative is used by its size."""
+    out: set[int] = set()
+
+    def walk(n: Node, negative: bool) -> None:
+        tag = n[0]
+        if tag == "num":
+            if negative and n[2] is not None:
+                out.add(n[2].start)
+        elif tag == "add":
+            for sign, sub in n[1]:
+                walk(sub, negative != (sign < 0))
+        elif tag == "neg":
+            walk(n[1], not negative)
+        elif tag == "paren":
+            walk(n[1], negative)
+
+    walk(node, False)
+    return out
+
+
 def repair(claims: list[Checked], links: list[Link]) -> Repair:
     """Recompute every claim in reading order with wrong values replaced by their true values."""
     order = sorted(range(len(claims)), key=lambda i: claims[i].position)
@@ -53,13 +75,18 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
     link_of = {id(c): link for link in links for c in link.checked}
     start_poly: dict[int, PolyValue | None] = {}
 
-    def overrides_for(node_literals: list[Token], step: int) -> dict[int, Fraction]:
+    def overrides_for(node_literals: list[Token], step: int, negated: set[int] | None = None) -> dict[int, Fraction]:
         out: dict[int, Fraction] = {}
         for tok in node_literals:
             ci = _origin(stated_index, claims, tok.value, tok.start)
+            sign = 1
+            if ci is None and negated and tok.start in negated:
+                # "-437 - 2·234 = -805", then "1924 - 805": the 805 subtracted is the -805 stated (the paper's chain)
+                ci = _origin(stated_index, claims, -tok.value, tok.start)
+                sign = -1
             if ci is None or ci not in repaired:
                 continue
-            new = repaired[ci]
+            new = repaired[ci] if sign > 0 else -repaired[ci]
             if new != tok.value or ci in tainted:
                 out[tok.start] = new
                 flows.append(
@@ -95,7 +122,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             value = c.stated_value
         elif c.computation is not None and c.computation.node is not None:
             node = _source(c)
-            ov = overrides_for(literals(node), c.claim.step)
+            ov = overrides_for(literals(node), c.claim.step, _negated_literals(node))
             try:
                 v = evaluate(node, ov)
                 value = v if isinstance(v, Fraction) else None
