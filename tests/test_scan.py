@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,7 @@ def test_helpers_say_where() -> None:
 def test_scans_agree_on_real_chains() -> None:
     """Every chain of the real outputs, where ``../shared/data`` is present."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import real_sources  # noqa: PLC0415 - the benchmarks' loaders
+    import real_sources  # (the benchmarks' loaders, on the path only for this test)
 
     if not real_sources.available():
         pytest.skip("../shared/data/model-outputs is not here")
@@ -89,6 +90,18 @@ def test_scans_agree_on_real_chains() -> None:
                 assert _spans(scan(text)) == _spans(list(rx.finditer(text))), (name, chain.chain_id)
 
 
+def _agreements(rng: random.Random, pieces: list[str], most: int, pattern: Callable[[str], bool],
+                fast: Callable[[str], bool]) -> int:
+    """30,000 texts of up to ``most`` pieces: ``fast`` says what ``pattern`` says of each. How many said yes."""
+    said = 0
+    for _ in range(30000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, most)))
+        expected = pattern(text)
+        assert fast(text) == expected, text
+        said += expected
+    return said
+
+
 def test_result_in_words_is_its_pattern() -> None:
     """``extract._says_result_in_words`` (the words first, then a look back for the number) says what
     ``_RESULT_IN_WORDS_RE.search`` says."""
@@ -97,12 +110,8 @@ def test_result_in_words_is_its_pattern() -> None:
     rng = random.Random(3)
     pieces = ["40 / 8", " is ", " equals ", " gives", "makes ", " yields  $", "6", "٣", "x", "_", "-", ".", "\t",
               " ", "apples and pears", "can be written", "simplifies to", "this", "is6", " is\u00a07", "a" * 31]
-    said = 0
-    for _ in range(30000):
-        line = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
-        expected = E._RESULT_IN_WORDS_RE.search(line) is not None
-        assert E._says_result_in_words(line) == expected, line
-        said += expected
+    said = _agreements(rng, pieces, 8, lambda line: E._RESULT_IN_WORDS_RE.search(line) is not None,
+                       E._says_result_in_words)
     assert said > 2000
 
 
@@ -117,12 +126,7 @@ def test_says_anew_is_its_pattern() -> None:
               "recall", "Let", "let's", "let us", "assume", "for", "If", "when", "can be 3", "could only equal -2",
               "can either be $", "for we", ". For", ";\tif", "x\n- when", "\n  for", "ſet up", "İf", "so", "the",
               "=", "2", " ", "\n", ":", "the values"]
-    said = 0
-    for _ in range(30000):
-        gap = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
-        expected = D._ANEW_RE.search(gap) is not None
-        assert D.says_anew(gap) == expected, gap
-        said += expected
+    said = _agreements(rng, pieces, 6, lambda gap: D._ANEW_RE.search(gap) is not None, D.says_anew)
     assert 3000 < said < 27000  # both answers met
 
 
