@@ -352,9 +352,9 @@ _SHORT_WORDS = frozenset(
 
 
 def _without_asides(tokens: list[Token]) -> list[Token]:
-    """A quantity restated in brackets right after a number (``$0.20 (20 cents)``, ``2 hours (120 minutes)``) is an
-    aside, not a factor: the brackets become one break, so the number before them is a whole side (read through
-    its unit word, ``0.20 (20)`` was 0.20 × 20)."""
+    """A quantity restated in brackets right after a number (``$0.20 (20 cents)``, ``1.5 (90 minutes)``) is an aside,
+    not a factor: the brackets become one break, so the number before them is a whole side (read through its unit
+    word, ``0.20 (20)`` was 0.20 × 20). After a word (``2 hours (120 minutes)``) brackets start no product anyway."""
     out: list[Token] = []
     i, n = 0, len(tokens)
     while i < n:
