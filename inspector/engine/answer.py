@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Final
 
 from .answer_match import _answers_match as _answers_match
 from .answer_match import answers_match as answers_match
@@ -27,21 +28,21 @@ from .model import FinalAnswer
 from .scan import lines_beginning, lines_with, lowered, matches_at, occurrences
 from .segment import code_blocks
 
-_HASH_RE = re.compile(r"####[ \t]*([^\n#]{1,200})")
-_ANSWER_IS_RE = re.compile(
+_HASH_RE: Final = re.compile(r"####[ \t]*([^\n#]{1,200})")
+_ANSWER_IS_RE: Final = re.compile(
     r"(?i)\b(?:final\s+)?answer(?:[ \t]*\([^()\n]{0,40}\))?[ \t]+(?:is|would\s+be|will\s+be)\b[ \t]*(?:[:=][ \t]*)?"
 )
 """"the answer is", "final answer is", "the answer (arabic numerals) is": what follows is the answer."""
-_ANSWER_COLON_RE = re.compile(r"(?im)^[ \t>#*_]*(?:final[ \t]+answer|answer|a)[ \t*_]*[:：][ \t*_]*")
-_BOLD_RE = re.compile(r"(?<![\w)\]}*])\*\*([^*\n]{1,80})\*\*")
+_ANSWER_COLON_RE: Final = re.compile(r"(?im)^[ \t>#*_]*(?:final[ \t]+answer|answer|a)[ \t*_]*[:：][ \t*_]*")
+_BOLD_RE: Final = re.compile(r"(?<![\w)\]}*])\*\*([^*\n]{1,80})\*\*")
 """Markdown bold: not Python's power (``c**2) - (a**2``), which follows a name or a bracket."""
-_NUMBER_RE = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+")
-_SIGNED_NUMBER_RE = re.compile(
+_NUMBER_RE: Final = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+_SIGNED_NUMBER_RE: Final = re.compile(
     r"(?:[-−–][ \t]?)?(?:\\?\$[ \t]*+)?(?:\d{1,3}(?:(?:,|\{,\})\d{3})+|\d+)(?:\.\d+)?(?:[ \t]*/[ \t]*\d+)?(?:[ \t]*\\?%)?"
     r"|[-−]?\.\d+"
 )
-_CHOICE_RE = re.compile(r"\(?([A-E])\)?(?:[.):]|\s|$)")
-_DRIFT_RE = re.compile(
+_CHOICE_RE: Final = re.compile(r"\(?([A-E])\)?(?:[.):]|\s|$)")
+_DRIFT_RE: Final = re.compile(
     r"(?m)^[ \t]*(?:(?:Question|Problem|Exercise|Q)[ \t]*\d*[ \t]*[:.]|(?:Human|User)[ \t]*:|<\|im_start\|>|<\|endoftext\|>"
     r"|What is the purpose of)"
 )
@@ -67,7 +68,7 @@ def last_boxed(text: str) -> tuple[str, int, int] | None:
     return None
 
 
-_DRIFT_FIRST = frozenset("QPEHUW<")
+_DRIFT_FIRST: Final = frozenset("QPEHUW<")
 """What a line ``_DRIFT_RE`` matches can begin with (after spaces)."""
 
 
@@ -210,7 +211,7 @@ def _marked(
     )
 
 
-_NUMBER_GOES_ON_RE = re.compile(r"\s*(?:[\^{(*/\\]|[+×·x*-]\s*\d)")
+_NUMBER_GOES_ON_RE: Final = re.compile(r"\s*(?:[\^{(*/\\]|[+×·x*-]\s*\d)")
 """After a number: it is the start of an expression (``2^{10}``, ``3 × 4``), not the whole answer."""
 
 
@@ -283,8 +284,8 @@ def _numbers_of_last_line(text: str, off: int, blocks: list[tuple[int, int]]) ->
     return []
 
 
-_INLINE_MATH_RE = re.compile(r"\$\$?([^$\n]{1,200}?)\$\$?|\\\(([^\n]{1,200}?)\\\)|\\\[([^\n]{1,200}?)\\\]")
-_VALUE_LATEX_RE = re.compile(
+_INLINE_MATH_RE: Final = re.compile(r"\$\$?([^$\n]{1,200}?)\$\$?|\\\(([^\n]{1,200}?)\\\)|\\\[([^\n]{1,200}?)\\\]")
+_VALUE_LATEX_RE: Final = re.compile(
     r"-?\s*(?:[\d.,{}()\s+\-*/^]|\\(?:[dt]?frac|sqrt|pi|cdot|times|left|right)(?![A-Za-z]))+"
 )
 """A LaTeX value, numbers and the commands that build one (``\\frac{1}{585}``, ``2\\sqrt{3}``, ``\\pi/4``)."""
@@ -315,10 +316,10 @@ def _whole_math_value(text: str, start: int, end: int) -> tuple[str, int, int] |
     return None
 
 
-_NUMBER_WORDS = {w: Fraction(i) for i, w in enumerate(
+_NUMBER_WORDS: Final = {w: Fraction(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
-_NUMBER_WORD_RE = re.compile(r"(?i)\b(?:" + "|".join(_NUMBER_WORDS) + r")\b")
+_NUMBER_WORD_RE: Final = re.compile(r"(?i)\b(?:" + "|".join(_NUMBER_WORDS) + r")\b")
 
 
 def _printed(text: str, blocks: list[tuple[int, int]]) -> Fraction | None:

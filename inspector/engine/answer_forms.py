@@ -17,10 +17,11 @@ Each returns ``None`` for what it does not read, and the comparison goes on (to 
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from .answer_functions import compare_functions
 
-_ESCAPED_BRACES_RE = re.compile(r"\\[{}]")
+_ESCAPED_BRACES_RE: Final = re.compile(r"\\[{}]")
 
 
 def _balanced(text: str) -> bool:
@@ -42,8 +43,8 @@ def compare_cut_short(a: str, b: str) -> bool | None:
     return False if ba != bb else None
 
 
-_NUMERAL_RE = re.compile(r"\(?([0-9][0-9A-Z]{0,63})\)?_\{?(\d{1,2})\}?")
-_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NUMERAL_RE: Final = re.compile(r"\(?([0-9][0-9A-Z]{0,63})\)?_\{?(\d{1,2})\}?")
+_DIGITS: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _numeral(text: str) -> tuple[int, int] | None:
@@ -68,7 +69,7 @@ def compare_numerals(a: str, b: str) -> bool | None:
     return na[0] == nb[0]
 
 
-_TIME_RE = re.compile(
+_TIME_RE: Final = re.compile(
     r"(\d{1,2}):([0-5]\d)\s*(?:\\(?:text|mathrm|mbox)\{\s*([AaPp])\.?\s*(?:[Mm]\.?)?\s*\}|([AaPp])\.?\s*(?:[Mm]\.?)?)?"
 )
 
@@ -100,8 +101,8 @@ def compare_times(a: str, b: str) -> bool | None:
     return None
 
 
-_WORD_ITEM_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*)*")
-_LIST_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
+_WORD_ITEM_RE: Final = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*)*")
+_LIST_SPLIT_RE: Final = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
 
 
 def _names(text: str) -> frozenset[str] | None:

@@ -28,24 +28,24 @@ import math
 import re
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Final
 
 from .irrational import _PI
 
-MAX_CHARS = 400
-MAX_TOKENS = 200
-MAX_DEPTH = 40
-MAX_DIGITS = 60
-MAX_EXPONENT = 1000
+MAX_CHARS: Final = 400
+MAX_TOKENS: Final = 200
+MAX_DEPTH: Final = 40
+MAX_DIGITS: Final = 60
+MAX_EXPONENT: Final = 1000
 """An integer power is computed for exponents up to this (in absolute value); larger ones are refused."""
-MAX_BITS = 20_000
+MAX_BITS: Final = 20_000
 """An exact product or power is computed up to this many bits; beyond, the comparison is undecided."""
-MAX_TRIG_ARGUMENT = Decimal(10) ** 6
-MAX_EXP_ARGUMENT = Decimal(10_000)
-PRECISION = 70
+MAX_TRIG_ARGUMENT: Final = Decimal(10) ** 6
+MAX_EXP_ARGUMENT: Final = Decimal(10_000)
+PRECISION: Final = 70
 """Working digits of the numeric comparison; agreement to 30 digits (relative) counts as equal."""
 
-FUNCTIONS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp"})
+FUNCTIONS: Final = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp"})
 
 Node = tuple[Any, ...]
 # ("num", Fraction) ("var", name) ("pi",) ("add", [(sign, node)]) ("mul", a, b) ("div", a, b) ("pow", a, b)
@@ -56,7 +56,7 @@ class Refused(Exception):
     """Text this comparison does not read, or work it will not do: the comparison is undecided."""
 
 
-_TOKEN_RE = re.compile(r"\s*+(?:(\d{1,61}(?:\.\d{1,61})?|\.\d{1,61})|\\([A-Za-z]{1,20})|([A-Za-z])|(\S))")
+_TOKEN_RE: Final = re.compile(r"\s*+(?:(\d{1,61}(?:\.\d{1,61})?|\.\d{1,61})|\\([A-Za-z]{1,20})|([A-Za-z])|(\S))")
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -95,7 +95,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
-_OPEN = {"(": ")", "{": "}", "[": "]"}
+_OPEN: Final = {"(": ")", "{": "}", "[": "]"}
 
 
 class _Parser:
@@ -505,7 +505,7 @@ def equal_log_sums(a: LogSum, b: LogSum) -> bool | None:
 
 # --- numeric: 70 working digits, at rational points for letters -------------------------------------------
 
-_POINTS = 3
+_POINTS: Final = 3
 
 
 def _context() -> decimal.Context:
@@ -539,7 +539,7 @@ def _sin_cos(x: Decimal) -> tuple[Decimal, Decimal]:
     return sums[0], sums[1]
 
 
-_TINY = Decimal(10) ** -(PRECISION - 10)
+_TINY: Final = Decimal(10) ** -(PRECISION - 10)
 
 
 def _value(node: Node, env: dict[str, Decimal], bare_base: Base) -> Decimal:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from fractions import Fraction
+from typing import Final
 
 from .answer_forms import compare_forms
 from .answer_sets import compare_inequality, compare_matrices, compare_sets, compare_unions, top_level_split
@@ -33,16 +34,16 @@ from .arith import (
     symbols_of,
 )
 
-_PLAIN_NUMBER_RE = re.compile(r"\s*(-?)((?:\d{1,3}(?:,\d{3})+|\d{1,50})(?:\.\d{1,50})?)\s*$")
-_ASSIGN_RE = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*")
+_PLAIN_NUMBER_RE: Final = re.compile(r"\s*(-?)((?:\d{1,3}(?:,\d{3})+|\d{1,50})(?:\.\d{1,50})?)\s*$")
+_ASSIGN_RE: Final = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*")
 
-_UNIT_TAIL_RE = re.compile(
+_UNIT_TAIL_RE: Final = re.compile(
     r"(?<!\s)\s*+(?:\\(?:text|mbox|mathrm)\{\s*[A-Za-z][A-Za-z ]{0,24}(?:\^\{?\d\}?)?\s*\}|dollars?|cents?|units?|degrees|minutes|hours|"
     r"days|weeks|years|meters|feet|inches|miles|pounds|square\s+\w+|\^\\circ|°)\s*+$"
 )
 
 
-_SPACES_RE = re.compile(r"\s+")
+_SPACES_RE: Final = re.compile(r"\s+")
 
 
 def _clean(answer: str) -> str:
@@ -184,7 +185,7 @@ def _answers_match(answer: str, reference: str, max_symbolic_chars: int, timeout
     return math_verify_equal(ca, cr, timeout)
 
 
-_HOSTILE_RE = re.compile(r"\^\s*\{?\s*[-\d]{3,}|\^\s*\{?[^}]{0,20}\^|\d{60,}|\\binom\s*\{\s*\d{4,}|\d{3,}\s*!")
+_HOSTILE_RE: Final = re.compile(r"\^\s*\{?\s*[-\d]{3,}|\^\s*\{?[^}]{0,20}\^|\d{60,}|\\binom\s*\{\s*\d{4,}|\d{3,}\s*!")
 """What no comparison of answers needs: exponents of 100 and more, towers, 60-digit numbers, huge binomials."""
 
 
@@ -195,7 +196,7 @@ def _last_side(s: str) -> str:
     return s
 
 
-_GROUP_RE = re.compile(r"^\s*(\\\{|[(\[])(.*)(\\\}|[)\]])\s*$", re.S)
+_GROUP_RE: Final = re.compile(r"^\s*(\\\{|[(\[])(.*)(\\\}|[)\]])\s*$", re.S)
 
 
 def _components(s: str) -> tuple[str, str, list[str]] | None:
@@ -267,12 +268,12 @@ def _exact_value(text: str) -> Fraction | None:
     return exact if isinstance(exact, Fraction) else None
 
 
-_WORDS_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*)*")
+_WORDS_RE: Final = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*)*")
 """An answer in words only (``Evelyn``, ``No real solutions``, ``circle``): no digit, no command, no sign."""
 
 
-_CHOICE_ONLY_RE = re.compile(r"\(([A-E])\)")
-_MATHEMATICS_RE = re.compile(r"\d|\\[A-Za-z]|[=+^]")
+_CHOICE_ONLY_RE: Final = re.compile(r"\(([A-E])\)")
+_MATHEMATICS_RE: Final = re.compile(r"\d|\\[A-Za-z]|[=+^]")
 """A digit, a command or an operator: an answer in mathematics, never equal to words or a choice letter."""
 
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Final
 
 Compare = Callable[[str, str], "bool | None"]
 """How two parts (an entry, an endpoint) compare: the answer comparison itself, recursively."""
 ValueOf = Callable[[str], "Fraction | None"]
 """The exact (or 40-digit) value of an endpoint's text, or ``None``."""
 
-_MATRIX_RE = re.compile(r"^\s*\\begin\{([pbB]?matrix|smallmatrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}\s*$", re.S)
-_ROW_BREAK_RE = re.compile(r"\\\\")
-_CUP_RE = re.compile(r"\\cup|∪")
-_INFINITY_RE = re.compile(r"^\s*([+-]?)\s*\\infty\s*$|^\s*([+-]?)\s*∞\s*$")
+_MATRIX_RE: Final = re.compile(r"^\s*\\begin\{([pbB]?matrix|smallmatrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}\s*$", re.S)
+_ROW_BREAK_RE: Final = re.compile(r"\\\\")
+_CUP_RE: Final = re.compile(r"\\cup|∪")
+_INFINITY_RE: Final = re.compile(r"^\s*([+-]?)\s*\\infty\s*$|^\s*([+-]?)\s*∞\s*$")
 
 
 def matrix_entries(answer: str) -> list[list[str]] | None:
@@ -121,8 +122,8 @@ def compare_unions(a: str, b: str, value_of: ValueOf) -> bool | None:
     return ua == ub
 
 
-_PM_RE = re.compile(r"\\pm|±")
-_BRACE_SET_RE = re.compile(r"^\s*\\\{(.*)\\\}\s*$", re.S)
+_PM_RE: Final = re.compile(r"\\pm|±")
+_BRACE_SET_RE: Final = re.compile(r"^\s*\\\{(.*)\\\}\s*$", re.S)
 
 
 def top_level_split(text: str, sep: str) -> list[str] | None:
@@ -193,12 +194,12 @@ def compare_sets(a: str, b: str, compare: Compare) -> bool | None:
     return None if undecided else True
 
 
-_RELATION_RE = re.compile(r"\\leq?\b|\\geq?\b|\\neq?\b|≤|≥|≠|<=|>=|<|>")
-_AND_RE = re.compile(r"\\text\{\s*and\s*\}|\band\b|\\wedge|,")
-_VARIABLE_RE = re.compile(r"^(?:[A-Za-z]|\\[A-Za-z]+)$")
-_RELATION_OF = {"\\le": "<=", "\\leq": "<=", "≤": "<=", "\\ge": ">=", "\\geq": ">=", "≥": ">=",
+_RELATION_RE: Final = re.compile(r"\\leq?\b|\\geq?\b|\\neq?\b|≤|≥|≠|<=|>=|<|>")
+_AND_RE: Final = re.compile(r"\\text\{\s*and\s*\}|\band\b|\\wedge|,")
+_VARIABLE_RE: Final = re.compile(r"^(?:[A-Za-z]|\\[A-Za-z]+)$")
+_RELATION_OF: Final = {"\\le": "<=", "\\leq": "<=", "≤": "<=", "\\ge": ">=", "\\geq": ">=", "≥": ">=",
                 "\\ne": "!=", "\\neq": "!=", "≠": "!="}
-_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+_FLIP: Final = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 
 def _inequality_set(answer: str, value_of: ValueOf) -> list[Interval] | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Final
 
 from .arith import APPROX, format_value
 from .compare import check_pair
@@ -170,7 +171,7 @@ def _rest_of_chain_holds(formula: Formula, rules: RuleSet, identity_chain: bool)
     )
 
 
-ROUNDING = "rounding"
+ROUNDING: Final = "rounding"
 """The rule of a result rounded without saying so (``35 / 15 = 2 sets``, ``74 / 30 = 2.4``): a slip of a milder
 kind (``SLIP_POLICY.md``: ``rounding_unannounced``), its own rule so a rule set can weigh it apart."""
 

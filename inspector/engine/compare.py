@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Context
 from fractions import Fraction
+from typing import Final
 
 from .arith import (
     APPROX,
@@ -39,7 +40,7 @@ from .readings import (
 )
 from .rules import RuleSet
 
-_WHOLE_WORDS = frozenset({"full", "whole", "complete"})
+_WHOLE_WORDS: Final = frozenset({"full", "whole", "complete"})
 
 
 def check_pair(

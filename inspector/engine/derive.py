@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import Final
 
 from .arith import PolyValue, subtract, symbols_of
 from .check import Checked
@@ -216,7 +217,7 @@ def _try_siblings(links: list[Link], position: int, link: Link, original: Link, 
     link.prev, link.start, link.equation_mode, link.checked = paired or kept
 
 
-_MAX_SIBLINGS = 6
+_MAX_SIBLINGS: Final = 6
 
 
 def _link_state(link: Link) -> tuple[Link | None, Link | None, bool, list[Checked]]:
@@ -265,8 +266,8 @@ def _counterpart(links: list[Link], position: int, link: Link, original: Link, s
     return before[len(mine)] if len(mine) < len(before) else None
 
 
-_SIBLING_GAP = 40
-_SIBLING_GAP_RE = re.compile(r"(?:\s|[$,;&]|\\[\[\]()]|\\\\|\\q?quad|\\text\{\s*(?:or|and)\s*\}|\bor\b|\band\b)*+")
+_SIBLING_GAP: Final = 40
+_SIBLING_GAP_RE: Final = re.compile(r"(?:\s|[$,;&]|\\[\[\]()]|\\\\|\\q?quad|\\text\{\s*(?:or|and)\s*\}|\bor\b|\band\b)*+")
 """What may stand between two equations of one list: space, math delimiters, "or", "and", commas."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from math import gcd
+from typing import Final
 
 from .arith import Node, PolyValue
 from .derive_links import Link, _norm
@@ -29,7 +30,7 @@ def _constant_offset(a: PolyValue, b: PolyValue) -> tuple[Fraction, Fraction] | 
     return k, b.constant() - k * a.constant()
 
 
-_ANEW_RE = re.compile(
+_ANEW_RE: Final = re.compile(
     r"(?i)\b(?:case|however|alternatively|instead|suppose|set\s+up|another|similarly|also|second|third|"
     r"consider|check(?:ing)?|verify(?:ing)?|substitut\w*|plug(?:ging)?|given|we\s+know|recall|"
     r"let(?!['’]s|\s+us)|assum\w*)\b|(?:^|[.:;!?]\s++|(?<!\s)[ \t]*+\n\s*+(?:[-*•]\s*+)?)(?:for|if|when)\b"
@@ -37,7 +38,7 @@ _ANEW_RE = re.compile(
 )
 """Words between two equations that say the second is a new one (another case, a trial, a new fact, one of
 the values something "can be"), not a restatement of the first."""
-_ANEW_WORDS = (
+_ANEW_WORDS: Final = (
     "case", "however", "alternatively", "instead", "suppose", "set", "another", "similarly", "also", "second", "third",
     "consider", "check", "verify", "substitut", "plug", "given", "we", "recall", "let", "assum", "for", "if", "when",
     "can", "could",
@@ -48,7 +49,7 @@ _ANEW_WORDS = (
 def says_anew(gap: str) -> bool:
     """``_ANEW_RE.search(gap) is not None``: the gap says the equation after it is a new one."""
     return may_contain(gap, _ANEW_WORDS) and _ANEW_RE.search(gap) is not None
-_MAX_GAP = 400
+_MAX_GAP: Final = 400
 """Prose longer than this between two equations: they are not one derivation."""
 
 
@@ -110,11 +111,11 @@ def _starts_anew(text: str, prev: Formula, f: Formula) -> bool:
     return item is not None and f.start - item.end() <= _ITEM_SLACK
 
 
-_LIST_ITEM_RE = re.compile(r"[ \t]*(?:[-*•][ \t]|\d{1,2}[.)][ \t]|\(?[a-z][.)][ \t]|#+[ \t])")
+_LIST_ITEM_RE: Final = re.compile(r"[ \t]*(?:[-*•][ \t]|\d{1,2}[.)][ \t]|\(?[a-z][.)][ \t]|#+[ \t])")
 """A line that starts a list item: items that are each an equation are alternatives, cases or separate
 facts, never rewrites. (A numbered step of prose that ends in an equation, as Abel writes every step, is
 not such an item.)"""
-_ITEM_SLACK = 6
+_ITEM_SLACK: Final = 6
 """How far into a list item its equation may start for the item to be just that equation (``1. \\(``)."""
 
 
@@ -210,11 +211,11 @@ def _monomial(node: Node) -> tuple[tuple[str, int], ...] | None:
     return None
 
 
-_REWRITE_VERB_RE = re.compile(
+_REWRITE_VERB_RE: Final = re.compile(
     r"(?i)\b(?:expand\w*|simplif\w*|rearrang\w*|collect\w*|combin\w*|complet\w*\s+the\s+square|rewrit\w*|"
     r"moving|move\s+(?:all|every))"
 )
-_SCALES_BY_LETTERS_RE = re.compile(r"(?i)(?:multipl\w*|divid\w*)[^.]{0,40}\bby\s*\$?\\?\(?\s*[^\d\s$]")
+_SCALES_BY_LETTERS_RE: Final = re.compile(r"(?i)(?:multipl\w*|divid\w*)[^.]{0,40}\bby\s*\$?\\?\(?\s*[^\d\s$]")
 
 
 def _says_rewrite(text: str, prev: Formula, f: Formula) -> bool:

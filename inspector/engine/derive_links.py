@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Final
 
 from .arith import NotRational, PolyValue, Unverifiable, Value, evaluate, subtract, symbols_of
 from .check import Checked
@@ -61,13 +62,13 @@ def _side_letters(side: Side) -> bool:
     return side.node is not None and bool(symbols_of(side.node))
 
 
-_CONNECTIVE_RE = re.compile(
+_CONNECTIVE_RE: Final = re.compile(
     r"(?i)\b(?:so|thus|hence|therefore|gives?|giving|get|gets|getting|obtain|implies|means|simplif\w*|expand\w*|"
     r"rearrang\w*|becomes?|reduces?\s+to|i\.e)\b|\\implies|\\Rightarrow|\\Longrightarrow|⟹|⇒|→|\\to\b"
 )
 """Words between two equations of one line that make the second a rewrite of the first
 (``$2p = 0.58$. So $p = 0.29$``); without one they are separate facts (``3p + e = 1.24 and 5p + e = 1.82``)."""
-_CONNECTIVE_WORDS = (
+_CONNECTIVE_WORDS: Final = (
     "so", "thus", "hence", "therefore", "giv", "get", "obtain", "implies", "means", "simplif", "expand", "rearrang",
     "become", "reduce", "i.e", "rightarrow", "⟹", "⇒", "→", "\\to",
 )

@@ -10,12 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from fractions import Fraction
-from typing import Union
+from typing import Final, Union
 
 from .limits import MAX_FACTORIAL, MAX_POLY_TERMS, MAX_RESULT_BITS, NotRational, Unverifiable
 from .parse import Node, shape
 
-_ZERO, _ONE, _MINUS_ONE, _TWO, _HUNDRED = Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(100)
+_ZERO: Final = Fraction(0)
+_ONE: Final = Fraction(1)
+_MINUS_ONE: Final = Fraction(-1)
+_TWO: Final = Fraction(2)
+_HUNDRED: Final = Fraction(100)
 """Constants the evaluation uses on every tree, made once (a ``Fraction`` is immutable, and costs a microsecond
 to build)."""
 
@@ -216,9 +220,9 @@ def _fact(a: Value, step: int = 1) -> Value:
     return Fraction(out)
 
 
-_MEMO: dict[int, tuple[Node, Value | None, type[Exception] | None, str]] = {}
-_MEMO_SIZE = 4096
-_BY_SHAPE: dict[Hashable, tuple[Value | None, type[Exception] | None, str]] = {}
+_MEMO: Final[dict[int, tuple[Node, Value | None, type[Exception] | None, str]]] = {}
+_MEMO_SIZE: Final = 4096
+_BY_SHAPE: Final[dict[Hashable, tuple[Value | None, type[Exception] | None, str]]] = {}
 """Outcomes by ``parse.shape``, for the trees of the chain being verified (``forget_shapes`` empties it)."""
 
 

@@ -10,6 +10,7 @@ import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Final
 
 from .arith import (
     APPROX,
@@ -38,12 +39,12 @@ from .arith import (
 )
 from .model import Span
 
-_ANNOTATION_RE = re.compile(r"<<([^<>\n]{0,400})>>")
-_VISIBLE_RE = re.compile(
+_ANNOTATION_RE: Final = re.compile(r"<<([^<>\n]{0,400})>>")
+_VISIBLE_RE: Final = re.compile(
     r"[ \t]*+\\?\$?[ \t]*+(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+(?![.\d]))?|-?\.\d+)(?![\d.]\d)"
 )
-_ECHO_RE = re.compile(r"=[ \t]*\\?\$?[ \t]*(?=[ ]{5})")
-_BULLET_RE = re.compile(r"[ \t]*(?:[-*•][ \t]+|\d{1,2}[.)][ \t]+|&)")
+_ECHO_RE: Final = re.compile(r"=[ \t]*\\?\$?[ \t]*(?=[ ]{5})")
+_BULLET_RE: Final = re.compile(r"[ \t]*(?:[-*•][ \t]+|\d{1,2}[.)][ \t]+|&)")
 
 
 @dataclass(slots=True, init=False)
@@ -165,7 +166,7 @@ class LineContext:
         return "up" if m.group(1) else "down" if m.group(2) else "nearest"
 
 
-_ROUNDING_RE = re.compile(
+_ROUNDING_RE: Final = re.compile(
     r"(?i)\bround(?:ed|ing|s)?\s+(?:it\s+|this\s+|that\s+)?(?:(up)|(down))\b|\bround(?:ed|ing|s)?\b|\bnearest\b"
 )
 
@@ -274,19 +275,19 @@ def extract_line(
     return formulas
 
 
-_CLAUSE_WORDS = frozenset(
+_CLAUSE_WORDS: Final = frozenset(
     "and or is are was were be been so then which that thus therefore hence gives give get gets got we it "
     "this these those to if but when where since because equals makes yields while whereas than".split()
 )
 """Words that end a formula: a new clause begins. Other words inside a computation are read past."""
-_RESULT_WORDS = frozenset({"is", "equals", "gives", "makes", "yields"})
+_RESULT_WORDS: Final = frozenset({"is", "equals", "gives", "makes", "yields"})
 """``40 / 8 is 6``: a result stated in words right after an operation."""
-_MAX_FILLER = 3
-_RESULT_IN_WORDS_RE = re.compile(
+_MAX_FILLER: Final = 3
+_RESULT_IN_WORDS_RE: Final = re.compile(
     r"\d[\w ]{0,30}?\s(?:is|equals|gives|makes|yields)\s+\$?\d|can be (?:written|expressed|rewritten|simplified)|"
     r"simplifies to"
 )
-_RESULT_WORD_AFTER_RE = re.compile(r"\s(?:is|equals|gives|makes|yields)\s+\$?\d")
+_RESULT_WORD_AFTER_RE: Final = re.compile(r"\s(?:is|equals|gives|makes|yields)\s+\$?\d")
 """The part of ``_RESULT_IN_WORDS_RE``'s first alternative after the number: found fast, as it opens with a space."""
 
 
@@ -344,7 +345,7 @@ def _letter_products(tokens: list[Token]) -> list[Token]:
     return out
 
 
-_SHORT_WORDS = frozenset(
+_SHORT_WORDS: Final = frozenset(
     "and or the per so as at by for to is of in on an we if it be are was its has not but let all any one two six "
     "ten yes no see use get set put our has had can may".split()
 )
@@ -435,7 +436,7 @@ def _read_through_words(tokens: list[Token]) -> list[Token]:
     return out
 
 
-_FACTORIZATION_RE = re.compile(
+_FACTORIZATION_RE: Final = re.compile(
     r"(?i)(?:\bfactori[sz](?:e|es|ing|ed)\s+\$?\\?\(?\s*(\d[\d,]{1,20})\b.{0,80}?\bfactori[sz]ation"
     r"|\bfactori[sz]ation\s+of\s+\$?\\?\(?\s*(\d[\d,]{1,20})\s*\\?\)?\$?"
     r"|\b(\d[\d,]{1,20})\s*\\?\)?\$?(?:['’]s|\s+has\s+(?:the\s+|a\s+)?)\s*(?:prime\s+)?factori[sz]ation)"
@@ -475,13 +476,13 @@ def _factorizations(text: str, line: str, start: int, step: int, line_no: int, c
     return out
 
 
-_RELATION_PHRASES = (
+_RELATION_PHRASES: Final = (
     ("can", "be", "written", "as"), ("can", "be", "expressed", "as"), ("can", "be", "rewritten", "as"),
     ("can", "be", "simplified", "to"), ("simplifies", "to"),
 )
 """Not "is equal to": "Since 4/7 is equal to $24" says what a part corresponds to, not an equality."""
-_PHRASE_STARTS = frozenset(p[0] for p in _RELATION_PHRASES)
-_INLINE_DELIMS = frozenset({"\\(", "\\)"})
+_PHRASE_STARTS: Final = frozenset(p[0] for p in _RELATION_PHRASES)
+_INLINE_DELIMS: Final = frozenset({"\\(", "\\)"})
 
 
 def _relation_phrase(tokens: list[Token], i: int) -> int:
@@ -530,7 +531,7 @@ def _bare_expression(line: str, start: int, step: int, line_no: int) -> Formula 
     return Formula(step, line_no, "expression", [side], [], side.start, side.end)
 
 
-_UNIT_MARKS = frozenset({'"', "'", "″", "′"})
+_UNIT_MARKS: Final = frozenset({'"', "'", "″", "′"})
 """``72" tall``, ``6' 2"``: inches and feet marks right after a number end the number, not the formula."""
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import Final
 
-_REJECTED_RE = re.compile(
+_REJECTED_RE: Final = re.compile(
     r"(?i)(?:\bfalse\b|\bnot\s+(?:true|correct|right|equal|hold|satisf)|\bincorrect\b|\bcontradict|"
     r"\bisn['’]t\s+(?:true|correct|right|equal)|\bdoesn['’]t\s+(?:hold|satisfy|equal)|"
     r"\bdoes\s+not\s+(?:hold|satisfy|equal)|\bwrong\b|\bmistake\b|✗|❌)"
@@ -20,16 +21,16 @@ _REJECTED_RE = re.compile(
 """Words that call an equation false. Not "impossible" or "not possible": ``31 − 44 − 9 = −12, which is not
 possible`` says the value cannot be a count, not that the arithmetic is false; nor ``≠``, a relation of its
 own (``= 5/944784 ≠ 2/9`` asserts every link before it)."""
-_TESTED_RE = re.compile(
+_TESTED_RE: Final = re.compile(
     r"(?i)(?:\bplug(?:ging|ged)?\b|\bsubstitut|\bcheck|\btest|\btry(?:ing)?\b|\bverify|\bverifying\b|\bguess|"
     r"\bif\b[^.;]*\bthen\b)"
 )
-_ASSERTED_RE = re.compile(
+_ASSERTED_RE: Final = re.compile(
     r"(?i)(?<!not\s)(?<!n['’]t\s)(?<!\bin)(?:\bconfirm|\bprov(?:es|ed|ing)\b|\bholds\b|\bworks\b|\bis\s+true\b|"
     r"\bcorrect(?:ly)?\b(?!\s+(?:approach|way))|\bsatisf(?:ies|ied)\b|✓|✔|\bindeed\b)"
 )
 """Words that assert the claim (never when negated: "not satisfied" rejects)."""
-_AFTER_CHARS = 90
+_AFTER_CHARS: Final = 90
 """How far after a claim its rejection is looked for: the rest of that sentence."""
 
 
@@ -48,12 +49,12 @@ def _sentence_before(text: str, start: int, claim_start: int) -> str:
     return before[cut.end() :] if cut else before
 
 
-_CONSEQUENCES_RE = re.compile(r"(?:\\?implies|\\?Rightarrow|\\?Longrightarrow|⟹|⇒)[^.;:\n]*+$")
+_CONSEQUENCES_RE: Final = re.compile(r"(?:\\?implies|\\?Rightarrow|\\?Longrightarrow|⟹|⇒)[^.;:\n]*+$")
 """The rest of a line that only draws consequences of the claim (``⟹ a^2 = a^2 + 40 ⟹ 0 = 40``)."""
-_IMPLIES_RE = re.compile(r"\\?implies|\\?Rightarrow|\\?Longrightarrow|⟹|⇒")
+_IMPLIES_RE: Final = re.compile(r"\\?implies|\\?Rightarrow|\\?Longrightarrow|⟹|⇒")
 
 
-_IMPOSSIBLE_RE = re.compile(r"(?i)\b(?:not\s+possible|impossible|no\s+solutions?|cannot\s+(?:be|hold))\b")
+_IMPOSSIBLE_RE: Final = re.compile(r"(?i)\b(?:not\s+possible|impossible|no\s+solutions?|cannot\s+(?:be|hold))\b")
 """Words that call an equation in letters unsatisfiable: ``a^2 = a^2 + 40, which is not possible`` rejects it
 (for a number, "not possible" says the value cannot be a count; see ``_REJECTED_RE``)."""
 
@@ -82,7 +83,7 @@ def rejected(text: str, claim_end: int, line_end: int, next_line: str | None, *,
     return False
 
 
-_VERDICT_OPENING_RE = re.compile(
+_VERDICT_OPENING_RE: Final = re.compile(
     r"(?i)(?:\\\]|\$\$)?\s*(?:this|that|which|it|but|however|so|hence|thus|since|because|the\s+equation)\b")
 
 
@@ -95,7 +96,7 @@ def _verdict(line: str) -> str | None:
     return None
 
 
-_NEQ_RE = re.compile(r"[\s$]*+(?:\\\[|\\\(|\$)?([^=\n]{1,60}?)(?:\\neq?(?![a-zA-Z])|≠)([^=\n$]{1,60}?)[ \t]*+(?:\\\]|\\\)|\$|[.,;]|$)")
+_NEQ_RE: Final = re.compile(r"[\s$]*+(?:\\\[|\\\(|\$)?([^=\n]{1,60}?)(?:\\neq?(?![a-zA-Z])|≠)([^=\n$]{1,60}?)[ \t]*+(?:\\\]|\\\)|\$|[.,;]|$)")
 """A line that states ``1 ≠ 7`` (no "=" in it): its two sides."""
 
 
@@ -105,7 +106,7 @@ def neq_sides(line: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
-_NOT_A_SOLUTION_RE = re.compile(
+_NOT_A_SOLUTION_RE: Final = re.compile(
     r"(?i)\bnot\s+(?:a\s+)?(?:valid\s+)?(?:solution|root)|\bextraneous\b|\bdo(?:es)?\s+not\s+work\b|"
     r"\bdo(?:es)?n['’]t\s+work\b|\b(?:is\s+)?invalid\b|\bnot\s+valid\b")
 """Words that reject the value a trial tested ("x = 1 is not a solution"): for a trial, its equation too."""
@@ -139,8 +140,8 @@ def tested(text: str, line_start: int, claim_start: int, claim_end: int, line_en
     return not _ASSERTED_RE.search(_sentence_after(text, claim_end, line_end))
 
 
-_QUOTIENT_RE = re.compile(r"(?i)\b(?:remainder|quotient|integer\s+part|whole\s+number\s+part|floor|long\s+division)\b")
-_QUOTIENT_BEFORE = 600
+_QUOTIENT_RE: Final = re.compile(r"(?i)\b(?:remainder|quotient|integer\s+part|whole\s+number\s+part|floor|long\s+division)\b")
+_QUOTIENT_BEFORE: Final = 600
 """How far back the text may say it is after the whole quotient (a long division worked step by step)."""
 
 

@@ -10,7 +10,7 @@ import decimal
 from collections.abc import Hashable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Final
 
 from .exact import evaluate
 from .limits import MAX_FACTORIAL, NotRational, Unverifiable
@@ -74,12 +74,12 @@ def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Numeric approximation: what irrational sides (roots, pi, fractional powers) are compared by
 
-_PI = "3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803482534211706798"
+_PI: Final = "3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803482534211706798"
 
 
-_BY_SHAPE: dict[tuple[Hashable, int], Fraction | None] = {}
+_BY_SHAPE: Final[dict[tuple[Hashable, int], Fraction | None]] = {}
 """Approximations by ``parse.shape`` and digits, for the trees of the chain being verified."""
-_BY_SHAPE_SIZE = 1024
+_BY_SHAPE_SIZE: Final = 1024
 
 
 def forget_approximations() -> None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Final
 
 __all__ = ["Readable", "matching_brace", "readable"]
 
-MAX_DEPTH = 40
+MAX_DEPTH: Final = 40
 """Brace nesting beyond this is copied as written (bounded recursion on hostile input)."""
 
 
@@ -34,7 +35,7 @@ def matching_brace(text: str, open_at: int, limit: int = 2000) -> int | None:
                 return i
     return None
 
-_SYMBOLS = {
+_SYMBOLS: Final = {
     "cdot": "·", "times": "×", "div": "÷", "pm": "±", "mp": "∓", "ast": "*", "star": "⋆",
     "le": "≤", "leq": "≤", "leqslant": "≤", "ge": "≥", "geq": "≥", "geqslant": "≥", "ne": "≠", "neq": "≠",
     "approx": "≈", "equiv": "≡", "sim": "∼", "simeq": "≃", "cong": "≅", "propto": "∝", "lt": "<", "gt": ">",
@@ -59,13 +60,13 @@ _SYMBOLS = {
 }  # fmt: skip
 """Commands that are one symbol (or a space)."""
 
-_NAMED = frozenset({
+_NAMED: Final = frozenset({
     "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "log",
     "ln", "lg", "exp", "max", "min", "sup", "inf", "lim", "gcd", "lcm", "det", "deg", "dim", "ker", "arg"
 })  # fmt: skip
 """Operator names, written as the word."""
 
-_CONTENT = frozenset({
+_CONTENT: Final = frozenset({
     "text", "textbf", "textit", "textrm", "texttt", "textsf", "textnormal", "mathrm", "mathbf", "mathit",
     "mathsf", "mathtt", "mathnormal", "mathbb", "mathcal", "operatorname", "mbox", "hbox", "emph",
     "boldsymbol", "bm", "overline", "underline", "widehat", "hat", "bar",
@@ -73,17 +74,17 @@ _CONTENT = frozenset({
 })  # fmt: skip
 """Commands whose argument is shown as it is (the decoration is lost, the content kept)."""
 
-_DROPPED = frozenset({
+_DROPPED: Final = frozenset({
     "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
     "Biggl", "Biggr", "middle", "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits",
     "nonumber", "notag", "label"
 })  # fmt: skip
 """Commands that only size or place things."""
 
-_FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac"})
+_FRACS: Final = frozenset({"frac", "dfrac", "tfrac", "cfrac"})
 
-_SUP = dict(zip("0123456789+-=()nix", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱˣ", strict=True))
-_SUB = dict(zip("0123456789+-=()aeoxijkn", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓᵢⱼₖₙ", strict=True))
+_SUP: Final = dict(zip("0123456789+-=()nix", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱˣ", strict=True))
+_SUB: Final = dict(zip("0123456789+-=()aeoxijkn", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓᵢⱼₖₙ", strict=True))
 
 Piece = list[tuple[str, int]]
 """Output characters, each with the source index it came from."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
+from typing import Final
 
 from .arith import (
     LP,
@@ -32,7 +33,7 @@ from .pair_check import PairCheck, _unverifiable
 from .roots import real_roots
 from .scan import may_contain
 
-LETTERS_CANCEL = "the letters cancel and the two sides still differ"
+LETTERS_CANCEL: Final = "the letters cancel and the two sides still differ"
 
 
 def _has_letter(side: Side) -> bool:
@@ -95,8 +96,8 @@ def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool
     return _unverifiable(computed, stated, stated_text, "has letters")
 
 
-IDENTITY_FAILS = "written as an identity, but the two sides differ for some values of the letters"
-ROUNDED_OPERANDS = "equal within the precision of its rounded operands"
+IDENTITY_FAILS: Final = "written as an identity, but the two sides differ for some values of the letters"
+ROUNDED_OPERANDS: Final = "equal within the precision of its rounded operands"
 
 
 def _rounding_explains(computed: Node, stated: Node) -> bool:
@@ -131,7 +132,7 @@ def _with_literal(node: Node, start: int, value: float) -> Node:
     if tag == "add":
         return ("add", [(sign, _with_literal(sub, start, value)) for sign, sub in node[1]])
     return (tag, *(_with_literal(c, start, value) if isinstance(c, tuple) else c for c in node[1:]))
-_POINTS = (Fraction(7, 3), Fraction(11, 5), Fraction(13, 7), Fraction(17, 11), Fraction(19, 13), Fraction(23, 17))
+_POINTS: Final = (Fraction(7, 3), Fraction(11, 5), Fraction(13, 7), Fraction(17, 11), Fraction(19, 13), Fraction(23, 17))
 
 
 def _at_two_points(computed: Side, stated: Side) -> str | None:
@@ -210,9 +211,9 @@ def _product(node: Node) -> bool:
     return all(_product(c) for c in node[1:] if isinstance(c, tuple))
 
 
-_REWRITING_WORDS = ("expand", "factor", "rewrit", "written", "express", "simplif", "equivalent")
+_REWRITING_WORDS: Final = ("expand", "factor", "rewrit", "written", "express", "simplif", "equivalent")
 """A word each alternative of ``_REWRITING_RE`` needs (``tests/test_scan.py``)."""
-_REWRITING_RE = re.compile(r"(?i)\b(?:expand\w*|factor\w*|rewrit\w*|written\s+as|express\w*\s+as|simplif\w*|equivalent)\W*$")
+_REWRITING_RE: Final = re.compile(r"(?i)\b(?:expand\w*|factor\w*|rewrit\w*|written\s+as|express\w*\s+as|simplif\w*|equivalent)\W*$")
 
 
 def _expands(left: Side, right: Side) -> bool:
@@ -287,7 +288,7 @@ def _claims_identity(formula: Formula, i: int, same_letters: bool | None = None)
     return may_contain(before, _REWRITING_WORDS) and _REWRITING_RE.search(before) is not None
 
 
-_POWER_RELATION_RE = re.compile(r"(?:^|(?<=[\s$(,;:\[]))(\\[a-zA-Z]+|[A-Za-z])\s*\^\s*\{?\s*\d+\s*\}?\s*=", re.MULTILINE)
+_POWER_RELATION_RE: Final = re.compile(r"(?:^|(?<=[\s$(,;:\[]))(\\[a-zA-Z]+|[A-Za-z])\s*\^\s*\{?\s*\d+\s*\}?\s*=", re.MULTILINE)
 """A power of a letter alone on the left of an equation (``α^3 = 3α^2 − 4α + 1``): a relation to reduce by."""
 
 
@@ -301,7 +302,7 @@ def _relation_stated(text: str, before: int, *sides: Side) -> bool:
     return any(m.group(1).lstrip("\\") in letters for m in _POWER_RELATION_RE.finditer(window))
 
 
-_RELATION_WINDOW = 3000
+_RELATION_WINDOW: Final = 3000
 """How far back (in characters) a substitution's relation is looked for: the same passage, not the chain."""
 
 

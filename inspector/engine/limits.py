@@ -7,16 +7,18 @@ never as "correct".
 
 from __future__ import annotations
 
+from typing import Final
+
 # Limits: each one turns a hostile input into an "unverifiable" result within milliseconds.
-MAX_LITERAL_DIGITS = 60
-MAX_RESULT_BITS = 20_000
-MAX_FACTORIAL = 300
-MAX_DEPTH = 60
-MAX_POLY_TERMS = 64
-MAX_TOKENS = 4_000
-TRUNCATED = "\u2026truncated"
+MAX_LITERAL_DIGITS: Final = 60
+MAX_RESULT_BITS: Final = 20_000
+MAX_FACTORIAL: Final = 300
+MAX_DEPTH: Final = 60
+MAX_POLY_TERMS: Final = 64
+MAX_TOKENS: Final = 4_000
+TRUNCATED: Final = "\u2026truncated"
 """The text of the BREAK that ends a line cut at ``MAX_TOKENS``."""
-MAX_SIDE_TOKENS = 300
+MAX_SIDE_TOKENS: Final = 300
 """Longer sides are not arithmetic anyone checks by hand; the bound also bounds every tree walk."""
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import Final
 
 from .arith import BREAK, Unverifiable, leaves, parse_tokens, symbols_of, tokenize
 from .check import Checked
@@ -22,12 +23,12 @@ from .derive_links import _value, says_connected
 from .extract import Formula, Side, split_sides
 from .model import Claim, ClaimStatus
 
-_NAMED_LINE_RE = re.compile(
+_NAMED_LINE_RE: Final = re.compile(
     r"[ \t]*+(?:\$\$?|\\\(|\\\[)?[ \t]*+((?:\\[a-zA-Z]+|[A-Za-z]){1,3}(?:_\{?\w+\}?)?)[ \t]*+=(?![=<>])"
 )
 """A line that opens by giving a name a value: ``$GM = …``, ``\\(AB = …``, ``x_1 = …``."""
-_RELATIVE = Fraction(1, 10**9)
-_CLOSERS = frozenset({"$", "$$", "\\]", "\\)", ".", ",", ";"})
+_RELATIVE: Final = Fraction(1, 10**9)
+_CLOSERS: Final = frozenset({"$", "$$", "\\]", "\\)", ".", ",", ";"})
 """What may follow a value at the end of its line: a closing delimiter, a full stop."""
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
+from typing import Final
 
 from .arith import Node, NotRational, Unverifiable, evaluate
 from .check import Checked, literal_matches
@@ -20,8 +21,8 @@ from .extract import Side
 from .model import ClaimStatus
 from .rules import RuleSet
 
-RULE = "notation"
-MIN_CLAIMS = 2
+RULE: Final = "notation"
+MIN_CLAIMS: Final = 2
 """A single reversed claim is more often a real slip (``5 − 8 = 3``) than a habit."""
 
 

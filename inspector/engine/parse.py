@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from fractions import Fraction
-from typing import Any
+from typing import Any, Final
 
 from .limits import MAX_DEPTH, MAX_SIDE_TOKENS, Unverifiable
 from .tokens import (
@@ -40,7 +40,7 @@ from .tokens import (
 Node = tuple[Any, ...]
 """A parse tree: ``(tag, ...)`` tuples, cheap to build and to pickle."""
 
-_BRACKET_FUNCS = frozenset({"abs", "floor", "ceil"})
+_BRACKET_FUNCS: Final = frozenset({"abs", "floor", "ceil"})
 """Brackets that apply a function: |x|, ⌊x⌋, ⌈x⌉."""
 
 

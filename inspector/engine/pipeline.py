@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from fractions import Fraction
+from typing import Final
 
 from .answer import answers_match, extract_answer, numeric_value
 from .arith import begin_chain, format_value
@@ -30,11 +31,11 @@ from .segment import code_blocks, line_spans, segment
 from .solved_values import root_is_plus_minus, solved_values
 from .trace import repair
 
-_CONTINUES_RE = re.compile(r"[ \t]*+(?:\\\[|\$\$?|&)?[ \t]*+=")
+_CONTINUES_RE: Final = re.compile(r"[ \t]*+(?:\\\[|\$\$?|&)?[ \t]*+=")
 """A line that starts with ``=`` (after ``&``, ``$`` or ``\\[``) continues the one above it."""
 
 
-_DELIMITER_LINE_RE = re.compile(r"[ \t]*+(?:\\\[|\\\]|\$\$|\\begin\{[a-z*]+\}|\\end\{[a-z*]+\})?[ \t]*+$")
+_DELIMITER_LINE_RE: Final = re.compile(r"[ \t]*+(?:\\\[|\\\]|\$\$|\\begin\{[a-z*]+\}|\\end\{[a-z*]+\})?[ \t]*+$")
 
 
 def _delimiter_line(text: str, start: int, end: int) -> bool:
@@ -49,7 +50,7 @@ def _delimiter_line(text: str, start: int, end: int) -> bool:
     return _DELIMITER_LINE_RE.match(text, start, end) is not None
 
 
-_ROW_BREAK_RE = re.compile(r"\\\\(?:\[[^\]]{0,10}\])?")
+_ROW_BREAK_RE: Final = re.compile(r"\\\\(?:\[[^\]]{0,10}\])?")
 
 
 def _rows(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -290,7 +291,7 @@ def _repaired_answer(
     return (repaired[best], claims[best]) if best is not None else (value, None)
 
 
-_HEADER_RE = re.compile(r"[ \t]*(?:#+[ \t]|\*\*[^*\n]{1,80}\*\*[ \t]*:?[ \t]*$|step[ \t]*\d+[ \t]*[:.][^\n]{0,60}$)", re.I)
+_HEADER_RE: Final = re.compile(r"[ \t]*(?:#+[ \t]|\*\*[^*\n]{1,80}\*\*[ \t]*:?[ \t]*$|step[ \t]*\d+[ \t]*[:.][^\n]{0,60}$)", re.I)
 
 
 def _next_prose(text: str, lines: list[tuple[int, int, int]], i: int) -> str | None:
@@ -302,7 +303,7 @@ def _next_prose(text: str, lines: list[tuple[int, int, int]], i: int) -> str | N
     return None
 
 
-_SETS_UP_RE = re.compile(r"(?i)\bset(?:s|ting)?\s+up\s+(?:the|an|this|our)\s+equation")
+_SETS_UP_RE: Final = re.compile(r"(?i)\bset(?:s|ting)?\s+up\s+(?:the|an|this|our)\s+equation")
 
 
 def _intent(c: Checked, text: str, next_line: Callable[[int], str | None], rejected_above: set[str]) -> Checked:
@@ -354,7 +355,7 @@ class _CharClasses(dict[int, str]):
         return "a" if ch.isalnum() or ch == "_" else " "
 
 
-_CHAR_CLASSES = _CharClasses({c: (" " if not chr(c).isalnum() and chr(c) != "_" else "a") for c in range(128)})
+_CHAR_CLASSES: Final = _CharClasses({c: (" " if not chr(c).isalnum() and chr(c) != "_" else "a") for c in range(128)})
 _CHAR_CLASSES.update({ord(d): "0" for d in "0123456789"} | {ord("."): ".", ord(","): ","})
 
 

@@ -21,12 +21,13 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from math import floor
+from typing import Final
 
 from .arith import NUM, Node, NotRational, Token, Unverifiable, evaluate, literals
 
-MAX_DENOMINATOR = 10**6
+MAX_DENOMINATOR: Final = 10**6
 """A simpler fraction with a larger denominator is no simpler than the decimal itself."""
-INTERVAL_MIN_SIG = 3
+INTERVAL_MIN_SIG: Final = 3
 """Operands with fewer significant digits (1.2, 0.5, 2.5) are taken as exact in the interval reading."""
 
 

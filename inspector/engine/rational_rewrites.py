@@ -14,6 +14,7 @@ equations with the same letters listed one under the other are as often a system
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from .arith import NotRational, Unverifiable, evaluate, symbols_of
 from .check import Checked
@@ -26,18 +27,18 @@ from .parse import Node
 from .roots import real_roots
 from .scan import may_contain
 
-_SAYS_REWRITE_RE = re.compile(
+_SAYS_REWRITE_RE: Final = re.compile(
     r"(?i)\b(?:expand\w*|simplif\w*|rearrang\w*|collect\w*|combin\w*|rewrit\w*|multiply\w*|multiplying|"
     r"divid\w*|cross[- ]multipl\w*|clear\w*\s+(?:the\s+)?(?:denominator|fraction)\w*)\b"
 )
-_SAYS_REWRITE_WORDS = ("expand", "simplif", "rearrang", "collect", "combin", "rewrit", "multipl", "divid", "clear")
+_SAYS_REWRITE_WORDS: Final = ("expand", "simplif", "rearrang", "collect", "combin", "rewrit", "multipl", "divid", "clear")
 """A word each alternative of ``_SAYS_REWRITE_RE`` needs (``tests/test_scan.py``)."""
-_OTHER_EQUATION_RE = re.compile(r"(?i)\b(?:first|second|third|other|both|each|previous|original|earlier)\b|\(\d\)")
+_OTHER_EQUATION_RE: Final = re.compile(r"(?i)\b(?:first|second|third|other|both|each|previous|original|earlier)\b|\(\d\)")
 """The text names which equation it rewrites ("Rearrange the first equation"): maybe not the one right above."""
-_MAX_LETTERS = 2
+_MAX_LETTERS: Final = 2
 
 
-_FIELD = frozenset({"num", "sym", "add", "mul", "div", "paren", "neg"})
+_FIELD: Final = frozenset({"num", "sym", "add", "mul", "div", "paren", "neg"})
 """The operations of a rational function (and whole powers): no roots, no functions, no letter exponents."""
 
 

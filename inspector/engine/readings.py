@@ -13,6 +13,7 @@ import functools
 import math
 import re
 from fractions import Fraction
+from typing import Final
 
 from .arith import (
     OF,
@@ -162,8 +163,8 @@ def _say_meant(computed: Side, stated: Side, *overrides: dict[int, Fraction]) ->
     return "rounded operand read as the fraction it stands for: " + ", ".join(words)
 
 
-_CENT_UNITS = ("cents", "cent", "percent")
-_SCALES = {"thousand": 1000, "million": 10**6, "billion": 10**9}
+_CENT_UNITS: Final = ("cents", "cent", "percent")
+_SCALES: Final = {"thousand": 1000, "million": 10**6, "billion": 10**9}
 
 
 def _other_reading(
@@ -267,7 +268,7 @@ def _running_total(actual: Fraction, right: Side) -> bool:
     return isinstance(v, Fraction) and v * first_sign == actual
 
 
-_REMAINDER_RE = re.compile(r"(?i)\b(?:remain\w*|left\s*over|leftover|left\b|r\s*\d)")
+_REMAINDER_RE: Final = re.compile(r"(?i)\b(?:remain\w*|left\s*over|leftover|left\b|r\s*\d)")
 
 
 def _quotient_with_remainder(formula: Formula, computed: Side, stated: Side, actual: Fraction,
@@ -286,7 +287,7 @@ def _quotient_with_remainder(formula: Formula, computed: Side, stated: Side, act
     return _REMAINDER_RE.search(after) is not None
 
 
-_PI_VALUES = (Fraction(22, 7), Fraction("3.14"), Fraction("3.1416"), Fraction("3.14159"), Fraction("3.141593"))
+_PI_VALUES: Final = (Fraction(22, 7), Fraction("3.14"), Fraction("3.1416"), Fraction("3.14159"), Fraction("3.141593"))
 """The values people use for π: ``50π ≈ 157.0795`` was computed with 3.14159."""
 
 

@@ -9,7 +9,7 @@ order they are written in.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 
 from .model import ChainResult, Finding, Severity
 
@@ -76,7 +76,7 @@ def result_record(result: ChainResult) -> dict[str, Any]:
     return record
 
 
-_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+_RECORD_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, check_circular=False)
 """A record is a tree built fresh for each chain: no cycle to look for (the check was a quarter of the encoding)."""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Final
 
 from .answer_match import numeric_value
 from .arith import symbols_of
@@ -32,7 +33,7 @@ def _side_values(f: Formula) -> list[Fraction] | None:
     return sorted(values)
 
 
-_TWELVE_DIGITS = Fraction(1, 10**12)
+_TWELVE_DIGITS: Final = Fraction(1, 10**12)
 
 
 def _close(a: Fraction, b: Fraction) -> bool:
@@ -43,8 +44,8 @@ def _written(f: Formula) -> str:
     return "".join(t.text for side in f.sides for t in side.tokens)
 
 
-_RESTATED = "restates the false equation of the line above in another form: no new slip"
-_CANCELLED = "the letters of the line above cancel and leave this false equation: where it led, no new slip"
+_RESTATED: Final = "restates the false equation of the line above in another form: no new slip"
+_CANCELLED: Final = "the letters of the line above cancel and leave this false equation: where it led, no new slip"
 
 
 def restated_false_equations(claims: list[Checked], formulas: list[Formula],
@@ -117,7 +118,7 @@ def restated_false_equations(claims: list[Checked], formulas: list[Formula],
     return restated
 
 
-_TEST_AFFIRMED = "a test the text sets up; the slip is where it declares the false result true, below"
+_TEST_AFFIRMED: Final = "a test the text sets up; the slip is where it declares the false result true, below"
 
 
 def _cancelled_from(prev: Formula, f: Formula) -> bool:
@@ -134,9 +135,9 @@ def _cancelled_from(prev: Formula, f: Formula) -> bool:
     return cancels_to(left, right, float(va), float(vb))
 
 
-_TRIAL_REJECTED = "a false equation the text tests and rejects below it (≠, \"not a solution\"): not a slip"
-_REJECTED_AGAIN = "the false equation the text rejected above, written again: not a slip"
-_SERIES_GAP = 4
+_TRIAL_REJECTED: Final = "a false equation the text tests and rejects below it (≠, \"not a solution\"): not a slip"
+_REJECTED_AGAIN: Final = "the false equation the text rejected above, written again: not a slip"
+_SERIES_GAP: Final = 4
 """How many lines apart two lines of one run of restatements may be (display delimiters between them)."""
 
 

@@ -13,22 +13,23 @@ import re
 from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Final
 
 from .check import Checked
 from .extract import Formula, Side
 from .model import Claim, ClaimStatus
 
-_PLACES = {"whole number": 0, "integer": 0, "unit": 0, "dollar": 0, "tenth": 1, "cent": 2, "hundredth": 2,
+_PLACES: Final = {"whole number": 0, "integer": 0, "unit": 0, "dollar": 0, "tenth": 1, "cent": 2, "hundredth": 2,
            "thousandth": 3, "ten-thousandth": 4}
-_NUMBER = r"-?\d+(?:\.\d+)?"
-_ROUNDING_RE = re.compile(
+_NUMBER: Final = r"-?\d+(?:\.\d+)?"
+_ROUNDING_RE: Final = re.compile(
     r"(?i)\bround(?:ing|ed|s)?\s+(?:(?:it|this|that|the\s+\w+)\s+|\$?\\?\(?\s*(?P<value>" + _NUMBER + r")\s*\\?\)?\$?\s+)?"
     r"(?:(?P<direction>up|down)\s+)?to\s+the\s+nearest\s+(?P<place>whole\s+number|integer|unit|dollar|tenth|cent|"
     r"hundredth|thousandth|ten-thousandth)s?\b"
 )
-_DECIMAL_RE = re.compile(r"(?<![\d.])(" + _NUMBER + r")(?!\d|\.\d)")
-_LOOK_BACK = 300
-_LOOK_AHEAD = 200
+_DECIMAL_RE: Final = re.compile(r"(?<![\d.])(" + _NUMBER + r")(?!\d|\.\d)")
+_LOOK_BACK: Final = 300
+_LOOK_AHEAD: Final = 200
 
 
 def _decimals(number: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Final
 
 
 def lines_beginning(text: str, start: int, first: frozenset[str]) -> list[int]:
@@ -57,7 +58,7 @@ def occurrences(text: str, needles: tuple[str, ...]) -> list[int]:
     return sorted(found)
 
 
-FOLDS_TO_ASCII = "ſıİK"
+FOLDS_TO_ASCII: Final = "ſıİK"
 """Characters ``(?i)`` matches to ASCII letters (ſ to s, ı and İ to i, the Kelvin sign to k) that ``str.lower`` does
 not lower to them."""
 

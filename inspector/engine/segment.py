@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from .model import Span
 from .scan import lines_beginning, matches_at
 
-_FENCE_RE = re.compile(r"(?m)^[ \t]*(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)[^\n]*$")
-_FENCE_FIRST = frozenset("`~")
+_FENCE_RE: Final = re.compile(r"(?m)^[ \t]*(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)[^\n]*$")
+_FENCE_FIRST: Final = frozenset("`~")
 
 
-_ASY_RE = re.compile(r"\[asy\].*?(?:\[/asy\]|\Z)", re.S)
+_ASY_RE: Final = re.compile(r"\[asy\].*?(?:\[/asy\]|\Z)", re.S)
 
 
 def code_blocks(text: str) -> list[tuple[int, int, str]]:
@@ -39,13 +40,13 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     return sorted(blocks)
 
 
-_MARKER_RE = re.compile(r"(?im)^[ \t]*(?:#+[ \t]*)?(?:\*\*)?step[ \t]*\d+\b")
-_MARKER_FIRST = frozenset("#*sSſ")
+_MARKER_RE: Final = re.compile(r"(?im)^[ \t]*(?:#+[ \t]*)?(?:\*\*)?step[ \t]*\d+\b")
+_MARKER_FIRST: Final = frozenset("#*sSſ")
 """What a ``Step k`` marker's line can begin with after spaces (``(?i)`` reads ``ſ`` as ``s``)."""
-_MARKER_SCAN_LIMIT = 200_000
-_BLANK_RE = re.compile(r"\n[ \t]*\n")
-_DISPLAY_OPEN_RE = re.compile(r"\\\[|\$\$|\\begin\{(?:align|equation|gather|eqnarray|multline)\*?\}")
-_DISPLAY_CLOSE = {"\\[": "\\]", "$$": "$$"}
+_MARKER_SCAN_LIMIT: Final = 200_000
+_BLANK_RE: Final = re.compile(r"\n[ \t]*\n")
+_DISPLAY_OPEN_RE: Final = re.compile(r"\\\[|\$\$|\\begin\{(?:align|equation|gather|eqnarray|multline)\*?\}")
+_DISPLAY_CLOSE: Final = {"\\[": "\\]", "$$": "$$"}
 
 
 def segment(text: str, mode: str = "auto", given: tuple[str, ...] | None = None) -> list[Span]:

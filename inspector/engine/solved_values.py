@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Final
 
 from .arith import BREAK, Unverifiable, parse_tokens, symbols_of, tokenize
 from .check import Checked
@@ -22,13 +23,13 @@ from .latex_text import matching_brace
 from .model import Claim, ClaimStatus
 from .parse import Node
 
-_PM_VALUE_RE = re.compile(r"(?<![A-Za-z\\])(?P<name>[a-zA-Z])\s*=\s*(?:\\pm|±)\s*(?P<value>[^$,;=]{1,60}?)\s*(?=\$|\\\)|\\\]|,|;|\.\s|\.$|$)",
+_PM_VALUE_RE: Final = re.compile(r"(?<![A-Za-z\\])(?P<name>[a-zA-Z])\s*=\s*(?:\\pm|±)\s*(?P<value>[^$,;=]{1,60}?)\s*(?=\$|\\\)|\\\]|,|;|\.\s|\.$|$)",
                           re.MULTILINE)
-_LINES_ABOVE = 8
-_SOLVING_RE = re.compile(r"(?i)\bsolv\w*|\bwe\s+(?:get|find|have|obtain)\b|\bgives?\b|\bso\b|\bthus\b|\bhence\b|"
+_LINES_ABOVE: Final = 8
+_SOLVING_RE: Final = re.compile(r"(?i)\bsolv\w*|\bwe\s+(?:get|find|have|obtain)\b|\bgives?\b|\bso\b|\bthus\b|\bhence\b|"
                          r"\btherefore\b|square\s+root|\\implies|\\Rightarrow|⟹|⇒")
 """Words that say the value solves what is above ("Solving for k, we get k = ±30")."""
-_NOT_SOLVING_RE = re.compile(r"(?i)\b(?:substitut\w*|plug\w*|when|if|for\s+(?!\$?\\?\(?\s*[a-z]\b)|let|consider\w*|"
+_NOT_SOLVING_RE: Final = re.compile(r"(?i)\b(?:substitut\w*|plug\w*|when|if|for\s+(?!\$?\\?\(?\s*[a-z]\b)|let|consider\w*|"
                              r"assum\w*|try\w*|check\w*)\b")
 """Words that make the value one the text puts in, not one it solved for ("Substituting x = −1/2 and y = ±…")."""
 
@@ -95,7 +96,7 @@ def _holds(left: Node, right: Node, name: str, value: float) -> bool:
 
 
 
-_ROOT_PM_RE = re.compile(r"(?:^|=|\$|\\\(|\\\[)\s*\\sqrt\s*\{")
+_ROOT_PM_RE: Final = re.compile(r"(?:^|=|\$|\\\(|\\\[)\s*\\sqrt\s*\{")
 
 
 def root_is_plus_minus(text: str, rule: str, step_at: Callable[[int], int]) -> list[Checked]:

@@ -4,7 +4,7 @@ Chain text is untrusted model output, so it is never handed to ``eval`` or a com
 everything that is not arithmetic (words, punctuation, commands we do not evaluate) becomes a ``BREAK``,
 which ends a formula. This is the hottest code path of a run (``benchmarks/verify_speed.py``): kinds are
 an ``IntEnum`` so that they compare as the ints they are, and the module-level aliases (``NUM``, ``OP`` …)
-are plain globals, never looked up on the class in a loop.
+are ``Final``: the compiled engine reads them as constants, never from the module's dict or the class.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import IntEnum
 from fractions import Fraction
-from typing import Any
+from typing import Any, Final
 
 from .limits import MAX_LITERAL_DIGITS, MAX_TOKENS, TRUNCATED, Unverifiable
 
@@ -55,12 +55,23 @@ class TokenKind(IntEnum):
     """``of`` after a percentage or a fraction (``20% of 50``), ``off`` after a percentage: a product."""
 
 
-NUM, OP, LP, RP, EQ, APPROX, SYM, FRAC, SQRT, LB, RB, BANG, PCT, BREAK, OF = (
-    TokenKind.NUM, TokenKind.OP, TokenKind.LP, TokenKind.RP, TokenKind.EQ, TokenKind.APPROX, TokenKind.SYM,
-    TokenKind.FRAC, TokenKind.SQRT, TokenKind.LB, TokenKind.RB, TokenKind.BANG, TokenKind.PCT, TokenKind.BREAK,
-    TokenKind.OF,
-)
-KIND_NAMES = [kind.name for kind in TokenKind]
+# Module-level aliases, ``Final`` so that the compiled engine reads each as a constant, not from the module's dict.
+NUM: Final = TokenKind.NUM
+OP: Final = TokenKind.OP
+LP: Final = TokenKind.LP
+RP: Final = TokenKind.RP
+EQ: Final = TokenKind.EQ
+APPROX: Final = TokenKind.APPROX
+SYM: Final = TokenKind.SYM
+FRAC: Final = TokenKind.FRAC
+SQRT: Final = TokenKind.SQRT
+LB: Final = TokenKind.LB
+RB: Final = TokenKind.RB
+BANG: Final = TokenKind.BANG
+PCT: Final = TokenKind.PCT
+BREAK: Final = TokenKind.BREAK
+OF: Final = TokenKind.OF
+KIND_NAMES: Final = [kind.name for kind in TokenKind]
 """The kinds' names, by value."""
 
 
@@ -97,7 +108,7 @@ class Token:
         self.word = word
 
 
-_TOKEN_PATTERN = r"""
+_TOKEN_PATTERN: Final = r"""
     (?P<floorl>\\(?:left\s*)?\\?lfloor(?![A-Za-z])|⌊|\\(?:left\s*)?\\?lceil(?![A-Za-z])|⌈)
     |(?P<floorr>\\(?:right\s*)?\\?rfloor(?![A-Za-z])|⌋|\\(?:right\s*)?\\?rceil(?![A-Za-z])|⌉)
     |(?P<absl>\\left\s*\||\\lvert(?![A-Za-z]))
@@ -137,10 +148,10 @@ _TOKEN_PATTERN = r"""
     |(?P<sup>[²³])
     |(?P<other>.)
     """
-_TOKEN_RE = re.compile(_TOKEN_PATTERN, re.VERBOSE | re.DOTALL)
+_TOKEN_RE: Final = re.compile(_TOKEN_PATTERN, re.VERBOSE | re.DOTALL)
 """The whole lexer: each alternative tried in this order at each position (the order decides ties)."""
 
-_FIRST_CHARS = {
+_FIRST_CHARS: Final = {
     "floorl": r"[\\⌊⌈]", "floorr": r"[\\⌋⌉]", "absl": r"\\", "absr": r"\\", "ratio": r"[ \t]", "emph": r"[*_]",
     "ws": "[ \t\r\u00a0\u2009\u202f\\\\$&^°]", "delim": r"\\", "text": r"\\", "ellipsis": r"[\\.…]",
     "numsub": "_", "func": "[fghpqFGHPQ]", "subsym": "[A-Za-z]", "hyphen": "[-–/]", "ordinal": r"\d", "time": r"\d",
@@ -157,12 +168,12 @@ lookbehind, which it cannot rule out at a glance: a word went through thirty of 
 their order: the same token, for a fraction of the work (``tests/test_tokens_dispatch.py`` holds the two
 equal)."""
 
-_ALTERNATIVES = [a.strip() for a in re.split(r"\n\s*\|(?=\(\?P<)", _TOKEN_PATTERN.strip())]
-_ALT_NAMES = [re.match(r"\(\?P<(\w+)>", a).group(1) for a in _ALTERNATIVES]  # type: ignore[union-attr]
-_FIRST_RES = [re.compile(_FIRST_CHARS[name]) for name in _ALT_NAMES]
-_BY_SIGNATURE: dict[tuple[int, ...], re.Pattern[str]] = {}
-_BY_CHAR: dict[str, re.Pattern[str]] = {}
-_MAX_CACHED_CHARS = 4096
+_ALTERNATIVES: Final = [a.strip() for a in re.split(r"\n\s*\|(?=\(\?P<)", _TOKEN_PATTERN.strip())]
+_ALT_NAMES: Final = [re.match(r"\(\?P<(\w+)>", a).group(1) for a in _ALTERNATIVES]  # type: ignore[union-attr]
+_FIRST_RES: Final = [re.compile(_FIRST_CHARS[name]) for name in _ALT_NAMES]
+_BY_SIGNATURE: Final[dict[tuple[int, ...], re.Pattern[str]]] = {}
+_BY_CHAR: Final[dict[str, re.Pattern[str]]] = {}
+_MAX_CACHED_CHARS: Final = 4096
 """Distinct characters remembered: bounded, as hostile text may use any of Unicode's."""
 
 
@@ -178,32 +189,32 @@ def _matcher_for(ch: str) -> re.Pattern[str]:
         _BY_CHAR[ch] = rx
     return rx
 
-_OPERAND_AHEAD = re.compile(r"[ \t]+(?:\\?\$[ \t]*)?(?:\d|\.\d|\(|\\[dtc]?frac)")
+_OPERAND_AHEAD: Final = re.compile(r"[ \t]+(?:\\?\$[ \t]*)?(?:\d|\.\d|\(|\\[dtc]?frac)")
 
-_OP_MAP = {
+_OP_MAP: Final = {
     "+": "+", "-": "-", "−": "-", "–": "-", "‒": "-", "﹣": "-", "－": "-", "*": "*", "×": "*", "·": "*", "⋅": "*", "∙": "*",
     "\\cdot": "*", "\\times": "*", "\\ast": "*", "/": "/", "÷": "/", "\\div": "/", "^": "^", "**": "^",
 }
-_GREEK = {"π": "pi"}
-_CONNECTIVES = frozenset(
+_GREEK: Final = {"π": "pi"}
+_CONNECTIVES: Final = frozenset(
     "\\implies \\Rightarrow \\rightarrow \\Longrightarrow \\longrightarrow \\iff \\Leftrightarrow \\to "
     "\\le \\ge \\leq \\geq \\neq \\ne \\lt \\gt \\quad \\qquad \\hspace \\and \\text \\therefore "
     "\\because \\end \\begin \\label \\tag \\nonumber \\hline".split()
 )
-_UNKNOWN_OPERATORS = frozenset(
+_UNKNOWN_OPERATORS: Final = frozenset(
     "\\odot \\oplus \\otimes \\ominus \\oslash \\star \\circ \\diamond \\bullet \\triangle \\nabla "
     "\\wedge \\vee \\dagger \\boxplus \\boxtimes \\circledast \\heartsuit \\spadesuit \\clubsuit "
     "\\diamondsuit \\bigstar \\square \\S".split()
 )
 """Binary operators a problem defines (``a \\star b = …``): a formula with one in it cannot be checked."""
 
-_SIMPLE_KINDS = {
+_SIMPLE_KINDS: Final = {
     "eq": EQ, "approx": APPROX, "lp": LP, "rp": RP, "lb": LB, "rb": RB, "frac": FRAC, "sqrt": SQRT,
     "pct": PCT, "bang": BANG,
 }
 
 
-_POINTS_OF_SCRIPTS = {"٫": ".", "．": "."}
+_POINTS_OF_SCRIPTS: Final = {"٫": ".", "．": "."}
 """Decimal points other scripts write: the Arabic decimal separator, the fullwidth full stop."""
 
 
@@ -240,34 +251,34 @@ def _letter(ch: str) -> str | None:
     return folded if len(folded) == 1 and folded.isascii() and folded.isalpha() else None
 
 
-_SPECIAL_WORDS = frozenset({"of", "mod", "off", "half", "percent"})
+_SPECIAL_WORDS: Final = frozenset({"of", "mod", "off", "half", "percent"})
 """The words ``tokenize`` may read as more than a word (``20% of``, ``143 mod 11``, ``30% off``, ``half of``)."""
 
-_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_ASCII_DIGITS = frozenset("0123456789")
-_WORD_RE = re.compile(r"[A-Za-z]+(?:['’&][A-Za-z]+)+|[A-Za-z]{2,}(?:/[A-Za-z]+)+|[A-Za-z]{2,}")
+_ASCII_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ASCII_DIGITS: Final = frozenset("0123456789")
+_WORD_RE: Final = re.compile(r"[A-Za-z]+(?:['’&][A-Za-z]+)+|[A-Za-z]{2,}(?:/[A-Za-z]+)+|[A-Za-z]{2,}")
 """The ``word`` alternative alone. At two ASCII letters in a row nothing before it in the lexer can match (``func``
 wants a ``(`` second, ``subsym`` a ``_`` or a digit) and it always does: ``tokenize`` asks it directly."""
-_PLAIN_INT_RE = re.compile(r"[0-9]++(?!\d|[.,:{A-Za-z٫．]|[ \u00a0\u202f\u2009]\d)")
+_PLAIN_INT_RE: Final = re.compile(r"[0-9]++(?!\d|[.,:{A-Za-z٫．]|[ \u00a0\u202f\u2009]\d)")
 """Digits followed by nothing that could make them more than a whole number: no point, comma, colon (a time), brace
 (``1{,}000``), letter (``1st``) or a space before a digit (``1 000``). Then ``ordinal``, ``time`` and ``badnum`` cannot
 match, ``num`` matches exactly these digits, and ``tokenize`` asks this instead of the lexer."""
 
-_NOT_AFTER_PLAIN_INT = frozenset(".,:{٫．") | _ASCII_LETTERS
+_NOT_AFTER_PLAIN_INT: Final = frozenset(".,:{٫．") | _ASCII_LETTERS
 """What makes digits before it more than a whole number (``_PLAIN_INT_RE``'s look-ahead, but for other scripts'
 digits, which ``str.isdecimal`` tells)."""
 
-_ONE_CHAR_KINDS = {
+_ONE_CHAR_KINDS: Final = {
     "{": "lb", "}": "rb", "=": "eq", "(": "lp", ")": "rp", "[": "lp", "]": "rp", "+": "op", "!": "bang",
     ",": "other", ":": "other", ";": "other", "|": "other", "?": "other",
 }
 """Characters the lexer always reads as a token of their own, whatever is around them (no alternative that can
 start with one looks behind or ahead): ``tokenize`` takes their kind from here."""
-_LONE_LETTER_BEFORE = frozenset(")]}^=+-*/\\$,.;:!?|<>{[\"\n")
+_LONE_LETTER_BEFORE: Final = frozenset(")]}^=+-*/\\$,.;:!?|<>{[\"\n")
 """What may follow a letter for the letter to be a ``letter`` token of its own: not another letter (a word), a digit
 or ``_`` (``a1``, ``a_1``), ``(`` (``f(3)``), a space (the article "a 7-2=25 year gap") or an apostrophe (``x'y``)."""
 
-_COMMAND_KINDS = {
+_COMMAND_KINDS: Final = {
     "frac": "frac", "dfrac": "frac", "tfrac": "frac", "cfrac": "frac", "sqrt": "sqrt",
     "cdot": "op", "times": "op", "div": "op", "ast": "op", "approx": "approx", "simeq": "approx", "sim": "approx",
     "lbrace": "lp", "rbrace": "rp", "lvert": "absl", "rvert": "absr",
@@ -279,9 +290,9 @@ _COMMAND_KINDS = {
 """A LaTeX command's kind by its name, for every name the lexer reads as more than a ``command`` on the name alone
 (each of those alternatives ends its name with ``(?![A-Za-z])``, and a name is all the letters after the
 backslash)."""
-_COMMANDS_LEXED = frozenset({"text", "mathrm", "textbf", "mbox", "mathbf", "textrm", "operatorname", "overline"})
+_COMMANDS_LEXED: Final = frozenset({"text", "mathrm", "textbf", "mbox", "mathbf", "textrm", "operatorname", "overline"})
 """Commands whose token depends on what follows the name (``\\text{ m}``, ``\\overline{3}``): the lexer reads them."""
-_COMMAND_PREFIXES_LEXED = ("left", "right", "big", "Big", "limits")
+_COMMAND_PREFIXES_LEXED: Final = ("left", "right", "big", "Big", "limits")
 """Names the lexer reads together with what follows (``\\left|``, ``\\left\\lfloor``) or cuts short (``\\limits`` has
 no look-ahead): the lexer reads these too."""
 
@@ -350,7 +361,7 @@ def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-_SPACE_RUN_CHARS = " \t\r\u00a0\u2009\u202f:"
+_SPACE_RUN_CHARS: Final = " \t\r\u00a0\u2009\u202f:"
 """What may follow a space for the space to start more than a one-character ``ws`` token: more space (the run
 goes on) or ``:`` (``3 : 4``, a ``ratio``). After any other character a space is a ``ws`` token of its own."""
 
@@ -537,9 +548,9 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     return tokens
 
 
-_CALC_RE = re.compile(r"(\d+(?:\.\d+)?|\.\d+)|(\*\*|[-+*/^])|([()])|(=)|[ ]+")
-_CALC_ONLY_RE = re.compile(r"[0-9.+\-*/^() =]*")
-_CALC_KIND = {"(": LP, ")": RP}
+_CALC_RE: Final = re.compile(r"(\d+(?:\.\d+)?|\.\d+)|(\*\*|[-+*/^])|([()])|(=)|[ ]+")
+_CALC_ONLY_RE: Final = re.compile(r"[0-9.+\-*/^() =]*")
+_CALC_KIND: Final = {"(": LP, ")": RP}
 
 
 def tokenize_calculator(text: str, offset: int = 0) -> list[Token]:
