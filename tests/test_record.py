@@ -4,7 +4,10 @@ writes is ``json.dumps`` of it, byte for byte."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+import pytest
 
 from inspector import ChainInput, verify_chain
 from inspector.engine.record import result_json
@@ -46,3 +49,22 @@ def test_record_fields_in_contract_order() -> None:
 def test_the_line_written_is_json_dumps_of_the_record() -> None:
     for result in _results():
         assert result_json(result) == json.dumps(result.to_json(), ensure_ascii=False)
+
+
+def test_the_line_written_is_json_dumps_of_the_record_on_real_chains() -> None:
+    """Real records (unicode, quotes, backslashes, every finding kind) where ``../shared/data`` is present: one
+    chain in ten of every source."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import real_sources  # (the benchmarks' loaders, on the path only for this test)
+
+    if not real_sources.available():
+        pytest.skip("../shared/data/model-outputs is not here")
+    seen = 0
+    for source in real_sources.all_sources().values():
+        for k, chain in enumerate(source):
+            if k % 10:
+                continue
+            result = verify_chain(ChainInput(chain.chain_id, chain.text, reference=chain.reference))
+            assert result_json(result) == json.dumps(result.to_json(), ensure_ascii=False), chain.chain_id
+            seen += 1
+    assert seen > 1000
