@@ -286,3 +286,21 @@ def test_a_compressed_file_cut_short_is_named_not_a_crash(tmp_path: Path, how: s
     cut.write_bytes(data[: len(data) // 2])
     code, _, err = run("verify", str(cut), "--no-db")
     assert code == ExitCode.BAD_INPUT and f"not a readable {how} file" in err and "internal error" not in err
+
+
+def test_a_batch_sets_the_collector_for_its_length_and_then_puts_it_back() -> None:
+    """``batch_gc``: the young generation collected every ``BATCH_GC_THRESHOLD`` allocations during a run in this
+    process (what was alive before it frozen out of collections), and the collector as it was afterwards."""
+    import gc
+
+    from inspector import ChainInput
+    from inspector.engine.rules import default_rules
+
+    before = gc.get_threshold()
+    job = batch.Job(default_rules(), want_json=True, want_rows=False)
+    outcomes = batch.run(batch.chunks_of_chains([ChainInput("a", "2 + 2 = 5"), ChainInput("b", "3 * 3 = 9")]), job)
+    first = next(outcomes)
+    assert gc.get_threshold()[0] == batch.BATCH_GC_THRESHOLD and gc.get_freeze_count() > 0
+    rest = list(outcomes)
+    assert [o.chain_id for o in (first, *rest)] == ["a", "b"] and first.error_count == 1
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

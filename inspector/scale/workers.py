@@ -8,6 +8,8 @@ quarter of a worker's time per chain, which on two cores made two workers slower
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -144,11 +146,40 @@ def chunks_of_chains(chains: Iterable[ChainInput]) -> Iterator[Work]:
         yield chunk
 
 
+BATCH_GC_THRESHOLD = 20_000
+"""Allocations between two young-generation collections in a batch (Python's default is 700)."""
+
+
+def batch_gc() -> None:
+    """Garbage collection set for a batch of chains: what is alive before it (the modules, the rules) is frozen out of
+    every collection, and the young generation is collected every ``BATCH_GC_THRESHOLD`` allocations, not 700.
+
+    Verifying a chain makes thousands of short-lived tuples and lists; with the defaults a collection ran every few
+    lines of a chain: 4.8% of the instructions of ``inspect verify`` on Spurious Rewards chains, 3.0% with this.
+    The chains make few cycles (a handful each), and those are still collected. Called once in each worker process
+    (fork starts them with the parent's heap), and around the run in the parent for one process."""
+    gc.freeze()
+    gc.set_threshold(BATCH_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+@contextlib.contextmanager
+def _batch_gc_here() -> Iterator[None]:
+    """``batch_gc`` for the length of a run in this process, then the collector as it was."""
+    before = gc.get_threshold()
+    batch_gc()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 def run(works: Iterable[Work], job: Job, workers: int = 1) -> Iterator[Outcome | InputError]:
     """Outcomes (and unreadable lines, as ``InputError``) in input order."""
     if workers <= 1:
-        for work in works:
-            yield from _run_chunk(job, work)
+        with _batch_gc_here():
+            for work in works:
+                yield from _run_chunk(job, work)
         return
     import collections
     import multiprocessing as mp
@@ -160,7 +191,7 @@ def run(works: Iterable[Work], job: Job, workers: int = 1) -> Iterator[Outcome |
     # A process pool from concurrent.futures, not multiprocessing's Pool: when a worker dies (killed for memory,
     # or a chunk it cannot even unpickle) the latter waits forever for that chunk; this one says so.
     pending: collections.deque[Future[list[Outcome | InputError]]] = collections.deque()
-    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=batch_gc)
     finished = False
     try:
         for work in works:
