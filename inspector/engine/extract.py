@@ -10,7 +10,7 @@ import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Final
+from typing import Any, Final
 
 from .arith import (
     APPROX,
@@ -192,6 +192,11 @@ def split_sides(tokens: list[Token]) -> tuple[list[list[Token]], list[int]]:
     return sides, relations
 
 
+_LINES: Final[dict[tuple[str, bool, tuple[str, ...]], tuple[int, list[Formula]]]] = {}
+"""Lines read so far, by their text (and what else ``extract_line`` reads): where each was read, and its formulas."""
+_LINES_SIZE: Final = 4096
+
+
 def extract_line(
     text: str, step: int, line_no: int, start: int, end: int, approx_words: tuple[str, ...],
     continued: bool = False,
@@ -200,7 +205,77 @@ def extract_line(
 
     ``continued`` says the next line starts with ``=``: then a bare expression here (``4 \\times 25 +
     3 \\times 12``) is the start of a derivation and is kept as a one-sided formula.
+
+    A line read before (in this chain or an earlier one) is not read again: its formulas are those of the first
+    reading, moved to where this one stands (``_moved``). Half the lines of a Spurious Rewards chain repeat one
+    above them (a base model that loops writes the same lines again and again) and a fifth more one of another
+    chain. What a line yields depends on its text alone (tokens, trees and spans are made from ``line``, offsets
+    from ``start``), except for GSM8K's ``<<…>>``, whose visible result is read after it: those lines are always
+    read. Formulas are not changed once made, so the first reading can be kept as it is. Bounded: emptied when
+    full.
     """
+    line = text[start:end]
+    if "<<" in line:
+        return _extract_line(text, step, line_no, start, end, approx_words, continued)
+    key = (line, continued, approx_words)
+    known = _LINES.get(key)
+    if known is not None:
+        return _moved(known[1], start - known[0], step, line_no) if known[1] else []
+    formulas = _extract_line(text, step, line_no, start, end, approx_words, continued)
+    if len(_LINES) >= _LINES_SIZE:
+        _LINES.clear()
+    _LINES[key] = (start, formulas)
+    return formulas
+
+
+def _moved(formulas: list[Formula], delta: int, step: int, line_no: int) -> list[Formula]:
+    """Copies of one line's formulas for the same text ``delta`` characters on, in step ``step`` at line ``line_no``:
+    every token, side, tree and span moved, each token copied once (a token two sides or a side and a tree share
+    stays shared)."""
+    tokens: dict[int, Token] = {}
+    contexts: dict[int, LineContext] = {}
+
+    def token(t: Token) -> Token:
+        moved = tokens.get(id(t))
+        if moved is None:
+            moved = tokens[id(t)] = Token(t.kind, t.text, t.start + delta, t.end + delta, t.value, t.decimals, t.sig,
+                                          t.unit, t.word)
+        return moved
+
+    def part(p: Any) -> Any:
+        if isinstance(p, Token):
+            return token(p)
+        if isinstance(p, tuple):
+            return tuple([part(q) for q in p])
+        if isinstance(p, list):
+            return [part(q) for q in p]
+        return p
+
+    def side(sd: Side) -> Side:
+        moved = Side([token(t) for t in sd.tokens], sd.start + delta, sd.end + delta,
+                     part(sd.node) if sd.node is not None else None, sd.error, sd.unit)
+        moved._approx = sd._approx
+        return moved
+
+    def context(c: LineContext) -> LineContext:
+        moved = contexts.get(id(c))
+        if moved is None:
+            moved = contexts[id(c)] = LineContext(c.line, c.words, c.start + delta)
+            moved._approximate = c._approximate
+        return moved
+
+    return [
+        Formula(step, line_no, f.kind, [side(sd) for sd in f.sides], list(f.relations), f.start + delta, f.end + delta,
+                context(f.context) if f.context is not None else None,
+                token(f.visible) if f.visible is not None else None, f.cut_left)
+        for f in formulas
+    ]
+
+
+def _extract_line(
+    text: str, step: int, line_no: int, start: int, end: int, approx_words: tuple[str, ...], continued: bool,
+) -> list[Formula]:
+    """``extract_line``, read."""
     formulas: list[Formula] = []
     line = text[start:end]
     approx_line = LineContext(line, approx_words, start)
