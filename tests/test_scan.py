@@ -163,3 +163,20 @@ def test_word_gates_are_complete(name: str) -> None:
             assert may_contain(text, gate), text
         said += expected
     assert said > 2000
+
+
+def test_line_start_gates_say_what_their_patterns_say() -> None:
+    """``pipeline._continues``, ``extract._may_be_bullet`` and ``answer._has_digit`` answer most lines without a
+    pattern: where they say no, the pattern finds nothing; where the gate lets a line through, the pattern decides."""
+    from inspector.engine import extract as E
+    from inspector.engine import pipeline as P
+
+    rng = random.Random(5)
+    pieces = [" ", "\t", "\n", "=", "&", "$", "$$", "\\[", "\\", "-", "*", "•", "1", "12", "٣", ".", ")", "x", "a",
+              "Step", "\u00a0", "==", "1."]
+    for _ in range(30000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        assert P._continues(text, 0) == (P._CONTINUES_RE.match(text, 0) is not None), text
+        if not E._may_be_bullet(text):
+            assert E._BULLET_RE.match(text) is None, text
+        assert A._has_digit(text, 0, len(text)) == (re.search(r"\d", text) is not None), text

@@ -275,13 +275,24 @@ def _numbers_of_last_line(text: str, off: int, blocks: list[tuple[int, int]]) ->
     while end > off:
         nl = text.rfind("\n", off, end)
         start = off if nl < 0 else nl + 1
-        ms = [m for m in _NUMBER_RE.finditer(text, start, end) if not any(a <= m.start() < b for a, b in blocks)]
-        if ms:
-            return ms
+        # a line inside a code block, or without a digit, has none of the numbers read here: passed over without the
+        # pattern (the chains that end in code or prose walk back through many such lines)
+        if not any(a <= start and end <= b for a, b in blocks) and _has_digit(text, start, end):
+            ms = [m for m in _NUMBER_RE.finditer(text, start, end) if not any(a <= m.start() < b for a, b in blocks)]
+            if ms:
+                return ms
         if nl < 0:
             break
         end = nl
     return []
+
+
+def _has_digit(text: str, start: int, end: int) -> bool:
+    """Is there a digit (``\\d``: of any script) in ``text[start:end]``?"""
+    for k in range(start, end):
+        if text[k].isdecimal():
+            return True
+    return False
 
 
 _INLINE_MATH_RE: Final = re.compile(r"\$\$?([^$\n]{1,200}?)\$\$?|\\\(([^\n]{1,200}?)\\\)|\\\[([^\n]{1,200}?)\\\]")

@@ -47,6 +47,15 @@ _ECHO_RE: Final = re.compile(r"=[ \t]*\\?\$?[ \t]*(?=[ ]{5})")
 _BULLET_RE: Final = re.compile(r"[ \t]*(?:[-*•][ \t]+|\d{1,2}[.)][ \t]+|&)")
 
 
+def _may_be_bullet(line: str) -> bool:
+    """Could ``_BULLET_RE`` match at the start of ``line``? Only if its first character past the spaces is a bullet,
+    ``&`` or a digit (``\\d``: of any script); most lines are answered here, without the pattern."""
+    k = 0
+    while k < len(line) and (line[k] == " " or line[k] == "\t"):
+        k += 1
+    return k < len(line) and (line[k] in "-*•&" or line[k].isdecimal())
+
+
 @dataclass(slots=True, init=False)
 class Side:
     tokens: list[Token]
@@ -304,7 +313,7 @@ def _extract_line(
             if expression is not None:
                 formulas.append(expression)
         return formulas
-    bullet = _BULLET_RE.match(line)
+    bullet = _BULLET_RE.match(line) if _may_be_bullet(line) else None
     body_start = bullet.end() if bullet else 0
     tokens = _letter_products(tokenize(line[body_start:], start + body_start))
     if tokens and tokens[-1].text == TRUNCATED:
@@ -372,6 +381,8 @@ def _says_result_in_words(line: str) -> bool:
     the words first and looks back from each for the number, as the pattern would have read it."""
     if "can be " in line or "simplifies to" in line:
         return _RESULT_IN_WORDS_RE.search(line) is not None
+    if not ("is" in line or "equals" in line or "gives" in line or "makes" in line or "yields" in line):
+        return False  # none of the words: most lines, answered without the pattern
     for m in _RESULT_WORD_AFTER_RE.finditer(line):
         at = m.start()
         k = at - 1

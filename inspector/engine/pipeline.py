@@ -35,6 +35,17 @@ _CONTINUES_RE: Final = re.compile(r"[ \t]*+(?:\\\[|\$\$?|&)?[ \t]*+=")
 """A line that starts with ``=`` (after ``&``, ``$`` or ``\\[``) continues the one above it."""
 
 
+def _continues(text: str, start: int) -> bool:
+    """``_CONTINUES_RE.match(text, start) is not None``, asked of the line after every line without an ``=``: one
+    whose first character past the spaces is none of ``\\ $ & =`` does not, and is answered without the pattern."""
+    k, size = start, len(text)
+    while k < size and (text[k] == " " or text[k] == "\t"):
+        k += 1
+    if k < size and text[k] not in "\\$&=":
+        return False
+    return _CONTINUES_RE.match(text, start) is not None
+
+
 _DELIMITER_LINE_RE: Final = re.compile(r"[ \t]*+(?:\\\[|\\\]|\$\$|\\begin\{[a-z*]+\}|\\end\{[a-z*]+\})?[ \t]*+$")
 
 
@@ -70,7 +81,7 @@ def _next_line_continues(text: str, lines: list[tuple[int, int, int]], i: int) -
     for _, ls, le in lines[i + 1 : i + 4]:
         if _delimiter_line(text, ls, le):
             continue
-        return _CONTINUES_RE.match(text, ls) is not None
+        return _continues(text, ls)
     return False
 
 
