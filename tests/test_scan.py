@@ -125,7 +125,7 @@ def test_says_anew_is_its_pattern() -> None:
               "second", "Third", "consider", "checking", "verify", "substituting", "plugging", "Given", "we know",
               "recall", "Let", "let's", "let us", "assume", "for", "If", "when", "can be 3", "could only equal -2",
               "can either be $", "for we", ". For", ";\tif", "x\n- when", "\n  for", "ſet up", "İf", "so", "the",
-              "=", "2", " ", "\n", ":", "the values"]
+              "=", "2", " ", "\n", ":", "the values", "x \t\nfor", " \t\n", "\u00a0", "3.5", "!", "?if"]
     said = _agreements(rng, pieces, 6, lambda gap: D._ANEW_RE.search(gap) is not None, D.says_anew)
     assert 3000 < said < 27000  # both answers met
 
@@ -180,3 +180,20 @@ def test_line_start_gates_say_what_their_patterns_say() -> None:
         if not E._may_be_bullet(text):
             assert E._BULLET_RE.match(text) is None, text
         assert A._has_digit(text, 0, len(text)) == (re.search(r"\d", text) is not None), text
+
+
+def test_plus_minus_values_are_found_where_finditer_finds_them() -> None:
+    """``solved_values._pm_value_starts``: tried only at the letters before a ``±``, the pattern finds what
+    ``finditer`` finds."""
+    from inspector.engine import solved_values as SV
+
+    rng = random.Random(7)
+    pieces = ["x", "k", "ab", "\\", "=", " = ", "\n", "\t", "\u00a0", "±", "\\pm", "\\pmod", "3", "$", ",", ".", ". ",
+              ";", "\\)", "\\]", "==", " ", "\\alpha", "x = ±3", "k=\\pm 2$", "a =\n± 5. ", "y = \\pm\\sqrt{2},"]
+    found = 0
+    for _ in range(30000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        expected = _spans(list(SV._PM_VALUE_RE.finditer(text)))
+        assert _spans(matches_at(SV._PM_VALUE_RE, text, SV._pm_value_starts(text))) == expected, text
+        found += bool(expected)
+    assert found > 1000
