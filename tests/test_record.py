@@ -68,3 +68,20 @@ def test_the_line_written_is_json_dumps_of_the_record_on_real_chains() -> None:
             assert result_json(result) == json.dumps(result.to_json(), ensure_ascii=False), chain.chain_id
             seen += 1
     assert seen > 1000
+
+
+def test_steps_built_field_by_field_are_the_dataclass() -> None:
+    """``pipeline._step`` sets a ``Step``'s fields without its ``__init__``: it must set every field, and be what the
+    dataclass makes (equal, hashed alike, frozen)."""
+    import dataclasses
+
+    from inspector.engine.model import Step
+    from inspector.engine.pipeline import _step
+
+    assert [f.name for f in dataclasses.fields(Step)] == ["index", "span", "claims"]
+    paper = verify_chain(ChainInput("paper", "195+367+562+900 = 1924\n-437 - 2*234 = -805", reference="1119"))
+    claims = paper.steps[0].claims
+    made = _step(0, (0, 22), claims)
+    assert made == Step(0, (0, 22), claims) and hash(made) == hash(Step(0, (0, 22), claims))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.index = 1  # type: ignore[misc]
