@@ -202,8 +202,16 @@ def split_sides(tokens: list[Token]) -> tuple[list[list[Token]], list[int]]:
 
 
 _LINES: Final[dict[tuple[str, bool, tuple[str, ...]], tuple[int, list[Formula]]]] = {}
-"""Lines read so far, by their text (and what else ``extract_line`` reads): where each was read, and its formulas."""
+"""The lines of this chain read so far, by their text (and what else ``extract_line`` reads): where each was read,
+and its formulas."""
 _LINES_SIZE: Final = 4096
+
+
+def forget_lines() -> None:
+    """Begin a chain: the lines remembered are each chain's own. Kept across chains, the formulas of thousands of
+    lines stayed alive, and every full collection of the garbage collector walked them: it cost more than the
+    lines another chain shares saved."""
+    _LINES.clear()
 
 
 def extract_line(
@@ -215,10 +223,9 @@ def extract_line(
     ``continued`` says the next line starts with ``=``: then a bare expression here (``4 \\times 25 +
     3 \\times 12``) is the start of a derivation and is kept as a one-sided formula.
 
-    A line read before (in this chain or an earlier one) is not read again: its formulas are those of the first
-    reading, moved to where this one stands (``_moved``). Half the lines of a Spurious Rewards chain repeat one
-    above them (a base model that loops writes the same lines again and again) and a fifth more one of another
-    chain. What a line yields depends on its text alone (tokens, trees and spans are made from ``line``, offsets
+    A line read before in this chain is not read again: its formulas are those of the first reading, moved to where
+    this one stands (``_moved``). Half the lines of a Spurious Rewards chain repeat one above them (a base model that
+    loops writes the same lines again and again). What a line yields depends on its text alone (tokens, trees and spans are made from ``line``, offsets
     from ``start``), except for GSM8K's ``<<…>>``, whose visible result is read after it: those lines are always
     read. Formulas are not changed once made, so the first reading can be kept as it is. Bounded: emptied when
     full.

@@ -17,7 +17,7 @@ from .arith import begin_chain, format_value
 from .check import LETTERS_CANCEL, Checked, check_annotation, check_formula
 from .classify import classify
 from .derive import check_derivations
-from .extract import Formula, extract_line
+from .extract import Formula, extract_line, forget_lines
 from .intent import quotient_in_context, rejected, tested
 from .model import ChainInput, ChainResult, Claim, ClaimStatus, Coverage, Finding, Severity, Step, ValueFlow
 from .named_values import restated_names
@@ -94,6 +94,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     """Everything the engine can say about one chain. Pure: same input, same result."""
     rules = rules or default_rules()
     begin_chain()
+    forget_lines()
     text = chain.cot
     step_spans = segment(text, rules.segmentation, chain.steps)
     formulas: list[Formula] = []
