@@ -227,8 +227,11 @@ _BY_SHAPE: Final[dict[Hashable, tuple[Value | None, type[Exception] | None, str]
 
 
 def forget_shapes() -> None:
-    """Begin a chain: outcomes remembered by shape (``evaluate``, ``irrational.approximate``) are each chain's own."""
+    """Begin a chain: outcomes remembered by shape (``evaluate``, ``irrational.approximate``) are each chain's own,
+    and so are those remembered by tree: a chain's trees are its own (made when it is parsed), and kept alive across
+    chains they only made each full garbage collection longer."""
     _BY_SHAPE.clear()
+    _MEMO.clear()
 
 
 def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
@@ -241,7 +244,7 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
     derivation links and the repair each ask for the same sides, and four in ten evaluations were repeats.
     Keyed by identity, with the tree kept alive beside its outcome so that the key cannot be reused; trees
     are never changed once parsed, and values are never changed once made (``PolyValue`` operations build
-    new ones). Bounded: emptied when full. A tree not seen before is looked up by its shape too (the same
+    new ones). Bounded: emptied when full, and for each chain. A tree not seen before is looked up by its shape too (the same
     side written again: a chain that loops on a line of polynomials expanded it a hundred times).
     """
     if overrides:
