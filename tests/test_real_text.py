@@ -721,3 +721,17 @@ def test_a_negative_value_used_by_its_size_is_repaired(last: str) -> None:
                                      reference="1119"))
     assert result.verdict is Verdict.CANCELING_ERRORS
     assert result.repaired_answer == "1119"
+
+
+def test_a_number_cut_short_by_the_end_of_the_chain_is_not_a_slip() -> None:
+    """A generation stopped at its length limit (Spurious Rewards, sr/base/MATH-500/168#0) ends ``6 \\times 64 - 4 = 3``:
+    the first digit of 380. Nothing after it, and it begins the true value: not read, said so. A wrong number that
+    does not begin the true value, or one with a full stop after it, is still a slip."""
+    from inspector import verify_text
+
+    cut = verify_text("Let's check for \\( n = 64 \\):\n\\[ 6 \\times 64 - 4 = 3")
+    assert not cut.errors and [f.rule for f in cut.findings] == ["unverifiable"]
+    assert "ends inside this number" in cut.findings[0].message
+    assert [e.stated for e in verify_text("17 \\cdot 81 = 137.").errors] == ["137"]
+    assert [e.stated for e in verify_text("Then 2 + 2 = 5").errors] == ["5"]
+    assert [e.stated for e in verify_text("So 6 \\times 64 - 4 = 3\n").errors] == ["3"]

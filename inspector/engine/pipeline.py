@@ -214,7 +214,8 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
                         "habit, not a slip per line", first.stated, first.actual)
             )
 
-    enabled = [c for c in kept if rules.check(c.claim.rule).enabled]
+    text_end = len(text.rstrip(" \t"))
+    enabled = [_cut_off(c, text_end) for c in kept if rules.check(c.claim.rule).enabled]
     enabled.sort(key=lambda c: c.position)
     for c in enabled:
         claim = c.claim
@@ -351,6 +352,26 @@ def _intent(c: Checked, text: str, next_line: Callable[[int], str | None], rejec
     else:
         return c
     return _as_rejected(c, why)
+
+
+CUT_OFF: Final = "the chain ends inside this number (cut off at its length limit?): what it would have said is not known"
+_CUT_NUMBER_RE: Final = re.compile(r"-?\d+")
+
+
+def _cut_off(c: Checked, text_end: int) -> Checked:
+    """A false claim whose stated number ends the chain's text (nothing after it, not even a line break or a full
+    stop) and is the first digits of the true value is a number cut short, not a slip: a generation stopped at its
+    length limit leaves ``6 × 64 − 4 = 3`` for ``= 380`` and ``17 · 81 = 137`` for ``= 1377`` (six of the eleven
+    flags at a real chain's very end). ``2 + 2 = 5`` at the end of a chain is still wrong: 5 does not begin 4."""
+    claim = c.claim
+    if claim.status is not ClaimStatus.WRONG or (claim.stated_span or claim.span)[1] < text_end:
+        return c
+    stated, actual = claim.stated.strip(), (claim.actual or "").strip()
+    if (_CUT_NUMBER_RE.fullmatch(stated) is None or len(actual) <= len(stated) or not actual.startswith(stated)
+            or not actual[len(stated)].isdigit()):
+        return c
+    return Checked(replace(claim, status=ClaimStatus.UNVERIFIABLE, reason=CUT_OFF), c.formula, c.computation, None,
+                   c.actual_value, c.position)
 
 
 def _as_rejected(c: Checked, why: str) -> Checked:
