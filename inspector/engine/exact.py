@@ -67,11 +67,27 @@ def _terms_of(v: Value) -> Poly:
     return {(): v} if v else {}
 
 
+def _fadd(a: Fraction, b: Fraction, sign: int = 1) -> Fraction:
+    """``a + b`` (``a − b`` with ``sign`` −1). Whole numbers, nearly every coefficient of a chain's polynomials, in int
+    arithmetic and one ``Fraction``: the operator is Python, and from compiled code it cost some 11,000 instructions."""
+    if a.denominator == 1 and b.denominator == 1:
+        return Fraction(a.numerator + b.numerator if sign > 0 else a.numerator - b.numerator)
+    return a + b if sign > 0 else a - b
+
+
+def _fmul(a: Fraction, b: Fraction, sign: int = 1) -> Fraction:
+    """``a · b`` (``−(a · b)`` with ``sign`` −1), as ``_fadd``."""
+    if a.denominator == 1 and b.denominator == 1:
+        product = a.numerator * b.numerator
+        return Fraction(product if sign > 0 else -product)
+    return a * b if sign > 0 else -(a * b)
+
+
 def subtract(a: Value, b: Value) -> PolyValue:
     """``a − b`` as a polynomial (an equation's ``left − right``; two answers' difference)."""
     terms = dict(_terms_of(a))
     for m, c in _terms_of(b).items():
-        terms[m] = terms.get(m, _ZERO) - c
+        terms[m] = _fadd(terms.get(m, _ZERO), c, -1)
     return PolyValue(terms)
 
 
@@ -89,7 +105,7 @@ def _padd(a: Value, b: Value, sign: int) -> Value:
         return a + b if sign > 0 else a - b
     terms = dict(_terms_of(a))
     for m, c in _terms_of(b).items():
-        terms[m] = terms.get(m, _ZERO) + (c if sign > 0 else -c)
+        terms[m] = _fadd(terms.get(m, _ZERO), c, sign)
     return simplify(PolyValue(terms))
 
 
@@ -128,7 +144,7 @@ def _pmul(a: Value, b: Value) -> Value:
     for ma, ca in ta.items():
         for mb, cb in tb.items():
             m, sign = _mono_mul(ma, mb)
-            terms[m] = terms.get(m, _ZERO) + (ca * cb if sign > 0 else -(ca * cb))
+            terms[m] = _fadd(terms.get(m, _ZERO), _fmul(ca, cb, sign))
     return simplify(PolyValue(terms))
 
 
