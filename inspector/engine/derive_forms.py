@@ -211,7 +211,7 @@ def _is_normal(side: Side) -> bool:
 def _monomial(node: Node) -> tuple[tuple[str, int], ...] | None:
     """The letters of a term written as (number ×) letters with powers, or None when it holds an operation
     on numbers; ``()`` for a number."""
-    tag = node[0]
+    tag: str = node[0]
     if tag == "num":
         return ()
     if tag == "sym":

@@ -275,7 +275,7 @@ def _explained_values(node: Node) -> set[Fraction]:
                 out.add(abs(v))
         except (NotRational, Unverifiable):
             pass
-        tag = n[0]
+        tag: str = n[0]
         if tag == "add":
             terms = n[1]
             vals: list[Fraction | None] = []

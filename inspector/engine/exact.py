@@ -300,7 +300,7 @@ def evaluate(node: Node, overrides: dict[int, Fraction] | None = None) -> Value:
 def _one_operation(node: Node) -> bool:
     """A leaf, or one operation whose operands are leaves (``48 / 2``, ``3 + 4 + 5``): most of what GSM8K-style
     chains compute, and cheaper to evaluate again than to look up by shape."""
-    tag = node[0]
+    tag: str = node[0]
     if tag == "num" or tag == "sym":
         return True
     if tag == "add":
@@ -313,7 +313,7 @@ def _touched(node: Node, overrides: dict[int, Fraction]) -> set[int]:
     out: set[int] = set()
 
     def walk(n: Node) -> bool:
-        tag = n[0]
+        tag: str = n[0]
         hit = False
         if tag == "num":
             hit = n[2].start in overrides
@@ -336,7 +336,7 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None, touched: set[in
     """``evaluate`` without the memo; with ``overrides``, ``touched`` holds the ids of the subtrees that contain an
     overridden literal: any other subtree has its own value, which ``evaluate`` remembers (a repair, or the search
     for the number to blame in a long line, evaluates one side again for each literal it changes)."""
-    tag = node[0]
+    tag: str = node[0]
     if touched is not None and tag != "num" and tag != "sym" and id(node) not in touched:
         return evaluate(node)  # (a leaf is cheaper read below than remembered)
     if tag == "num":

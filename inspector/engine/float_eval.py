@@ -22,7 +22,7 @@ def float_at(node: Node, values: dict[str, float]) -> float | None:
 
 
 def _float(n: Node, values: dict[str, float]) -> float | None:
-    tag = n[0]
+    tag: str = n[0]
     if tag == "num":
         return float(n[1])
     if tag == "sym":

@@ -25,7 +25,7 @@ def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
         raise Unverifiable("expression too large for symbolic checking")
 
     def go(n: Node) -> Any:
-        tag = n[0]
+        tag: str = n[0]
         if tag == "num":
             v: Fraction = n[1]
             if overrides and n[2].start in overrides:
@@ -119,7 +119,7 @@ def _approximate(node: Node, digits: int) -> Fraction | None:
 
 
 def _approx(node: Node, ctx: Any) -> Any:
-    tag = node[0]
+    tag: str = node[0]
     if tag == "num":
         v: Fraction = node[1]
         return ctx.divide(Decimal(v.numerator), Decimal(v.denominator))

@@ -124,7 +124,7 @@ def _rounding_explains(computed: Node, stated: Node) -> bool:
 
 def _with_literal(node: Node, start: int, value: float) -> Node:
     """The tree with the literal at ``start`` replaced by ``value`` (for a float evaluation only)."""
-    tag = node[0]
+    tag: str = node[0]
     if tag == "num":
         return ("num", value, node[2]) if node[2].start == start else node
     if tag == "sym":

@@ -282,7 +282,7 @@ def parse(text: str) -> Node:
 
 
 def count_nodes(node: Node) -> int:
-    tag = node[0]
+    tag: str = node[0]
     if tag in ("num", "sym"):
         return 1
     if tag == "add":
@@ -296,7 +296,7 @@ def leaves(node: Node) -> list[Node]:
     stack = [node]
     while stack:
         n = stack.pop()
-        tag = n[0]
+        tag: str = n[0]
         if tag == "num" or tag == "sym":
             out.append(n)
         elif tag == "add":
@@ -318,7 +318,7 @@ def symbols_of(node: Node) -> set[str]:
     stack = [node]
     while stack:
         n = stack.pop()
-        tag = n[0]
+        tag: str = n[0]
         if tag == "sym":
             if n[1] != "pi":
                 out.add(n[1])
@@ -337,7 +337,7 @@ def count_leaves(node: Node) -> int:
     stack = [node]
     while stack:
         n = stack.pop()
-        tag = n[0]
+        tag: str = n[0]
         if tag == "num" or tag == "sym":
             count += 1
         elif tag == "add":
@@ -355,7 +355,7 @@ def shape(node: Node) -> Hashable:
     value as ints (a ``Fraction`` hashes a hundred times slower than an int, and a key is hashed at each
     lookup), a letter its name; every other node its tag and its children's shapes.
     """
-    tag = node[0]
+    tag: str = node[0]
     if tag == "num":
         v = node[1]
         if type(v) is Fraction:
