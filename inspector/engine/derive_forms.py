@@ -69,9 +69,9 @@ def says_anew(gap: str) -> bool:
     low = lowered(gap)
     if low is None:
         return _ANEW_RE.search(gap) is not None  # a character (?i) folds that lower() does not: the plain search
-    if not any(w in low for w in _ANEW_WORDS):
-        return False
     starts = occurrences(low, _ANEW_WORDS)
+    if not starts:
+        return False  # every alternative needs one of the words
     starts.append(0)
     for at in occurrences(gap, (".", ":", ";", "!", "?", "\n")):
         starts.append(at)

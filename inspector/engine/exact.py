@@ -99,10 +99,7 @@ def simplify(v: Value) -> Value:
 
 def _padd(a: Value, b: Value, sign: int) -> Value:
     if isinstance(a, Fraction) and isinstance(b, Fraction):
-        if a.denominator == 1 and b.denominator == 1:
-            # whole numbers, most of what chains add: int arithmetic and one Fraction, not the operator's three steps
-            return Fraction(a.numerator + b.numerator if sign > 0 else a.numerator - b.numerator)
-        return a + b if sign > 0 else a - b
+        return _fadd(a, b, sign)
     terms = dict(_terms_of(a))
     for m, c in _terms_of(b).items():
         terms[m] = _fadd(terms.get(m, _ZERO), c, sign)
@@ -135,7 +132,7 @@ def _pmul(a: Value, b: Value) -> Value:
         na, da, nb, db = a.numerator, a.denominator, b.numerator, b.denominator
         _check_size(na.bit_length() + nb.bit_length() + da.bit_length() + db.bit_length())
         if da == 1 and db == 1:
-            return Fraction(na * nb)  # whole numbers: as in ``_padd``
+            return Fraction(na * nb)  # whole numbers: as in ``_fmul``
         return a * b
     ta, tb = _terms_of(a), _terms_of(b)
     if len(ta) * len(tb) > MAX_POLY_TERMS * 4:

@@ -38,6 +38,7 @@ from .arith import (
     tokenize_calculator,
 )
 from .model import Span
+from .scan import past_blanks
 
 _ANNOTATION_RE: Final = re.compile(r"<<([^<>\n]{0,400})>>")
 _VISIBLE_RE: Final = re.compile(
@@ -50,9 +51,7 @@ _BULLET_RE: Final = re.compile(r"[ \t]*(?:[-*•][ \t]+|\d{1,2}[.)][ \t]+|&)")
 def _may_be_bullet(line: str) -> bool:
     """Could ``_BULLET_RE`` match at the start of ``line``? Only if its first character past the spaces is a bullet,
     ``&`` or a digit (``\\d``: of any script); most lines are answered here, without the pattern."""
-    k = 0
-    while k < len(line) and (line[k] == " " or line[k] == "\t"):
-        k += 1
+    k = past_blanks(line, 0, len(line))
     return k < len(line) and (line[k] in "-*•&" or line[k].isdecimal())
 
 

@@ -27,6 +27,7 @@ from .rational_rewrites import rational_rewrites
 from .restated import rejected_trials, restated_false_equations
 from .rounding_said import rounding_said
 from .rules import RuleSet, default_rules
+from .scan import past_blanks
 from .segment import code_blocks, line_spans, segment
 from .solved_values import root_is_plus_minus, solved_values
 from .trace import repair
@@ -38,9 +39,8 @@ _CONTINUES_RE: Final = re.compile(r"[ \t]*+(?:\\\[|\$\$?|&)?[ \t]*+=")
 def _continues(text: str, start: int) -> bool:
     """``_CONTINUES_RE.match(text, start) is not None``, asked of the line after every line without an ``=``: one
     whose first character past the spaces is none of ``\\ $ & =`` does not, and is answered without the pattern."""
-    k, size = start, len(text)
-    while k < size and (text[k] == " " or text[k] == "\t"):
-        k += 1
+    size = len(text)
+    k = past_blanks(text, start, size)
     if k < size and text[k] not in "\\$&=":
         return False
     return _CONTINUES_RE.match(text, start) is not None
@@ -53,9 +53,7 @@ def _delimiter_line(text: str, start: int, end: int) -> bool:
     """Is ``text[start:end]`` a display-math delimiter alone (``\\[``, ``$$``, ``\\begin{align}``) or blank? Asked of
     every line: one whose first character past the spaces is neither a backslash nor a dollar is not, and is
     answered without the regular expression."""
-    k = start
-    while k < end and (text[k] == " " or text[k] == "\t"):
-        k += 1
+    k = past_blanks(text, start, end)
     if k < end and text[k] != "\\" and text[k] != "$":
         return False
     return _DELIMITER_LINE_RE.match(text, start, end) is not None

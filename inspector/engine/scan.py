@@ -14,15 +14,20 @@ from collections.abc import Sequence
 from typing import Final
 
 
+def past_blanks(text: str, pos: int, end: int) -> int:
+    """Where the run of spaces and tabs from ``pos`` ends (at ``end`` at most): where a line's first character is."""
+    while pos < end and (text[pos] == " " or text[pos] == "\t"):
+        pos += 1
+    return pos
+
+
 def lines_beginning(text: str, start: int, first: frozenset[str]) -> list[int]:
     """The starts of the lines from ``start`` (a line's start) whose first character other than a space or a tab
     is one of ``first``."""
     out: list[int] = []
     at, size = start, len(text)
     while at < size:
-        k = at
-        while k < size and (text[k] == " " or text[k] == "\t"):
-            k += 1
+        k = past_blanks(text, at, size)
         if k < size and text[k] in first:
             out.append(at)
         nl = text.find("\n", k)
