@@ -116,6 +116,13 @@ def _mono_mul(a: Monomial, b: Monomial) -> tuple[Monomial, int]:
         return b, 1
     if not b:
         return a, 1
+    if len(a) == 1 and len(b) == 1:  # x · x², x · y: nearly every product of a chain's polynomials
+        (sa, ea), (sb, eb) = a[0], b[0]
+        if sa != sb:
+            return (a + b if (sa, ea) < (sb, eb) else b + a), 1
+        if sa != "i":
+            e = ea + eb
+            return (((sa, e),) if e != 0 else ()), 1
     d = dict(a)
     for s, e in b:
         d[s] = d.get(s, 0) + e
@@ -137,12 +144,34 @@ def _pmul(a: Value, b: Value) -> Value:
     ta, tb = _terms_of(a), _terms_of(b)
     if len(ta) * len(tb) > MAX_POLY_TERMS * 4:
         raise Unverifiable("expression too large")
+    if _whole(ta) and _whole(tb):
+        return _pmul_whole(ta, tb)
     terms: Poly = {}
     for ma, ca in ta.items():
         for mb, cb in tb.items():
             m, sign = _mono_mul(ma, mb)
             terms[m] = _fadd(terms.get(m, _ZERO), _fmul(ca, cb, sign))
     return simplify(PolyValue(terms))
+
+
+def _whole(terms: Poly) -> bool:
+    for c in terms.values():
+        if c.denominator != 1:
+            return False
+    return True
+
+
+def _pmul_whole(ta: Poly, tb: Poly) -> Value:
+    """``_pmul`` of two polynomials with whole coefficients (most of them): the products summed as ints, one
+    ``Fraction`` per term of the result rather than two per pair of terms. The same terms in the same order."""
+    ia = [(m, c.numerator) for m, c in ta.items()]
+    ib = [(m, c.numerator) for m, c in tb.items()]
+    acc: dict[Monomial, int] = {}
+    for ma, ca in ia:
+        for mb, cb in ib:
+            m, sign = _mono_mul(ma, mb)
+            acc[m] = acc.get(m, 0) + (ca * cb if sign > 0 else -(ca * cb))
+    return simplify(PolyValue({m: Fraction(c) for m, c in acc.items()}))
 
 
 def _check_size(bits: int) -> None:
