@@ -469,3 +469,40 @@ def test_regression_controls() -> None:
     assert [e.stated for e in verify_text("So she has $\\sqrt{16} = 5$ apples.").errors] == ["5"]
     assert [e.stated for e in verify_text("So she has √(16) = 5 apples.").errors] == ["5"]
     assert [e.stated for e in verify_text("She has 7 apples, 3 + 4 = 8.").errors] == ["8"]
+
+
+# --- rational: Fraction's arithmetic without its Python calls, equal to Fraction's own --------------------------
+
+_fractions = st.builds(
+    Fraction, st.integers(-10**30, 10**30), st.integers(1, 10**12) | st.just(1)
+)
+
+
+@given(_fractions, _fractions)
+def test_rational_helpers_give_what_fraction_gives(a: Fraction, b: Fraction) -> None:
+    from inspector.engine import rational
+
+    for ours, theirs in [
+        (rational.add(a, b), a + b), (rational.sub(a, b), a - b), (rational.mul(a, b), a * b),
+        (rational.ratio(a.numerator, -b.denominator), Fraction(a.numerator, -b.denominator)),
+        (rational.whole(a.numerator), Fraction(a.numerator)),
+    ]:
+        assert type(ours) is Fraction
+        assert (ours.numerator, ours.denominator) == (theirs.numerator, theirs.denominator)
+        assert ours == theirs and hash(ours) == hash(theirs)
+    if b:
+        assert rational.div(a, b) == a / b and rational.div(a, b).denominator == (a / b).denominator
+    else:
+        with pytest.raises(ZeroDivisionError):
+            rational.div(a, b)
+    assert (rational.numerator(a), rational.denominator(a)) == (a.numerator, a.denominator)
+
+
+def test_rational_reads_the_slots_on_cpython() -> None:
+    """The speed of the exact arithmetic rests on this: if a Python moves Fraction's ints, the helpers fall back."""
+    import platform
+
+    from inspector.engine import rational
+
+    if platform.python_implementation() == "CPython":
+        assert rational.SLOTS

@@ -16,6 +16,7 @@ from .arith import Node, PolyValue
 from .derive_links import Link, _norm
 from .exact import Poly
 from .extract import Formula, Side
+from .rational import denominator, numerator
 from .scan import lowered, occurrences
 
 
@@ -35,10 +36,10 @@ def _all_scaled(a: Poly, b: Poly, p: Fraction, q: Fraction) -> bool:
     """Is ``b[m] == (p / q) · a[m]`` for every monomial of ``a`` (``q`` not zero)? Asked as ``b[m] · q == p · a[m]`` in
     integers (numerators times denominators): the same answer without a ``Fraction`` operation, which from compiled
     code cost some 11,000 instructions each."""
-    pn, pd, qn, qd = p.numerator, p.denominator, q.numerator, q.denominator
+    pn, pd, qn, qd = numerator(p), denominator(p), numerator(q), denominator(q)
     for m, c in a.items():
         t = b[m]
-        if t.numerator * qn * pd * c.denominator != pn * c.numerator * t.denominator * qd:
+        if numerator(t) * qn * pd * denominator(c) != pn * numerator(c) * denominator(t) * qd:
             return False
     return True
 
@@ -109,8 +110,8 @@ def _next_case(links: list[Link], position: int, prev: Link) -> bool:
 
 def _proportional(a: PolyValue, b: PolyValue) -> bool:
     """Are two equations' ``left − right`` the same up to a non-zero factor (the same equation, rewritten)?"""
-    ta = {m: c for m, c in a.terms.items() if c}
-    tb = {m: c for m, c in b.terms.items() if c}
+    ta = {m: c for m, c in a.terms.items() if numerator(c) != 0}
+    tb = {m: c for m, c in b.terms.items() if numerator(c) != 0}
     if not ta or set(ta) != set(tb) or all(not m for m in ta):
         return False  # a constant "equation" (0 = 5) restates nothing
     m0 = next(iter(ta))

@@ -14,6 +14,7 @@ from typing import Final, Union
 
 from .limits import MAX_FACTORIAL, MAX_POLY_TERMS, MAX_RESULT_BITS, NotRational, Unverifiable
 from .parse import Node, shape
+from .rational import add, denominator, div, mul, numerator, ratio, sub, whole
 
 _ZERO: Final = Fraction(0)
 _ONE: Final = Fraction(1)
@@ -35,7 +36,7 @@ class PolyValue:
 
     def __init__(self, terms: Poly) -> None:
         # ``if c``, not ``c != 0``: Fraction's ``__bool__`` is the cheaper of the two Python calls
-        self.terms = {m: c for m, c in terms.items() if c}
+        self.terms = {m: c for m, c in terms.items() if numerator(c) != 0}
         if len(self.terms) > MAX_POLY_TERMS:
             raise Unverifiable("expression too large")
 
@@ -64,23 +65,19 @@ def _terms_of(v: Value) -> Poly:
     """``as_poly(v).terms``, without building a polynomial for a number (``{(): v}``, or nothing for 0)."""
     if isinstance(v, PolyValue):
         return v.terms
-    return {(): v} if v else {}
+    return {(): v} if numerator(v) != 0 else {}
 
 
 def _fadd(a: Fraction, b: Fraction, sign: int = 1) -> Fraction:
-    """``a + b`` (``a − b`` with ``sign`` −1). Whole numbers, nearly every coefficient of a chain's polynomials, in int
-    arithmetic and one ``Fraction``: the operator is Python, and from compiled code it cost some 11,000 instructions."""
-    if a.denominator == 1 and b.denominator == 1:
-        return Fraction(a.numerator + b.numerator if sign > 0 else a.numerator - b.numerator)
-    return a + b if sign > 0 else a - b
+    """``a + b`` (``a − b`` with ``sign`` −1), in ints (``rational``): ``Fraction``'s operators are Python, and from
+    compiled code each cost some 11,000 instructions."""
+    return add(a, b) if sign > 0 else sub(a, b)
 
 
 def _fmul(a: Fraction, b: Fraction, sign: int = 1) -> Fraction:
     """``a · b`` (``−(a · b)`` with ``sign`` −1), as ``_fadd``."""
-    if a.denominator == 1 and b.denominator == 1:
-        product = a.numerator * b.numerator
-        return Fraction(product if sign > 0 else -product)
-    return a * b if sign > 0 else -(a * b)
+    product = mul(a, b)
+    return product if sign > 0 else sub(_ZERO, product)
 
 
 def subtract(a: Value, b: Value) -> PolyValue:
@@ -136,11 +133,11 @@ def _mono_mul(a: Monomial, b: Monomial) -> tuple[Monomial, int]:
 
 def _pmul(a: Value, b: Value) -> Value:
     if isinstance(a, Fraction) and isinstance(b, Fraction):
-        na, da, nb, db = a.numerator, a.denominator, b.numerator, b.denominator
+        na, da, nb, db = numerator(a), denominator(a), numerator(b), denominator(b)
         _check_size(na.bit_length() + nb.bit_length() + da.bit_length() + db.bit_length())
         if da == 1 and db == 1:
-            return Fraction(na * nb)  # whole numbers: as in ``_fmul``
-        return a * b
+            return whole(na * nb)  # whole numbers: as in ``_fmul``
+        return ratio(na * nb, da * db)
     ta, tb = _terms_of(a), _terms_of(b)
     if len(ta) * len(tb) > MAX_POLY_TERMS * 4:
         raise Unverifiable("expression too large")
@@ -156,7 +153,7 @@ def _pmul(a: Value, b: Value) -> Value:
 
 def _whole(terms: Poly) -> bool:
     for c in terms.values():
-        if c.denominator != 1:
+        if denominator(c) != 1:
             return False
     return True
 
@@ -164,14 +161,14 @@ def _whole(terms: Poly) -> bool:
 def _pmul_whole(ta: Poly, tb: Poly) -> Value:
     """``_pmul`` of two polynomials with whole coefficients (most of them): the products summed as ints, one
     ``Fraction`` per term of the result rather than two per pair of terms. The same terms in the same order."""
-    ia = [(m, c.numerator) for m, c in ta.items()]
-    ib = [(m, c.numerator) for m, c in tb.items()]
+    ia = [(m, numerator(c)) for m, c in ta.items()]
+    ib = [(m, numerator(c)) for m, c in tb.items()]
     acc: dict[Monomial, int] = {}
     for ma, ca in ia:
         for mb, cb in ib:
             m, sign = _mono_mul(ma, mb)
             acc[m] = acc.get(m, 0) + (ca * cb if sign > 0 else -(ca * cb))
-    return simplify(PolyValue({m: Fraction(c) for m, c in acc.items()}))
+    return simplify(PolyValue({m: whole(c) for m, c in acc.items() if c != 0}))
 
 
 def _check_size(bits: int) -> None:
@@ -182,11 +179,11 @@ def _check_size(bits: int) -> None:
 def _pdiv(a: Value, b: Value) -> Value:
     if isinstance(b, PolyValue):
         raise NotRational("division by an expression with letters")
-    if b == 0:
+    if numerator(b) == 0:
         raise Unverifiable("division by zero")
     if isinstance(a, Fraction):
-        return a / b
-    return PolyValue({m: c / b for m, c in a.terms.items()})
+        return div(a, b)
+    return PolyValue({m: div(c, b) for m, c in a.terms.items()})
 
 
 def _root(x: Fraction, n: int) -> Fraction:
@@ -402,7 +399,7 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None, touched: set[in
     if tag == "sym":
         if node[1] == "pi":
             raise NotRational("pi")
-        return PolyValue({((node[1], 1),): Fraction(1)})
+        return PolyValue({((node[1], 1),): _ONE})
     if tag == "pow":
         return _ppow(_evaluate(node[1], overrides, touched), _evaluate(node[2], overrides, touched))
     if tag == "pct":
@@ -441,9 +438,10 @@ def format_value(v: Value) -> str:
 
 def format_fraction(v: Fraction) -> str:
     """Integers as integers, terminating decimals as decimals, the rest as ``p/q``."""
-    if v.denominator == 1:
-        return str(v.numerator)
-    d, twos, fives = v.denominator, 0, 0
+    n, den = numerator(v), denominator(v)
+    if den == 1:
+        return str(n)
+    d, twos, fives = den, 0, 0
     while d % 2 == 0:
         d //= 2
         twos += 1
@@ -452,8 +450,8 @@ def format_fraction(v: Fraction) -> str:
         fives += 1
     places = max(twos, fives)
     if d == 1 and places <= 12:
-        scaled = v * 10**places
+        scaled = n * 10**places // den  # exact: the denominator divides 10**places
         sign = "-" if scaled < 0 else ""
-        digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
+        digits = str(abs(scaled)).rjust(places + 1, "0")
         return f"{sign}{digits[:-places]}.{digits[-places:]}"
-    return f"{v.numerator}/{v.denominator}"
+    return f"{n}/{den}"

@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any, Final
 
 from .limits import MAX_DEPTH, MAX_SIDE_TOKENS, Unverifiable
+from .rational import denominator, numerator
 from .tokens import (
     APPROX,
     BANG,
@@ -359,7 +360,8 @@ def shape(node: Node) -> Hashable:
     if tag == "num":
         v = node[1]
         if type(v) is Fraction:
-            return v.numerator if v.denominator == 1 else (v.numerator, v.denominator)
+            n, d = numerator(v), denominator(v)
+            return n if d == 1 else (n, d)
         return ("value", v)
     if tag == "sym":
         return node[1]  # type: ignore[no-any-return]

@@ -1,0 +1,88 @@
+"""A ``Fraction``'s two ints, and a whole-number ``Fraction``, without a Python call.
+
+``Fraction``'s ``numerator`` and ``denominator`` are Python properties, and its constructor and ``__bool__`` are
+Python functions: from the compiled engine each is a call into the interpreter (some 600 to 3,000 instructions),
+and the exact arithmetic makes hundreds a chain. CPython's ``fractions`` keeps the two ints in the slots
+``_numerator`` and ``_denominator`` (3.0 through 3.14); where they are there, these read and fill them directly,
+and where they are not (another Python), they use the public API. Either way the values are the ones ``Fraction``
+itself gives: ``tests/test_engine.py`` holds them equal.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import gcd
+from typing import Any, Final
+
+SLOTS: Final = getattr(Fraction, "__slots__", None) == ("_numerator", "_denominator")
+"""Whether this Python's ``Fraction`` keeps its ints in the slots read below."""
+_NEW_OBJECT: Final = object.__new__
+
+
+def numerator(f: Fraction) -> int:
+    """``f.numerator``."""
+    return f._numerator if SLOTS else f.numerator  # type: ignore[attr-defined]
+
+
+def denominator(f: Fraction) -> int:
+    """``f.denominator``."""
+    return f._denominator if SLOTS else f.denominator  # type: ignore[attr-defined]
+
+
+def whole(n: int) -> Fraction:
+    """``Fraction(n)`` for an int ``n``: the object ``Fraction.__new__`` makes for one (``n`` over 1)."""
+    if not SLOTS:
+        return Fraction(n)
+    f: Any = _NEW_OBJECT(Fraction)
+    f._numerator = n
+    f._denominator = 1
+    return f  # type: ignore[no-any-return]
+
+
+def ratio(n: int, d: int) -> Fraction:
+    """``Fraction(n, d)`` for ints, ``d`` not zero: in lowest terms with a positive denominator, as its constructor
+    makes it (the gcd divided out, the sign carried by the numerator)."""
+    if not SLOTS:
+        return Fraction(n, d)
+    if d < 0:
+        n, d = -n, -d
+    g = gcd(n, d)
+    if g != 1:
+        n //= g
+        d //= g
+    f: Any = _NEW_OBJECT(Fraction)
+    f._numerator = n
+    f._denominator = d
+    return f  # type: ignore[no-any-return]
+
+
+def add(a: Fraction, b: Fraction) -> Fraction:
+    """``a + b``: whole numbers in int arithmetic, others over the product of the denominators, reduced."""
+    na, da, nb, db = numerator(a), denominator(a), numerator(b), denominator(b)
+    if da == 1 and db == 1:
+        return whole(na + nb)
+    return ratio(na * db + nb * da, da * db)
+
+
+def sub(a: Fraction, b: Fraction) -> Fraction:
+    """``a − b``, as ``add``."""
+    na, da, nb, db = numerator(a), denominator(a), numerator(b), denominator(b)
+    if da == 1 and db == 1:
+        return whole(na - nb)
+    return ratio(na * db - nb * da, da * db)
+
+
+def mul(a: Fraction, b: Fraction) -> Fraction:
+    """``a · b``, as ``add``."""
+    na, da, nb, db = numerator(a), denominator(a), numerator(b), denominator(b)
+    if da == 1 and db == 1:
+        return whole(na * nb)
+    return ratio(na * nb, da * db)
+
+
+def div(a: Fraction, b: Fraction) -> Fraction:
+    """``a / b``, ``b`` not zero (``ZeroDivisionError`` as ``Fraction`` raises it)."""
+    nb = numerator(b)
+    if nb == 0:
+        raise ZeroDivisionError(f"Fraction({numerator(a)}, 0)")
+    return ratio(numerator(a) * denominator(b), denominator(a) * nb)
