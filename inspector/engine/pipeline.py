@@ -390,9 +390,27 @@ _CHAR_CLASSES: Final = _CharClasses({c: (" " if not chr(c).isalnum() and chr(c) 
 _CHAR_CLASSES.update({ord(d): "0" for d in "0123456789"} | {ord("."): ".", ord(","): ","})
 
 
+_BYTE_CLASSES: Final = bytes(ord(_CHAR_CLASSES[c]) for c in range(128)) + b" " * 128
+"""``_CHAR_CLASSES`` as a ``bytes.translate`` table (a byte past ASCII is a ``?`` put for a character past it)."""
+_NON_ASCII_RE: Final = re.compile(r"[^\x00-\x7f]")
+
+
 def _classes(text: str) -> str:
-    """The text as character classes, a comma inside a number (``1,200``) made ``;`` so it starts none."""
-    classes = text.translate(_CHAR_CLASSES)
+    """The text as character classes, a comma inside a number (``1,200``) made ``;`` so it starts none.
+
+    ``str.translate`` is quick only over ASCII text: one character past it (a ``−``, a ``²``) sends every character
+    through a look-up in the table. Such text is translated as bytes, each character past ASCII as one ``?`` (a
+    space), and the few of those that are letters or digits made ``a`` after."""
+    if text.isascii():
+        classes = text.translate(_CHAR_CLASSES)
+    else:
+        classes = text.encode("ascii", "replace").translate(_BYTE_CLASSES).decode("ascii")
+        words = [m.start() for m in _NON_ASCII_RE.finditer(text) if m.group().isalnum() or m.group() == "_"]
+        if words:
+            chars = list(classes)
+            for i in words:
+                chars[i] = "a"
+            classes = "".join(chars)
     if "," in classes:
         classes = classes.replace("0,0", "0;0").replace("0,0", "0;0")  # twice: "1,2,3" overlaps
     return classes

@@ -110,7 +110,8 @@ def _lines(text: str) -> list[Span]:
                 closing = None
             continue
         merged.append((s, e))
-        m = _DISPLAY_OPEN_RE.search(line) if "\\" in line or "$$" in line else None
+        # (asked only where one of its openers is written: a LaTeX chain has a backslash on nearly every line)
+        m = _DISPLAY_OPEN_RE.search(line) if "\\[" in line or "$$" in line or "\\begin{" in line else None
         if m:
             opener = m.group()
             close = _DISPLAY_CLOSE.get(opener) or opener.replace("begin", "end")

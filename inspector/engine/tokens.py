@@ -375,7 +375,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     the kinds are tested most frequent first (word, number, operator …).
     """
     tokens: list[Token] = []
-    append = tokens.append
+
     simple = _SIMPLE_KINDS
     count = 0
     by_char = _BY_CHAR
@@ -427,70 +427,70 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
         pos = end
         count += 1
         if count > MAX_TOKENS:
-            append(Token(BREAK, TRUNCATED, s, s, "command"))  # cut here: what follows is not read
+            tokens.append(Token(BREAK, TRUNCATED, s, s, "command"))  # cut here: what follows is not read
             break
         if kind == "word":
             if t not in _SPECIAL_WORDS:
-                append(Token(BREAK, t, s, e, "word"))
+                tokens.append(Token(BREAK, t, s, e, "word"))
             elif t == "of" and tokens and (tokens[-1].kind == PCT or _ends_fraction(tokens)) and _OPERAND_AHEAD.match(
                 text, end
             ):
-                append(Token(OF, t, s, e, "*"))
+                tokens.append(Token(OF, t, s, e, "*"))
             elif t == "of" and tokens and tokens[-1].kind == OF and tokens[-1].text == "off":
                 continue  # "30% off of $80"
             elif t == "mod" and tokens and tokens[-1].kind in (NUM, RP) and _OPERAND_AHEAD.match(text, end):
-                append(Token(OP, t, s, e, "mod"))  # 143 mod 11
+                tokens.append(Token(OP, t, s, e, "mod"))  # 143 mod 11
             elif t == "off" and tokens and tokens[-1].kind == PCT:
-                append(Token(OF, t, s, e, "*"))  # "30% off $80": the discount (or the price after it; see check)
+                tokens.append(Token(OF, t, s, e, "*"))  # "30% off $80": the discount (or the price after it; see check)
             elif t == "percent" and tokens and tokens[-1].kind == NUM and tokens[-1].end + 1 >= s:
-                append(Token(PCT, t, s, e))  # "1000 cents * 10 percent": 10%, as "%" reads
+                tokens.append(Token(PCT, t, s, e))  # "1000 cents * 10 percent": 10%, as "%" reads
             elif t == "half" and end < len(text) and text.startswith(" of", end):
-                append(Token(NUM, t, s, e, Fraction(1, 2), 0, 0))
+                tokens.append(Token(NUM, t, s, e, Fraction(1, 2), 0, 0))
             else:
-                append(Token(BREAK, t, s, e, "word"))
+                tokens.append(Token(BREAK, t, s, e, "word"))
         elif kind == "num":
             if len(t) > 1 and t[0] == "0" and t[1].isdigit():
-                append(Token(BREAK, t, s, e, "word"))  # 0900: a clock time or a code, not a quantity
+                tokens.append(Token(BREAK, t, s, e, "word"))  # 0900: a clock time or a code, not a quantity
                 continue
             try:
                 value, dec, sig = parse_number(t)
             except Unverifiable:
-                append(Token(BREAK, t, s, e, "long"))
+                tokens.append(Token(BREAK, t, s, e, "long"))
                 continue
-            append(Token(NUM, t, s, e, value, dec, sig))
+            tokens.append(Token(NUM, t, s, e, value, dec, sig))
         elif kind == "op":
-            append(Token(OP, t, s, e, _OP_MAP[t]))
+            tokens.append(Token(OP, t, s, e, _OP_MAP[t]))
         elif kind in simple:
-            append(Token(simple[kind], t, s, e))
+            tokens.append(Token(simple[kind], t, s, e))
         elif kind == "letter":
-            append(Token(SYM, t, s, e, t))
+            tokens.append(Token(SYM, t, s, e, t))
         elif kind == "delim":
-            append(Token(BREAK, t, s, e))  # \( \) \[ \]: one formula ends, another may begin
+            tokens.append(Token(BREAK, t, s, e))  # \( \) \[ \]: one formula ends, another may begin
         elif kind == "command":
             # \sin, \log, \sum, \binom ...: what follows is an argument, not a standalone quantity;
             # \implies, \le ...: a relation or a connective, which only ends a formula;
             # \odot, \star ...: an operator the problem defines, which we cannot evaluate
             if t in _CONNECTIVES:
-                append(Token(BREAK, t, s, e, None))
+                tokens.append(Token(BREAK, t, s, e, None))
             elif t in _UNKNOWN_OPERATORS:
-                append(Token(BREAK, t, s, e, "operator"))
+                tokens.append(Token(BREAK, t, s, e, "operator"))
             elif t == "\\bmod" or t == "\\mod":
-                append(Token(OP, t, s, e, "mod"))
+                tokens.append(Token(OP, t, s, e, "mod"))
             else:
-                append(Token(BREAK, t, s, e, "command"))
+                tokens.append(Token(BREAK, t, s, e, "command"))
         elif kind == "subsym":
             # a_{8}, a_8 and a8 (the subscript a plain-text writer could not type) are one name
             subscripted = t.replace("{", "").replace("}", "")
-            append(Token(SYM, t, s, e, subscripted if "_" in subscripted else f"{t[0]}_{t[1:]}"))
+            tokens.append(Token(SYM, t, s, e, subscripted if "_" in subscripted else f"{t[0]}_{t[1:]}"))
         elif kind == "greek":
-            append(Token(SYM, t, s, e, _GREEK.get(t, t.lstrip("\\"))))
+            tokens.append(Token(SYM, t, s, e, _GREEK.get(t, t.lstrip("\\"))))
         elif kind == "hyphen":
             # "1-handed", "45-pound", "minutes/100 meters": a hyphen or a unit's slash inside words, not arithmetic
-            append(Token(BREAK, t, s, e, "word"))
+            tokens.append(Token(BREAK, t, s, e, "word"))
         elif kind in ("time", "badnum") or t == "&":
-            append(Token(BREAK, t, s, e, "word"))  # 11:00, 16,0000, 0,2: not numbers we can read
+            tokens.append(Token(BREAK, t, s, e, "word"))  # 11:00, 16,0000, 0,2: not numbers we can read
         elif kind == "ratio":
-            append(Token(OP, ":", s, e, "/"))
+            tokens.append(Token(OP, ":", s, e, "/"))
         elif kind == "text":
             # a unit after a number (1000 \text{ m}) rides on it; a label (\text{Area} =) is words
             assert lexed is not None  # (a ``text`` token comes from the lexer)
@@ -498,46 +498,46 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             if tokens and tokens[-1].kind == NUM and tokens[-1].end <= s and content.strip():
                 tokens[-1].unit = content.strip()
             elif any(ch.isalpha() for ch in content):
-                append(Token(BREAK, t, s, e, "word"))
+                tokens.append(Token(BREAK, t, s, e, "word"))
         elif kind == "ellipsis":
             if tokens and tokens[-1].kind == NUM:
                 tokens[-1].unit = "..."  # 3.333..., 0.\overline{27}: only approximately that number
             elif tokens and tokens[-1].kind in (RB, RP, SYM) and tokens[-1].end + 1 >= s:
                 # "\frac{7}{8} \cdots \frac{64}{65}": terms left out of a product or a sum written without
                 # operators; neither what stands before it nor what stands after it is a whole side
-                append(Token(BREAK, t, s, e, "elision"))
+                tokens.append(Token(BREAK, t, s, e, "elision"))
             else:
-                append(Token(BREAK, t, s, e, "word"))  # "+ \dots +": what stands around it is not all there
+                tokens.append(Token(BREAK, t, s, e, "word"))  # "+ \dots +": what stands around it is not all there
         elif kind in ("numsub", "func"):
             # 52_8, 42_{10}: a number in another base; f(3): a function, not f times 3
-            append(Token(BREAK, t, s, e, "word"))
+            tokens.append(Token(BREAK, t, s, e, "word"))
         elif kind == "article":
-            append(Token(BREAK, t, s, e, "word"))  # "a 7-2=25 year gap", "I have 3": English, not a symbol
+            tokens.append(Token(BREAK, t, s, e, "word"))  # "a 7-2=25 year gap", "I have 3": English, not a symbol
         elif kind == "ordinal":
             # "6th place": the number, its suffix read past
             digits = t.rstrip("stndrh")
-            append(Token(NUM, t, s, e, Fraction(int(digits)), 0, len(digits.lstrip("0")) or 1))
+            tokens.append(Token(NUM, t, s, e, Fraction(int(digits)), 0, len(digits.lstrip("0")) or 1))
         elif kind == "floorl":
-            append(Token(LP, t, s, e, "ceil" if "ceil" in t or t == "⌈" else "floor"))
+            tokens.append(Token(LP, t, s, e, "ceil" if "ceil" in t or t == "⌈" else "floor"))
         elif kind == "floorr":
-            append(Token(RP, t, s, e, "ceil" if "ceil" in t or t == "⌉" else "floor"))
+            tokens.append(Token(RP, t, s, e, "ceil" if "ceil" in t or t == "⌉" else "floor"))
         elif kind == "absl":
-            append(Token(LP, t, s, e, "abs"))
+            tokens.append(Token(LP, t, s, e, "abs"))
         elif kind == "absr":
-            append(Token(RP, t, s, e, "abs"))
+            tokens.append(Token(RP, t, s, e, "abs"))
         elif kind == "sup":
-            append(Token(OP, "^", s, s, "^"))
-            append(Token(NUM, t, s, e, Fraction(2 if t == "²" else 3), 0, 1))
+            tokens.append(Token(OP, "^", s, s, "^"))
+            tokens.append(Token(NUM, t, s, e, Fraction(2 if t == "²" else 3), 0, 1))
         else:  # other: a math-italic letter, or punctuation that ends a formula
             name = _letter(t)
             if name is not None:
-                append(Token(SYM, t, s, e, name))
+                tokens.append(Token(SYM, t, s, e, name))
             else:
                 # @ # | ' " are custom operators, norms, primes, quotes: the formula goes on beyond us
                 if t in "@#":
-                    append(Token(BREAK, t, s, e, "operator"))
+                    tokens.append(Token(BREAK, t, s, e, "operator"))
                 else:
-                    append(Token(BREAK, t, s, e, "word" if t in "|'\"_" else None))
+                    tokens.append(Token(BREAK, t, s, e, "word" if t in "|'\"_" else None))
     if len(tokens) >= 3:
         if "x" in text or not text.isascii():
             # only a symbol x can be "times" (a math-italic 𝑥 folds to one: hence non-ASCII text too)
@@ -561,26 +561,26 @@ def tokenize_calculator(text: str, offset: int = 0) -> list[Token]:
     if _CALC_ONLY_RE.fullmatch(text) is None or len(text) > 2000:
         return tokenize(text, offset)
     tokens: list[Token] = []
-    append = tokens.append
+
     for m in _CALC_RE.finditer(text):
         num, op, paren, eq = m.groups()
         s, e = m.span()
         if num is not None:
             if len(num) > 1 and num[0] == "0" and num[1].isdigit():
-                append(Token(BREAK, num, s + offset, e + offset, "word"))
+                tokens.append(Token(BREAK, num, s + offset, e + offset, "word"))
                 continue
             try:
                 value, dec, sig = parse_number(num)
             except Unverifiable:
-                append(Token(BREAK, num, s + offset, e + offset, "long"))
+                tokens.append(Token(BREAK, num, s + offset, e + offset, "long"))
                 continue
-            append(Token(NUM, num, s + offset, e + offset, value, dec, sig))
+            tokens.append(Token(NUM, num, s + offset, e + offset, value, dec, sig))
         elif op is not None:
-            append(Token(OP, op, s + offset, e + offset, "^" if op == "**" else op))
+            tokens.append(Token(OP, op, s + offset, e + offset, "^" if op == "**" else op))
         elif paren is not None:
-            append(Token(_CALC_KIND[paren], paren, s + offset, e + offset))
+            tokens.append(Token(_CALC_KIND[paren], paren, s + offset, e + offset))
         elif eq is not None:
-            append(Token(EQ, eq, s + offset, e + offset))
+            tokens.append(Token(EQ, eq, s + offset, e + offset))
     return tokens
 
 
