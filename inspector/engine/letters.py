@@ -19,11 +19,11 @@ from .arith import (
     Node,
     NotRational,
     Unverifiable,
-    as_poly,
     count_leaves,
     evaluate,
     format_value,
     literals,
+    subtract,
     symbols_of,
 )
 from .extract import Formula, Side
@@ -79,10 +79,7 @@ def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool
             LETTERS_CANCEL if verdict == "cancel" else IDENTITY_FAILS)
         return PairCheck(status, stated_text, None, reason, computed, None, None, stated)
     actual_text = format_value(a)
-    live = dict(as_poly(a).terms)
-    for m, c in as_poly(b).terms.items():
-        live[m] = live.get(m, Fraction(0)) - c
-    live = {m: c for m, c in live.items() if c != 0}
+    live = subtract(a, b).terms  # (the terms that do not cancel: a zero coefficient is dropped)
     if not live:
         return PairCheck(ClaimStatus.CORRECT, stated_text, actual_text, "an identity: equal for every value of the letters",
                          computed, None, None, stated)
