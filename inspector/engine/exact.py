@@ -230,13 +230,14 @@ def _ppow(a: Value, b: Value) -> Value:
     if e == 0:
         return _ONE  # 0^0 = 1, as Python and the computer algebra systems have it
     if isinstance(a, Fraction):
-        if a == 0 and e < 0:
+        an, ad = numerator(a), denominator(a)
+        if an == 0 and e < 0:
             raise Unverifiable("division by zero")
-        if a in (0, 1):
+        if ad == 1 and (an == 0 or an == 1):
             return a
-        if a == -1:
-            return Fraction(1 if e % 2 == 0 else -1)
-        bits = max(a.numerator.bit_length(), a.denominator.bit_length())
+        if ad == 1 and an == -1:
+            return whole(1 if e % 2 == 0 else -1)
+        bits = max(an.bit_length(), ad.bit_length())
         _check_size(bits * abs(e))
         return a**e
     if e < 0 or e > 12:
@@ -426,9 +427,9 @@ def format_value(v: Value) -> str:
         name = "*".join(s if e == 1 else f"{s}^{e}" for s, e in mono)
         if not name:
             parts.append(format_fraction(c))
-        elif c == 1:
+        elif denominator(c) == 1 and numerator(c) == 1:
             parts.append(name)
-        elif c == -1:
+        elif denominator(c) == 1 and numerator(c) == -1:
             parts.append("-" + name)
         else:
             parts.append(f"{format_fraction(c)}*{name}")

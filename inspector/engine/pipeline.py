@@ -296,7 +296,7 @@ def _repaired_answer(
     and that claim."""
     best = None
     for i, c in enumerate(claims):
-        if c.stated_value == value and c.claim.status is not ClaimStatus.UNVERIFIABLE and i in repaired:
+        if i in repaired and c.claim.status is not ClaimStatus.UNVERIFIABLE and c.stated_value == value:
             if best is None or c.position >= claims[best].position:
                 best = i
     return (repaired[best], claims[best]) if best is not None else (value, None)

@@ -20,6 +20,7 @@ from .derive import Link, is_value, solve_linear
 from .extract import Side
 from .model import ClaimStatus, ValueFlow
 from .notation import RULE as NOTATION
+from .rational import denominator, numerator
 
 
 @dataclass(slots=True)
@@ -29,7 +30,10 @@ class Repair:
     flows: list[ValueFlow]
 
 
-def _origin(stated_index: dict[Fraction, list[int]], claims: list[Checked], value: Fraction, before: int) -> int | None:
+def _origin(stated_index: dict[tuple[int, int], list[int]], claims: list[Checked], value: tuple[int, int],
+            before: int) -> int | None:
+    """The last claim before ``before`` that stated ``value`` (a ``Fraction``'s numerator and denominator: a tuple of
+    ints hashes in C, where a ``Fraction`` hashes in Python, and a chain asks this of every literal it repairs)."""
     best = None
     for ci in stated_index.get(value, ()):
         if claims[ci].position < before:
@@ -65,10 +69,10 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
     """Recompute every claim in reading order with wrong values replaced by their true values."""
     order = sorted(range(len(claims)), key=lambda i: claims[i].position)
     claims = [claims[i] for i in order]
-    stated_index: dict[Fraction, list[int]] = {}
+    stated_index: dict[tuple[int, int], list[int]] = {}
     for i, c in enumerate(claims):
         if c.stated_value is not None and c.claim.status is not ClaimStatus.UNVERIFIABLE:
-            stated_index.setdefault(c.stated_value, []).append(i)
+            stated_index.setdefault((numerator(c.stated_value), denominator(c.stated_value)), []).append(i)
     repaired: dict[int, Fraction] = {}
     tainted: set[int] = set()
     flows: list[ValueFlow] = []
@@ -78,11 +82,12 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
     def overrides_for(node_literals: list[Token], step: int, negated: set[int] | None = None) -> dict[int, Fraction]:
         out: dict[int, Fraction] = {}
         for tok in node_literals:
-            ci = _origin(stated_index, claims, tok.value, tok.start)
+            n, d = numerator(tok.value), denominator(tok.value)
+            ci = _origin(stated_index, claims, (n, d), tok.start)
             sign = 1
             if ci is None and negated and tok.start in negated:
                 # "-437 - 2·234 = -805", then "1924 - 805": the 805 subtracted is the -805 stated (the paper's chain)
-                ci = _origin(stated_index, claims, -tok.value, tok.start)
+                ci = _origin(stated_index, claims, (-n, d), tok.start)
                 sign = -1
             if ci is None or ci not in repaired:
                 continue
