@@ -192,6 +192,25 @@ def test_an_equation_the_text_sets_up_is_reasoning_not_arithmetic() -> None:
     assert errors("So (53 - 26)^2 + k^2 = 26^2 + k^2") == [("26^2 + k^2", "k^2 + 729")]  # no set-up: the slip
 
 
+def test_a_proportion_set_up_above_a_display_and_restated_is_reasoning_not_arithmetic() -> None:
+    """The prose that sets the equation up is on the line above its display (a Spurious Rewards AIME chain); the
+    same false equation written again to be solved is no slip either. The wrong step after it still is one."""
+    chain = (
+        "The sides 150, 210 and 280 are proportional to 3t, 5t and 7t, so we can set up the following proportion:\n"
+        "\\[\n\\frac{150}{3t} = \\frac{210}{5t}\n\\]\n"
+        "Let's solve it:\n\\[\n\\frac{150}{3t} = \\frac{210}{5t}\n\\]\n"
+    )
+    r = verify_text(chain)
+    assert r.errors == ()
+    states = " (states \\frac{210}{5t})"
+    assert [f.message for f in r.findings if f.rule == "contradiction"] == [
+        "an equation the text sets up that holds for no value of its letters: a reasoning error, not arithmetic" + states,
+        "the equation the text set up above, written again: a reasoning error, not arithmetic" + states,
+    ]
+    # without the words that set it up, the same display is flagged
+    assert verify_text(chain.replace("so we can set up the following proportion", "hence")).errors != ()
+
+
 # --- notation: one habit, one finding ---------------------------------------------------------------
 def test_reversed_division_is_one_notation_finding() -> None:
     chain = "\n".join(f"\\[ {k} \\div 50 \\approx {50 / k:.2f} \\]" for k in range(1, 8))

@@ -157,8 +157,9 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         return None if i is None else _next_prose(text, lines, i)
 
     checked: list[Checked] = []
-    rejected_above: set[str] = set()
-    """Equations in letters the text has rejected so far (as written, without spaces)."""
+    rejected_above: dict[str, str] = {}
+    """Equations in letters the text has rejected or set up so far (as written, without spaces) → why one written
+    again is no slip either."""
     for f in formulas:
         if f.kind == "truncated":
             if unverifiable.enabled:
@@ -314,13 +315,38 @@ def _next_prose(text: str, lines: list[tuple[int, int, int]], i: int) -> str | N
     return None
 
 
-_SETS_UP_RE: Final = re.compile(r"(?i)\bset(?:s|ting)?\s+up\s+(?:the|an|this|our)\s+equation")
+_SETS_UP_RE: Final = re.compile(
+    r"(?i)\bset(?:s|ting)?\s+up\s+(?:the|an|this|our|a)\s+(?:following\s+)?(?:equation|proportion)"
+)
+SET_UP: Final = "an equation the text sets up that holds for no value of its letters: a reasoning error, not arithmetic"
 
 
-def _intent(c: Checked, text: str, next_line: Callable[[int], str | None], rejected_above: set[str]) -> Checked:
+def _prose_above(text: str, start: int) -> str | None:
+    """The line above the one at ``start``, past display-math openers (``\\[``, ``$$``) and blank lines: the prose that
+    introduces a displayed equation ("we can set up the following proportion:")."""
+    end = start - 1
+    for _ in range(3):
+        if end <= 0:
+            return None
+        ls = text.rfind("\n", 0, end) + 1
+        if not _delimiter_line(text, ls, end):
+            return text[ls:end]
+        end = ls - 1
+    return None
+
+
+def _sets_up(text: str, context_start: int, claim_start: int) -> bool:
+    """Does the text say it sets up this equation, on its line before it or in the prose that introduces it?"""
+    if _SETS_UP_RE.search(text, context_start, claim_start):
+        return True
+    above = _prose_above(text, context_start)
+    return above is not None and above.rstrip().endswith(":") and _SETS_UP_RE.search(above) is not None
+
+
+def _intent(c: Checked, text: str, next_line: Callable[[int], str | None], rejected_above: dict[str, str]) -> Checked:
     """A false claim the text itself rejects or sets up as a trial is not a slip (``intent``); nor is an
     equation in letters written again after the text rejected it (``a^2 = a^2 + 40, which is not possible`` …
-    ``Thus, we have a^2 = a^2 + 40``)."""
+    ``Thus, we have a^2 = a^2 + 40``) or set it up (a proportion that holds for no value, restated to be solved)."""
     claim = c.claim
     context = c.formula.context
     if claim.status is not ClaimStatus.WRONG or context is None:
@@ -338,15 +364,18 @@ def _intent(c: Checked, text: str, next_line: Callable[[int], str | None], rejec
                 impossible_rejects=claim.reason == LETTERS_CANCEL):
         why = "a false equation the text itself rejects: not a slip"
         if written is not None:
-            rejected_above.add(written)
+            rejected_above[written] = "the equation the text rejected above, written again: not a slip"
     elif written is not None and written in rejected_above:
-        why = "the equation the text rejected above, written again: not a slip"
+        why = rejected_above[written]
     elif stated_first and tested(text, context.start, claim.span[0], claim.span[1], context.end):
         why = "a trial the text sets up and does not assert: not a slip"
-    elif claim.reason == LETTERS_CANCEL and _SETS_UP_RE.search(text, context.start, claim.span[0]):
-        # "we can set up the equation 4V + 339 = 4V − 8 + 339": a new equation built by reasoning (SLIP_POLICY:
-        # new equations are no rewrites and no slips); that it holds for no V is where the reasoning went wrong
-        why = "an equation the text sets up that holds for no value of its letters: a reasoning error, not arithmetic"
+    elif claim.reason == LETTERS_CANCEL and _sets_up(text, context.start, claim.span[0]):
+        # "we can set up the equation 4V + 339 = 4V − 8 + 339", "we can set up the following proportion:" above a
+        # displayed 200/(2s) = 240/(3s): a new equation built by reasoning (SLIP_POLICY: new equations are no rewrites
+        # and no slips); that it holds for no value of its letters is where the reasoning went wrong
+        why = SET_UP
+        if written is not None:
+            rejected_above[written] = "the equation the text set up above, written again: a reasoning error, not arithmetic"
     else:
         return c
     return _as_rejected(c, why)
@@ -470,6 +499,8 @@ def _code_message(language: str) -> str:
 
 def _wrong_message(claim: Claim) -> str:
     if claim.rule == "contradiction" and claim.reason:
+        if claim.actual is None:  # an equation in letters: no one value to give
+            return f"{claim.reason} (states {claim.stated})"
         return f"{claim.reason} ({claim.stated} where the value is {claim.actual})"
     if claim.actual is None:
         return f"states {claim.stated}: {claim.reason or 'false as written'}"
