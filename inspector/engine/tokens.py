@@ -9,7 +9,6 @@ are ``Final``: the compiled engine reads them as constants, never from the modul
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from fractions import Fraction
 from typing import Any, Final
 
 from .limits import MAX_LITERAL_DIGITS, MAX_TOKENS, TRUNCATED, Unverifiable
+from .rational import ratio
+from .rational import whole as whole_fraction
 
 
 class TokenKind(IntEnum):
@@ -218,12 +219,29 @@ _POINTS_OF_SCRIPTS: Final = {"٫": ".", "．": "."}
 """Decimal points other scripts write: the Arabic decimal separator, the fullwidth full stop."""
 
 
-@functools.lru_cache(maxsize=8192)
+_PARSED: Final[dict[str, tuple[Fraction, int, int]]] = {}
+_PARSED_SIZE: Final = 8192
+
+
 def parse_number(text: str) -> tuple[Fraction, int, int]:
     """Read a numeric literal exactly: value, digits after the point, significant digits.
 
-    Memoised: the same literals (2, 10, 100, 0.5) recur in every chain, and the result is immutable.
+    Memoised: the same literals (2, 10, 100, 0.5) recur in every chain, and the result is immutable. In a dict, not
+    ``functools.lru_cache``: the compiled tokenizer calls this directly, where a cached function is a Python call
+    (some 700 instructions, for each number of every line). Emptied when full; a literal that is not a number
+    raises each time.
     """
+    hit = _PARSED.get(text)
+    if hit is not None:
+        return hit
+    parsed = _parse_number(text)
+    if len(_PARSED) >= _PARSED_SIZE:
+        _PARSED.clear()
+    _PARSED[text] = parsed
+    return parsed
+
+
+def _parse_number(text: str) -> tuple[Fraction, int, int]:
     if not text.isascii():
         # ３.５, ٣٫٥: digits of any script (and their decimal points) read as the digits they are
         text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else _POINTS_OF_SCRIPTS.get(ch, ch)
@@ -235,10 +253,10 @@ def parse_number(text: str) -> tuple[Fraction, int, int]:
         raise Unverifiable(f"number with more than {MAX_LITERAL_DIGITS} digits")
     if "." in clean:
         whole, frac = clean.split(".")
-        value = Fraction(int(whole or "0") * 10 ** len(frac) + int(frac), 10 ** len(frac))
+        value = ratio(int(whole or "0") * 10 ** len(frac) + int(frac), 10 ** len(frac))
         digits = (whole + frac).lstrip("0")
         return value, len(frac), len(digits)
-    return Fraction(int(clean)), 0, len(clean.lstrip("0")) or 1
+    return whole_fraction(int(clean)), 0, len(clean.lstrip("0")) or 1
 
 
 def _letter(ch: str) -> str | None:
