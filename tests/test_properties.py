@@ -496,6 +496,22 @@ def test_rational_helpers_give_what_fraction_gives(a: Fraction, b: Fraction) -> 
         with pytest.raises(ZeroDivisionError):
             rational.div(a, b)
     assert (rational.numerator(a), rational.denominator(a)) == (a.numerator, a.denominator)
+    assert rational.neg(a) == -a and rational.neg(a).denominator == (-a).denominator
+    assert rational.equal(a, b) == (a == b) and rational.equal(a, a)
+    tolerance = Fraction(1, 10**12)
+    assert rational.within(a, b, tolerance) == (abs(a - b) <= abs(a) * tolerance)
+
+
+@given(_fractions, st.integers(-12, 12))
+def test_rational_power_is_fraction_s(a: Fraction, e: int) -> None:
+    from inspector.engine import rational
+
+    if a == 0 and e < 0:
+        with pytest.raises(ZeroDivisionError):
+            rational.power(a, e)
+        return
+    ours, theirs = rational.power(a, e), a**e
+    assert (ours.numerator, ours.denominator) == (theirs.numerator, theirs.denominator) and hash(ours) == hash(theirs)
 
 
 def test_rational_reads_the_slots_on_cpython() -> None:

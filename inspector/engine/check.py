@@ -38,6 +38,12 @@ from .pair_check import PairCheck, _unverifiable, side_value
 from .readings import _announced, literal_matches
 from .rules import RuleSet
 
+_CORRECT: Final = ClaimStatus.CORRECT
+_WRONG: Final = ClaimStatus.WRONG
+_UNVERIFIABLE: Final = ClaimStatus.UNVERIFIABLE
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
+
 __all__ = [
     "IDENTITY_FAILS",
     "LETTERS_CANCEL",
@@ -94,7 +100,7 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
             # it is one when the computation agrees with what follows and not with it
             status3 = check_pair(formula, right, sides[2], formula.relations[1], rules).status
             status1 = check_pair(formula, left, right, formula.relations[0], rules).status
-            if status3 is ClaimStatus.CORRECT and status1 is ClaimStatus.WRONG:
+            if status3 is _CORRECT and status1 is _WRONG:
                 continue
         # whether the text claims an identity matters only to sides with letters (``check_pair`` reads it nowhere else)
         identity = (_has_letter(left) or _has_letter(right)) and _claims_identity(formula, i, identity_chain)
@@ -114,20 +120,20 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
             # α^4 = 3α^3 − 4α^2 + α uses α^3 = 3α^2 − 4α + 1, stated above: not an identity of its own
             pair = _unverifiable(pair.computed or left, pair.stated, pair.stated_text,
                                  "may use a relation between its letters stated earlier")
-        if pair.status is ClaimStatus.WRONG and i >= 1 and APPROX in formula.relations:
+        if pair.status is _WRONG and i >= 1 and APPROX in formula.relations:
             # 18π ≈ 18 × 3.14159 ≈ 56.54866: an approximation is of the first side, not of the last one
             for earlier in sides[:i]:
                 first = check_pair(formula, earlier, right, APPROX, rules)
-                if first.status is ClaimStatus.CORRECT:
+                if first.status is _CORRECT:
                     pair = first
                     break
-        if pair.status is ClaimStatus.WRONG and _counted_in_lots(formula, right, pair):
+        if pair.status is _WRONG and _counted_in_lots(formula, right, pair):
             # "$27,000 / $500 = 54 = 5400 books" after "100 books for $500": 54 lots of 100 books, in books
             pair = _unverifiable(pair.computed or left, pair.stated, pair.stated_text,
                                  "a change of unit: counted in lots the line gives")
-        if pair.status is ClaimStatus.UNVERIFIABLE and pair.reason == "has letters":
+        if pair.status is _UNVERIFIABLE and pair.reason == "has letters":
             continue
-        if pair.status is ClaimStatus.UNVERIFIABLE and (left.node is None) and (right.node is None):
+        if pair.status is _UNVERIFIABLE and (left.node is None) and (right.node is None):
             continue  # neither side is arithmetic: words around an "=", not a claim
         span = (left.start, right.end)
         stated_side = pair.stated
@@ -139,8 +145,8 @@ def check_formula(formula: Formula, text: str, rules: RuleSet, rule: str) -> lis
             actual=pair.actual_text,
             status=pair.status,
             kind=formula.kind,
-            rule=("unverifiable" if pair.status is ClaimStatus.UNVERIFIABLE
-                  else ROUNDING if pair.status is ClaimStatus.WRONG and _unannounced_rounding(pair, rules) else rule),
+            rule=("unverifiable" if pair.status is _UNVERIFIABLE
+                  else ROUNDING if pair.status is _WRONG and _unannounced_rounding(pair, rules) else rule),
             reason=pair.reason,
             stated_span=(stated_side.start, stated_side.end),
         )
@@ -166,7 +172,7 @@ def _rest_of_chain_holds(formula: Formula, rules: RuleSet, identity_chain: bool)
     sides = formula.sides
     return all(
         check_pair(formula, sides[k], sides[k + 1], formula.relations[k], rules,
-                   _claims_identity(formula, k, identity_chain)).status is ClaimStatus.CORRECT
+                   _claims_identity(formula, k, identity_chain)).status is _CORRECT
         for k in range(1, len(sides) - 1)
     )
 
@@ -191,7 +197,7 @@ def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checke
     pair = check_pair(formula, lhs, rhs, formula.relations[0], rules)
     status, stated_text, actual_text, reason = pair.status, pair.stated_text, pair.actual_text, pair.reason
     computed, claimed, actual = pair.computed, pair.stated_value, pair.actual_value
-    if status is ClaimStatus.UNVERIFIABLE and reason == "has letters":
+    if status is _UNVERIFIABLE and reason == "has letters":
         reason = "letters in a calculator annotation"
     span = (formula.start, ann_end)
     inner = text[lhs.start : rhs.end]
@@ -202,7 +208,7 @@ def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checke
     out.append(
         Checked(
             Claim(formula.step, span, inner, text[rhs.start : rhs.end] or stated_text, actual_text, status,
-                  "annotation", "annotation" if status is not ClaimStatus.UNVERIFIABLE else "unverifiable",
+                  "annotation", "annotation" if status is not _UNVERIFIABLE else "unverifiable",
                   reason, (rhs.start, rhs.end)),
             formula, computed if computed is lhs else lhs, stated_value, actual, formula.start,
         )
@@ -214,7 +220,7 @@ def check_annotation(formula: Formula, text: str, rules: RuleSet) -> list[Checke
         out.append(
             Checked(
                 Claim(formula.step, (visible.start, visible.end), visible.text, visible.text,
-                      format_value(actual), ClaimStatus.CORRECT if ok else ClaimStatus.WRONG,
+                      format_value(actual), _CORRECT if ok else _WRONG,
                       "annotation_result", "annotation_result", None, (visible.start, visible.end)),
                 formula, lhs, visible.value, actual, visible.start,
             )

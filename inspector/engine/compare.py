@@ -28,6 +28,7 @@ from .extract import Formula, Side
 from .letters import _has_letter, _with_letters
 from .model import ClaimStatus
 from .pair_check import PairCheck, _unverifiable, side_value
+from .rational import denominator, numerator
 from .readings import (
     _announced,
     _other_reading,
@@ -39,6 +40,12 @@ from .readings import (
     literal_matches,
 )
 from .rules import RuleSet
+
+_CORRECT: Final = ClaimStatus.CORRECT
+_WRONG: Final = ClaimStatus.WRONG
+_UNVERIFIABLE: Final = ClaimStatus.UNVERIFIABLE
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
 
 _WHOLE_WORDS: Final = frozenset({"full", "whole", "complete"})
 
@@ -74,7 +81,7 @@ def check_pair(
     actual_text = format_value(actual)
 
     def result(ok: bool, reading: tuple[str, Fraction | None] | None = None) -> PairCheck:
-        status = ClaimStatus.CORRECT if ok else ClaimStatus.WRONG
+        status = _CORRECT if ok else _WRONG
         if reading is None:
             return PairCheck(status, stated_text, actual_text, None, computed, claimed, actual, stated)
         why, meant = reading
@@ -85,7 +92,7 @@ def check_pair(
 
     if approx and not stated.is_literal and actual != claimed:
         status = _loosely(actual, claimed)
-        reading = _precision_reading(computed, stated, claimed, rules) if status is not ClaimStatus.CORRECT else None
+        reading = _precision_reading(computed, stated, claimed, rules) if status is not _CORRECT else None
         if reading is not None:
             return result(True, reading)
         return PairCheck(status, stated_text, actual_text, None, computed, claimed, actual, stated)
@@ -167,7 +174,9 @@ def _symbolically_equal(a: Side, b: Side) -> bool:
     x, y = _approx_value(a, 60), _approx_value(b, 60)
     if x is None or y is None:
         return False
-    return abs(x - y) <= max(abs(x), Fraction(1)) * Fraction(1, 10**50)
+    # |x − y| <= max(|x|, 1) / 10^50, in ints: both sides times the denominators
+    xn, xd, yn, yd = numerator(x), denominator(x), numerator(y), denominator(y)
+    return abs(xn * yd - yn * xd) * 10**50 <= max(abs(xn), xd) * yd
 
 
 def _loosely(actual: Fraction, stated: Fraction) -> ClaimStatus:
@@ -175,10 +184,10 @@ def _loosely(actual: Fraction, stated: Fraction) -> ClaimStatus:
     scale = max(abs(actual), abs(stated), Fraction(1, 10**12))
     rel = abs(actual - stated) / scale
     if rel <= Fraction(1, 1000):
-        return ClaimStatus.CORRECT
+        return _CORRECT
     if rel > Fraction(1, 10):
-        return ClaimStatus.WRONG
-    return ClaimStatus.UNVERIFIABLE
+        return _WRONG
+    return _UNVERIFIABLE
 
 
 def _trails_off(side: Side) -> bool:
@@ -240,7 +249,7 @@ def _irrational_pair(
         ok = (literal_matches(a, stated, approx, rules, exact_known=False) or _symbolically_equal(computed, stated)
               or _pi_as_written(computed, stated, approx, rules))
         claimed = side_value(stated)
-        return PairCheck(ClaimStatus.CORRECT if ok else ClaimStatus.WRONG, stated_text, actual_text, None, computed,
+        return PairCheck(_CORRECT if ok else _WRONG, stated_text, actual_text, None, computed,
                          claimed if isinstance(claimed, Fraction) else None, None, stated)
     if approx:
         b = _approx_value(stated)
@@ -249,7 +258,7 @@ def _irrational_pair(
         return PairCheck(_loosely(a, b), stated_text, actual_text, None, computed, None, None, stated)
     if _approx_value(stated) is None:
         return _unverifiable(computed, stated, stated_text, "could not compare", actual_text)
-    status = ClaimStatus.CORRECT if _symbolically_equal(computed, stated) else ClaimStatus.WRONG
+    status = _CORRECT if _symbolically_equal(computed, stated) else _WRONG
     return PairCheck(status, stated_text, actual_text, None, computed, None, None, stated)
 
 

@@ -16,7 +16,7 @@ from .arith import Node, PolyValue
 from .derive_links import Link, _norm
 from .exact import Poly
 from .extract import Formula, Side
-from .rational import denominator, numerator
+from .rational import denominator, div, mul, numerator, sub
 from .scan import lowered, occurrences
 
 
@@ -28,8 +28,8 @@ def _constant_offset(a: PolyValue, b: PolyValue) -> tuple[Fraction, Fraction] | 
     m0 = next(iter(na))
     if not _all_scaled(na, nb, nb[m0], na[m0]):
         return None
-    k = nb[m0] / na[m0]
-    return k, b.constant() - k * a.constant()
+    k = div(nb[m0], na[m0])
+    return k, sub(b.constant(), mul(k, a.constant()))
 
 
 def _all_scaled(a: Poly, b: Poly, p: Fraction, q: Fraction) -> bool:

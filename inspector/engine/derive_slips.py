@@ -8,6 +8,7 @@ explains (the sum of a run of its terms), which is how a person would point at i
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Final
 
 from .arith import (
     OP,
@@ -27,6 +28,12 @@ from .derive_links import Link, _has_letters, _norm, _value
 from .extract import Formula, Side
 from .model import Claim, ClaimStatus
 
+_CORRECT: Final = ClaimStatus.CORRECT
+_WRONG: Final = ClaimStatus.WRONG
+_UNVERIFIABLE: Final = ClaimStatus.UNVERIFIABLE
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
+
 
 def _check_identity(link: Link, text: str, rule: str) -> None:
     """``P = Q`` that the next line uses as one expression: P and Q must be equal for every value.
@@ -43,7 +50,7 @@ def _check_identity(link: Link, text: str, rule: str) -> None:
         return
     claim = Claim(
         step=f.step, span=(f.sides[1].start, f.sides[1].end), text=text[f.start : f.end],
-        stated=text[f.sides[1].start : f.sides[1].end], actual=format_value(left), status=ClaimStatus.WRONG,
+        stated=text[f.sides[1].start : f.sides[1].end], actual=format_value(left), status=_WRONG,
         kind="inline", rule="inline_arithmetic",
         reason="used as one expression on the next line, but the two sides are not equal for every value",
         stated_span=(f.sides[1].start, f.sides[1].end),
@@ -57,7 +64,7 @@ def _record_unequal(link: Link, prev: Link, text: str, rule: str) -> None:
     link.equation_mode = prev.equation_mode or _has_letters(prev.formula)
     claim = Claim(
         step=f.step, span=(f.start, f.end), text=text[f.start : f.end], stated=text[f.start : f.end],
-        actual=f"{format_value(prev.poly)} = 0" if prev.poly is not None else None, status=ClaimStatus.WRONG,
+        actual=f"{format_value(prev.poly)} = 0" if prev.poly is not None else None, status=_WRONG,
         kind="rewrite", rule=rule, reason="not equivalent to the equation it says it rewrites",
         stated_span=(f.start, f.end),
     )
@@ -78,7 +85,7 @@ def _check_continuation(link: Link, prev: Link, text: str, rule: str) -> None:
     if not diff.is_constant:
         # not equal as polynomials: either a slip or a step that uses a relation we don't see
         # (alpha^3 = 3 alpha - 1, say); only a constant difference is surely arithmetic
-        _add(link, new_side, old_side, text, ClaimStatus.UNVERIFIABLE, format_value(a), rule, None, None,
+        _add(link, new_side, old_side, text, _UNVERIFIABLE, format_value(a), rule, None, None,
              reason="not equal as written; the step may use a relation stated elsewhere")
         return
     _record(link, prev, old_side, new_side, diff.constant(), text, rule, Fraction(1))
@@ -94,14 +101,14 @@ def _record(
     actual_text = format_value(old_value) if old_value is not None else None
     if delta == 0 or _rounded_restatement(old_value, new):
         # "x = 107/18" then "x = 5.94": the value, rounded to the digits written, is a restatement
-        _add(link, new, old, text, ClaimStatus.CORRECT, actual_text, rule, None, None)
+        _add(link, new, old, text, _CORRECT, actual_text, rule, None, None)
         return
     pinned = _pin(old, new, delta)
     if pinned is not None:
         tok, true_value = pinned
-        _add(link, new, old, text, ClaimStatus.WRONG, format_value(true_value), rule, tok, true_value)
+        _add(link, new, old, text, _WRONG, format_value(true_value), rule, tok, true_value)
     else:
-        _add(link, new, old, text, ClaimStatus.WRONG, actual_text, rule, None, None)
+        _add(link, new, old, text, _WRONG, actual_text, rule, None, None)
 
 
 def _solved_rounded(f: Formula, delta: Fraction) -> Side | None:
@@ -145,7 +152,7 @@ def _record_equation(link: Link, prev: Link, delta: Fraction, k: Fraction, text:
             link.start = prev.start or prev
             link.equation_mode = prev.equation_mode or _has_letters(pf)
             tok, true_value = pinned
-            _add(link, new, old, text, ClaimStatus.WRONG, format_value(true_value), rule, tok, true_value)
+            _add(link, new, old, text, _WRONG, format_value(true_value), rule, tok, true_value)
             return True
     return False
 
@@ -176,13 +183,13 @@ def _add(
     f = link.formula
     claim = Claim(
         step=f.step,
-        span=span if status is ClaimStatus.WRONG else (f.start, f.end),
+        span=span if status is _WRONG else (f.start, f.end),
         text=text[f.start : f.end],
-        stated=stated if status is ClaimStatus.WRONG else text[new.start : new.end],
+        stated=stated if status is _WRONG else text[new.start : new.end],
         actual=actual,
         status=status,
         kind="continuation" if f.kind == "continuation" else "rewrite",
-        rule=rule if status is not ClaimStatus.UNVERIFIABLE else "unverifiable",
+        rule=rule if status is not _UNVERIFIABLE else "unverifiable",
         reason=reason,
         stated_span=span,
     )

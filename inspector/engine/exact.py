@@ -14,7 +14,7 @@ from typing import Final, Union
 
 from .limits import MAX_FACTORIAL, MAX_POLY_TERMS, MAX_RESULT_BITS, NotRational, Unverifiable
 from .parse import Node, shape
-from .rational import add, denominator, div, mul, numerator, ratio, sub, whole
+from .rational import add, denominator, div, mul, numerator, power, ratio, sub, whole
 
 _ZERO: Final = Fraction(0)
 _ONE: Final = Fraction(1)
@@ -219,12 +219,12 @@ def _newton_root(v: int, n: int) -> int:
 def _ppow(a: Value, b: Value) -> Value:
     if isinstance(b, PolyValue):
         raise NotRational("power with a letter in the exponent")
-    if b.denominator != 1:
-        if b.denominator > 64 or not isinstance(a, Fraction):
+    bn, bd = numerator(b), denominator(b)
+    if bd != 1:
+        if bd > 64 or not isinstance(a, Fraction):
             raise NotRational("fractional power")
-        a = _root(a, b.denominator)
-        b = Fraction(b.numerator)
-    e = b.numerator
+        a = _root(a, bd)
+    e = bn
     if abs(e) > 100_000:
         raise Unverifiable("exponent too large")
     if e == 0:
@@ -239,7 +239,7 @@ def _ppow(a: Value, b: Value) -> Value:
             return whole(1 if e % 2 == 0 else -1)
         bits = max(an.bit_length(), ad.bit_length())
         _check_size(bits * abs(e))
-        return a**e
+        return power(a, e)
     if e < 0 or e > 12:
         raise NotRational("power of an expression with letters")
     result: Value = _ONE

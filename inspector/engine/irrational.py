@@ -15,6 +15,7 @@ from typing import Any, Final
 from .exact import evaluate
 from .limits import MAX_FACTORIAL, NotRational, Unverifiable
 from .parse import Node, count_nodes, shape
+from .rational import denominator, numerator
 
 
 def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
@@ -122,7 +123,7 @@ def _approx(node: Node, ctx: Any) -> Any:
     tag: str = node[0]
     if tag == "num":
         v: Fraction = node[1]
-        return ctx.divide(Decimal(v.numerator), Decimal(v.denominator))
+        return ctx.divide(Decimal(numerator(v)), Decimal(denominator(v)))
     if tag == "sym":
         return ctx.create_decimal(_PI) if node[1] == "pi" else None
     if tag == "add":

@@ -33,6 +33,11 @@ from .pair_check import PairCheck, _unverifiable
 from .roots import real_roots
 from .scan import may_contain
 
+_CORRECT: Final = ClaimStatus.CORRECT
+_WRONG: Final = ClaimStatus.WRONG
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
+
 LETTERS_CANCEL: Final = "the letters cancel and the two sides still differ"
 
 
@@ -73,23 +78,23 @@ def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool
         if verdict is None or (verdict == "differ" and not identity):
             return _unverifiable(computed, stated, stated_text, "has letters")
         if verdict == "cancel" and _rounding_explains(computed.node, stated.node):  # type: ignore[arg-type]
-            return PairCheck(ClaimStatus.CORRECT, stated_text, None, ROUNDED_OPERANDS, computed, None, None, stated)
-        status = ClaimStatus.CORRECT if verdict == "equal" else ClaimStatus.WRONG
+            return PairCheck(_CORRECT, stated_text, None, ROUNDED_OPERANDS, computed, None, None, stated)
+        status = _CORRECT if verdict == "equal" else _WRONG
         reason = "an identity: equal for every value of the letters" if verdict == "equal" else (
             LETTERS_CANCEL if verdict == "cancel" else IDENTITY_FAILS)
         return PairCheck(status, stated_text, None, reason, computed, None, None, stated)
     actual_text = format_value(a)
     live = subtract(a, b).terms  # (the terms that do not cancel: a zero coefficient is dropped)
     if not live:
-        return PairCheck(ClaimStatus.CORRECT, stated_text, actual_text, "an identity: equal for every value of the letters",
+        return PairCheck(_CORRECT, stated_text, actual_text, "an identity: equal for every value of the letters",
                          computed, None, None, stated)
     if both and all(m == () or m == (("i", 1),) for m in live):
         if () in live and len(live) == 1 and _rounding_explains(computed.node, stated.node):  # type: ignore[arg-type]
-            return PairCheck(ClaimStatus.CORRECT, stated_text, actual_text, ROUNDED_OPERANDS, computed, None, None,
+            return PairCheck(_CORRECT, stated_text, actual_text, ROUNDED_OPERANDS, computed, None, None,
                              stated)
-        return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, LETTERS_CANCEL, computed, None, None, stated)
+        return PairCheck(_WRONG, stated_text, actual_text, LETTERS_CANCEL, computed, None, None, stated)
     if identity and both:
-        return PairCheck(ClaimStatus.WRONG, stated_text, actual_text, IDENTITY_FAILS, computed, None, None, stated)
+        return PairCheck(_WRONG, stated_text, actual_text, IDENTITY_FAILS, computed, None, None, stated)
     return _unverifiable(computed, stated, stated_text, "has letters")
 
 

@@ -23,6 +23,7 @@ from .model import ChainInput, ChainResult, Claim, ClaimStatus, Coverage, Findin
 from .named_values import restated_names
 from .notation import RULE as NOTATION
 from .notation import find_notation
+from .rational import equal
 from .rational_rewrites import rational_rewrites
 from .restated import rejected_trials, restated_false_equations
 from .rounding_said import rounding_said
@@ -31,6 +32,12 @@ from .scan import past_blanks
 from .segment import code_blocks, line_spans, segment
 from .solved_values import root_is_plus_minus, solved_values
 from .trace import repair
+
+_CORRECT: Final = ClaimStatus.CORRECT
+_WRONG: Final = ClaimStatus.WRONG
+_UNVERIFIABLE: Final = ClaimStatus.UNVERIFIABLE
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
 
 _CONTINUES_RE: Final = re.compile(r"[ \t]*+(?:\\\[|\$\$?|&)?[ \t]*+=")
 """A line that starts with ``=`` (after ``&``, ``$`` or ``\\[``) continues the one above it."""
@@ -180,7 +187,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     for c in checked:
         if id(c.formula) in equation_mode and c.claim.kind == "inline":
             # a line of a derivation with letters: a false numeric equality is where it led, not a slip
-            if c.claim.status is ClaimStatus.WRONG and contradiction.enabled:
+            if c.claim.status is _WRONG and contradiction.enabled:
                 findings.append(
                     Finding("contradiction", Severity(contradiction.severity), c.claim.step, c.claim.span,
                             "the derivation arrives at a false equation", c.claim.stated, c.claim.actual)
@@ -220,13 +227,13 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
         claim = c.claim
         if claim.rule == NOTATION:
             continue  # reported once for the whole habit, above
-        if claim.status is ClaimStatus.WRONG:
+        if claim.status is _WRONG:
             severity = Severity(rules.check(claim.rule).severity)
             findings.append(
                 Finding(claim.rule, severity, claim.step, claim.stated_span or claim.span,
                         _wrong_message(claim), claim.stated, claim.actual)
             )
-        elif claim.status is ClaimStatus.UNVERIFIABLE and unverifiable.enabled:
+        elif claim.status is _UNVERIFIABLE and unverifiable.enabled:
             findings.append(
                 Finding("unverifiable", Severity(unverifiable.severity), claim.step, claim.span,
                         f"could not check: {claim.reason}", claim.stated, None)
@@ -246,7 +253,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
                         f"reference within {rules.answer_timeout:g} s or the size bounds", answer.text, reference)
             )
 
-    error_claims = [c for c in enabled if c.claim.status is ClaimStatus.WRONG
+    error_claims = [c for c in enabled if c.claim.status is _WRONG
                     and rules.check(c.claim.rule).severity == "error"]
     fixed = repair(enabled, links)
     repaired_answer: str | None = None
@@ -266,7 +273,7 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
             answer_correct if repaired_answer == (answer.text if answer else None)
             else answers_match(repaired_answer, reference, rules.max_symbolic_chars, rules.answer_timeout)
         )
-    checked_count = sum(1 for c in enabled if c.claim.status is not ClaimStatus.UNVERIFIABLE)
+    checked_count = sum(1 for c in enabled if c.claim.status is not _UNVERIFIABLE)
     verdict, explanation = classify(
         reference is not None, answer is not None, answer_correct, len(error_claims), repaired_correct,
         checked_count,
@@ -297,7 +304,8 @@ def _repaired_answer(
     and that claim."""
     best = None
     for i, c in enumerate(claims):
-        if i in repaired and c.claim.status is not ClaimStatus.UNVERIFIABLE and c.stated_value == value:
+        if (i in repaired and c.claim.status is not _UNVERIFIABLE and c.stated_value is not None
+                and equal(c.stated_value, value)):
             if best is None or c.position >= claims[best].position:
                 best = i
     return (repaired[best], claims[best]) if best is not None else (value, None)
@@ -349,7 +357,7 @@ def _intent(c: Checked, text: str, next_line: Callable[[int], str | None], rejec
     ``Thus, we have a^2 = a^2 + 40``) or set it up (a proportion that holds for no value, restated to be solved)."""
     claim = c.claim
     context = c.formula.context
-    if claim.status is not ClaimStatus.WRONG or context is None:
+    if claim.status is not _WRONG or context is None:
         return c
     written = "".join(claim.text.split()) if claim.reason == LETTERS_CANCEL else None
     # only a claim that states the known value first is a trial (see ``intent.tested``), or one whose
@@ -357,7 +365,7 @@ def _intent(c: Checked, text: str, next_line: Callable[[int], str | None], rejec
     stated_first = c.computation is not None and claim.stated_span is not None and (
         claim.stated_span[0] < c.computation.start or claim.reason == LETTERS_CANCEL or c.computation.is_literal)
     if quotient_in_context(text, c.claim.span[0], c.computation, c.stated_value, c.actual_value):
-        return Checked(replace(claim, status=ClaimStatus.CORRECT, rule="inline_arithmetic",
+        return Checked(replace(claim, status=_CORRECT, rule="inline_arithmetic",
                                reason="the whole quotient, which the text around it is about"),
                        c.formula, c.computation, c.stated_value, c.stated_value, c.position)
     if rejected(text, claim.span[1], context.end, next_line(c.formula.line),
@@ -391,13 +399,13 @@ def _cut_off(c: Checked, text_end: int) -> Checked:
     length limit leaves ``6 × 64 − 4 = 3`` for ``= 380`` and ``17 · 81 = 137`` for ``= 1377`` (six of the eleven
     flags at a real chain's very end). ``2 + 2 = 5`` at the end of a chain is still wrong: 5 does not begin 4."""
     claim = c.claim
-    if claim.status is not ClaimStatus.WRONG or (claim.stated_span or claim.span)[1] < text_end:
+    if claim.status is not _WRONG or (claim.stated_span or claim.span)[1] < text_end:
         return c
     stated, actual = claim.stated.strip(), (claim.actual or "").strip()
     if (_CUT_NUMBER_RE.fullmatch(stated) is None or len(actual) <= len(stated) or not actual.startswith(stated)
             or not actual[len(stated)].isdigit()):
         return c
-    return Checked(replace(claim, status=ClaimStatus.UNVERIFIABLE, reason=CUT_OFF), c.formula, c.computation, None,
+    return Checked(replace(claim, status=_UNVERIFIABLE, reason=CUT_OFF), c.formula, c.computation, None,
                    c.actual_value, c.position)
 
 
@@ -465,7 +473,7 @@ def _coverage(text: str, claims: list[Checked], blocks: list[tuple[int, int, str
         numbers = _count_numbers(classes, 0, len(text))
     else:
         numbers = sum(_count_numbers(classes, ls, le) for ls, le in read)
-    spans = sorted([c.claim.span for c in claims if c.claim.status is not ClaimStatus.UNVERIFIABLE])
+    spans = sorted([c.claim.span for c in claims if c.claim.status is not _UNVERIFIABLE])
     in_claims, start, end = 0, 0, -1
     for s, e in spans:  # numbers inside claims, each counted once where claims overlap
         if s <= end:

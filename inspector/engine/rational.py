@@ -86,3 +86,42 @@ def div(a: Fraction, b: Fraction) -> Fraction:
     if nb == 0:
         raise ZeroDivisionError(f"Fraction({numerator(a)}, 0)")
     return ratio(numerator(a) * denominator(b), denominator(a) * nb)
+
+
+def _coprime(n: int, d: int) -> Fraction:
+    """``n/d`` already in lowest terms with ``d`` positive (no gcd to divide out)."""
+    if not SLOTS:
+        return Fraction(n, d)
+    f: Any = _NEW_OBJECT(Fraction)
+    f._numerator = n
+    f._denominator = d
+    return f  # type: ignore[no-any-return]
+
+
+def neg(a: Fraction) -> Fraction:
+    """``−a``."""
+    return _coprime(-numerator(a), denominator(a))
+
+
+def power(a: Fraction, e: int) -> Fraction:
+    """``a ** e`` for an int ``e`` (``ZeroDivisionError`` for 0 to a negative power, as ``Fraction`` raises it)."""
+    n, d = numerator(a), denominator(a)
+    if e >= 0:
+        return _coprime(n**e, d**e)
+    if n == 0:
+        raise ZeroDivisionError(f"Fraction({d ** -e}, 0)")
+    if n > 0:
+        return _coprime(d**-e, n**-e)
+    return _coprime((-d) ** -e, (-n) ** -e)
+
+
+def equal(a: Fraction, b: Fraction) -> bool:
+    """``a == b``: two fractions in lowest terms are equal when their ints are."""
+    return numerator(a) == numerator(b) and denominator(a) == denominator(b)
+
+
+def within(a: Fraction, b: Fraction, tolerance: Fraction) -> bool:
+    """``|a − b| <= |a| · tolerance`` (``tolerance`` not negative), asked in ints: both sides times the three
+    denominators."""
+    an, ad, bn, bd = numerator(a), denominator(a), numerator(b), denominator(b)
+    return abs(an * bd - bn * ad) * denominator(tolerance) <= abs(an) * bd * numerator(tolerance)

@@ -16,6 +16,11 @@ from .check import LETTERS_CANCEL, Checked, cancels_to
 from .extract import Formula
 from .intent import asserts, neq_sides, rejected_below
 from .model import ClaimStatus
+from .rational import within
+
+_WRONG: Final = ClaimStatus.WRONG
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
 
 
 def _side_values(f: Formula) -> list[Fraction] | None:
@@ -37,7 +42,7 @@ _TWELVE_DIGITS: Final = Fraction(1, 10**12)
 
 
 def _close(a: Fraction, b: Fraction) -> bool:
-    return abs(a - b) <= abs(a) * _TWELVE_DIGITS or a == b
+    return within(a, b, _TWELVE_DIGITS)  # (a == b is within any tolerance)
 
 
 def _written(f: Formula) -> str:
@@ -66,7 +71,7 @@ def restated_false_equations(claims: list[Checked], formulas: list[Formula],
     the run is the slip and the first one a note.
     """
     wrong = {id(c.formula): c for c in claims
-             if c.claim.status is ClaimStatus.WRONG and c.claim.kind == "inline" and c.claim.rule != "contradiction"
+             if c.claim.status is _WRONG and c.claim.kind == "inline" and c.claim.rule != "contradiction"
              and len(c.formula.sides) >= 2}
     if not wrong:
         return []
@@ -149,7 +154,7 @@ def rejected_trials(claims: list[Checked], formulas: list[Formula], next_line: C
     a run the text goes on to affirm ("so x = 1 is a solution") stays a slip."""
     wrong: dict[int, list[int]] = {}
     for i, c in enumerate(claims):
-        if (c.claim.status is ClaimStatus.WRONG and c.claim.kind == "inline" and c.claim.rule != "contradiction"
+        if (c.claim.status is _WRONG and c.claim.kind == "inline" and c.claim.rule != "contradiction"
                 and len(c.formula.sides) >= 2):
             wrong.setdefault(id(c.formula), []).append(i)
     if not wrong:

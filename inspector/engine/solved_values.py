@@ -24,6 +24,10 @@ from .model import Claim, ClaimStatus
 from .parse import Node
 from .scan import matches_at, occurrences
 
+_WRONG: Final = ClaimStatus.WRONG
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
+
 _PM_VALUE_RE: Final = re.compile(r"(?<![A-Za-z\\])(?P<name>[a-zA-Z])\s*=\s*(?:\\pm|±)\s*(?P<value>[^$,;=]{1,60}?)\s*(?=\$|\\\)|\\\]|,|;|\.\s|\.$|$)",
                           re.MULTILINE)
 
@@ -104,7 +108,7 @@ def solved_values(formulas: list[Formula], text: str, rule: str, step_at: Callab
         span = (m.start(), m.end("value"))
         claim = Claim(
             step=step_at(m.start()), span=span, text=text[span[0] : span[1]],
-            stated=text[m.start("value") : m.end("value")], actual=None, status=ClaimStatus.WRONG, kind="rewrite",
+            stated=text[m.start("value") : m.end("value")], actual=None, status=_WRONG, kind="rewrite",
             rule=rule, reason=f"{name} = ±{float(value):.10g} satisfies none of the equations in {name} above",
             stated_span=(m.start("value"), m.end("value")),
         )
@@ -149,7 +153,7 @@ def root_is_plus_minus(text: str, rule: str, step_at: Callable[[int], int]) -> l
         span = (m.start() + (m.group(0).find("\\sqrt")), start + len(stated))
         claim = Claim(
             step=step_at(span[0]), span=span, text=text[span[0] : span[1]], stated="±" + stated,
-            actual=None, status=ClaimStatus.WRONG, kind="inline", rule=rule,
+            actual=None, status=_WRONG, kind="inline", rule=rule,
             reason="a square root is never negative: ± belongs to solving the square, not to the root",
             stated_span=(start, start + len(stated)),
         )

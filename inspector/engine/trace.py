@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Final
 
 from .arith import Node, NotRational, PolyValue, Token, Unverifiable, evaluate, literals, subtract
 from .check import Checked
@@ -20,7 +21,13 @@ from .derive import Link, is_value, solve_linear
 from .extract import Side
 from .model import ClaimStatus, ValueFlow
 from .notation import RULE as NOTATION
-from .rational import denominator, numerator
+from .rational import denominator, equal, neg, numerator
+
+_CORRECT: Final = ClaimStatus.CORRECT
+_WRONG: Final = ClaimStatus.WRONG
+_UNVERIFIABLE: Final = ClaimStatus.UNVERIFIABLE
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
 
 
 @dataclass(slots=True)
@@ -71,7 +78,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
     claims = [claims[i] for i in order]
     stated_index: dict[tuple[int, int], list[int]] = {}
     for i, c in enumerate(claims):
-        if c.stated_value is not None and c.claim.status is not ClaimStatus.UNVERIFIABLE:
+        if c.stated_value is not None and c.claim.status is not _UNVERIFIABLE:
             stated_index.setdefault((numerator(c.stated_value), denominator(c.stated_value)), []).append(i)
     repaired: dict[int, Fraction] = {}
     tainted: set[int] = set()
@@ -91,8 +98,8 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
                 sign = -1
             if ci is None or ci not in repaired:
                 continue
-            new = repaired[ci] if sign > 0 else -repaired[ci]
-            if new != tok.value or ci in tainted:
+            new = repaired[ci] if sign > 0 else neg(repaired[ci])
+            if not equal(new, tok.value) or ci in tainted:
                 out[tok.start] = new
                 flows.append(
                     ValueFlow(step, (tok.start, tok.end), tok.text, claims[ci].claim.step, True)
@@ -121,7 +128,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
         elif link is not None:
             value = _repair_derived(c, link, start_poly, overrides_for)
         elif (clean and c.stated_value is not None and c.computation is not None
-              and (c.claim.status is ClaimStatus.CORRECT or c.claim.rule == NOTATION)):
+              and (c.claim.status is _CORRECT or c.claim.rule == NOTATION)):
             # nothing repaired so far differs from what the text stated, so nothing this claim uses changes:
             # right as written, it stays (the path below would find no override and say the same)
             value = c.stated_value
@@ -140,7 +147,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
                     value = rounding(value)
                 tainted.add(i)
             elif not ov and c.stated_value is not None and (
-                c.claim.status is ClaimStatus.CORRECT or c.claim.rule == NOTATION
+                c.claim.status is _CORRECT or c.claim.rule == NOTATION
             ):
                 # right as written (3.33 for 10/3), or as meant (50 ÷ 3 written 3 ÷ 50): the repair changes nothing
                 value = c.stated_value
@@ -154,7 +161,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             value = c.actual_value if c.actual_value is not None else c.stated_value
         if value is not None:
             repaired[i] = value
-            if c.claim.status is ClaimStatus.WRONG and c.claim.rule != NOTATION and value != c.stated_value:
+            if c.claim.status is _WRONG and c.claim.rule != NOTATION and value != c.stated_value:
                 tainted.add(i)
             if clean and (value != c.stated_value or tainted):
                 clean = False
@@ -255,6 +262,6 @@ def _repair_derived(
             node = side.node
             if node is not None and node[0] == "sym" and is_value(other):
                 return solve_linear(poly, node[1])
-    if c.claim.status is ClaimStatus.WRONG:
+    if c.claim.status is _WRONG:
         return c.actual_value
     return None
