@@ -250,7 +250,7 @@ def _irrational_pair(
               or _pi_as_written(computed, stated, approx, rules))
         claimed = side_value(stated)
         return PairCheck(_CORRECT if ok else _WRONG, stated_text, actual_text, None, computed,
-                         claimed if isinstance(claimed, Fraction) else None, None, stated)
+                         claimed if type(claimed) is Fraction else None, None, stated)
     if approx:
         b = _approx_value(stated)
         if b is None:

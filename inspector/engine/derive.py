@@ -47,6 +47,10 @@ from .derive_slips import (
 from .extract import Formula
 from .model import ClaimStatus
 
+_WRONG: Final = ClaimStatus.WRONG
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
+
 
 def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: str) -> list[Link]:
     """Link lines and check each rewrite; the links carry their claims (``Link.checked``)."""
@@ -183,7 +187,7 @@ def _check_link(links: list[Link], position: int, link: Link, text: str, rule: s
 
 
 def _wrong_rewrite(link: Link) -> bool:
-    return any(c.claim.status is ClaimStatus.WRONG for c in link.checked)
+    return any(c.claim.status is _WRONG for c in link.checked)
 
 
 def _try_siblings(links: list[Link], position: int, link: Link, original: Link, text: str, rule: str,

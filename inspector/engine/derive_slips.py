@@ -118,17 +118,17 @@ def _solved_rounded(f: Formula, delta: Fraction) -> Side | None:
         return None
     for side, sign in ((f.sides[1], 1), (f.sides[0], -1)):
         value = _value(side)
-        if isinstance(value, Fraction) and _rounded_restatement(value + sign * delta, side):
+        if type(value) is Fraction and _rounded_restatement(value + sign * delta, side):
             return side
     return None
 
 
 def _rounded_restatement(old_value: Value | None, new: Side) -> bool:
     """Is ``new`` a decimal written with d digits that is ``old_value`` correctly rounded to them?"""
-    if not isinstance(old_value, Fraction) or not new.is_literal:
+    if type(old_value) is not Fraction or not new.is_literal:
         return False
     literal = new.literal
-    if literal is None or literal.decimals == 0 or not isinstance(literal.value, Fraction):
+    if literal is None or literal.decimals == 0 or type(literal.value) is not Fraction:
         return False
     value = -literal.value if new.tokens and new.tokens[0].kind == OP and new.tokens[0].value == "-" else literal.value
     return abs(old_value - value) * 2 <= Fraction(1, 10**literal.decimals)
@@ -166,7 +166,7 @@ def _add(
         stated = text[tok.start : tok.end]
         stated_value: Fraction | None = tok.value
         nv, ov = _value(new), _value(old)
-        if (isinstance(nv, Fraction) and isinstance(ov, Fraction) and tok.value and true_value
+        if (type(nv) is Fraction and type(ov) is Fraction and tok.value and true_value
                 and nv * tok.value == 1 and ov * true_value == 1):
             # "a8 = 1/585" for 1/5625: later lines reuse 1/585, the side's value, not the denominator
             stated_value, true_value = nv, ov
@@ -177,7 +177,7 @@ def _add(
         # 1119; "900 = 1924" inside a derivation with letters states nothing anyone reuses
         nv = _value(new)
         stated_value = _lone_number(link.formula)
-        if stated_value is None and isinstance(nv, Fraction) and not link.equation_mode:
+        if stated_value is None and type(nv) is Fraction and not link.equation_mode:
             stated_value = nv
         true_value = _value(old) if isinstance(_value(old), Fraction) else None  # type: ignore[assignment]
     f = link.formula
@@ -203,7 +203,7 @@ def _lone_number(f: Formula) -> Fraction | None:
     for side, other in ((f.sides[0], f.sides[1]), (f.sides[1], f.sides[0])):
         if is_value(side) and other.node is not None and other.node[0] == "sym":
             v = _value(side)
-            return v if isinstance(v, Fraction) else None
+            return v if type(v) is Fraction else None
     return None
 
 
@@ -255,7 +255,7 @@ def _solve_for(node: Node, tok: Token, base: Value, step: Fraction, delta: Fract
     by evaluating, so a number under a power or a root names no value rather than a wrong one."""
     v: Fraction = tok.value
     guesses = [v - delta / step]
-    if isinstance(base, Fraction) and v != 0 and v != -1:
+    if type(base) is Fraction and v != 0 and v != -1:
         # f(v) = A + B/v through f(v) and f(v + 1): B = −(f(v+1) − f(v))·v·(v+1)
         big_b = -step * v * (v + 1)
         a = base - big_b / v
@@ -278,7 +278,7 @@ def _explained_values(node: Node) -> set[Fraction]:
     def go(n: Node) -> None:
         try:
             v = evaluate(n)
-            if isinstance(v, Fraction):
+            if type(v) is Fraction:
                 out.add(abs(v))
         except (NotRational, Unverifiable):
             pass
@@ -289,7 +289,7 @@ def _explained_values(node: Node) -> set[Fraction]:
             for sign, sub in terms:
                 try:
                     tv = evaluate(sub)
-                    vals.append(tv * sign if isinstance(tv, Fraction) else None)
+                    vals.append(tv * sign if type(tv) is Fraction else None)
                 except (NotRational, Unverifiable):
                     vals.append(None)
                 go(sub)

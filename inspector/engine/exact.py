@@ -95,7 +95,7 @@ def simplify(v: Value) -> Value:
 
 
 def _padd(a: Value, b: Value, sign: int) -> Value:
-    if isinstance(a, Fraction) and isinstance(b, Fraction):
+    if type(a) is Fraction and type(b) is Fraction:
         return _fadd(a, b, sign)
     terms = dict(_terms_of(a))
     for m, c in _terms_of(b).items():
@@ -132,7 +132,7 @@ def _mono_mul(a: Monomial, b: Monomial) -> tuple[Monomial, int]:
 
 
 def _pmul(a: Value, b: Value) -> Value:
-    if isinstance(a, Fraction) and isinstance(b, Fraction):
+    if type(a) is Fraction and type(b) is Fraction:
         na, da, nb, db = numerator(a), denominator(a), numerator(b), denominator(b)
         _check_size(na.bit_length() + nb.bit_length() + da.bit_length() + db.bit_length())
         if da == 1 and db == 1:
@@ -181,9 +181,9 @@ def _pdiv(a: Value, b: Value) -> Value:
         raise NotRational("division by an expression with letters")
     if numerator(b) == 0:
         raise Unverifiable("division by zero")
-    if isinstance(a, Fraction):
-        return div(a, b)
-    return PolyValue({m: div(c, b) for m, c in a.terms.items()})
+    if isinstance(a, PolyValue):
+        return PolyValue({m: div(c, b) for m, c in a.terms.items()})
+    return div(a, b)
 
 
 def _root(x: Fraction, n: int) -> Fraction:
@@ -221,7 +221,7 @@ def _ppow(a: Value, b: Value) -> Value:
         raise NotRational("power with a letter in the exponent")
     bn, bd = numerator(b), denominator(b)
     if bd != 1:
-        if bd > 64 or not isinstance(a, Fraction):
+        if bd > 64 or type(a) is not Fraction:
             raise NotRational("fractional power")
         a = _root(a, bd)
     e = bn
@@ -229,7 +229,7 @@ def _ppow(a: Value, b: Value) -> Value:
         raise Unverifiable("exponent too large")
     if e == 0:
         return _ONE  # 0^0 = 1, as Python and the computer algebra systems have it
-    if isinstance(a, Fraction):
+    if type(a) is Fraction:
         an, ad = numerator(a), denominator(a)
         if an == 0 and e < 0:
             raise Unverifiable("division by zero")
@@ -250,7 +250,7 @@ def _ppow(a: Value, b: Value) -> Value:
 
 def _fact(a: Value, step: int = 1) -> Value:
     """``a!``, or with ``step`` 2 the double factorial ``a!!`` (a·(a−2)·…, down to 1 or 2)."""
-    if not isinstance(a, Fraction) or a.denominator != 1 or a < 0:
+    if type(a) is not Fraction or a.denominator != 1 or a < 0:
         raise Unverifiable("factorial of a non-natural number")
     if a > MAX_FACTORIAL:
         raise Unverifiable("factorial too large")
@@ -385,12 +385,12 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None, touched: set[in
         return _evaluate(node[1], overrides, touched)
     if tag in ("abs", "floor", "ceil"):
         inner = _evaluate(node[1], overrides, touched)
-        if not isinstance(inner, Fraction):
+        if type(inner) is not Fraction:
             raise NotRational(f"{tag} of an expression with letters")
         return abs(inner) if tag == "abs" else Fraction(math.floor(inner) if tag == "floor" else math.ceil(inner))
     if tag == "mod":
         a, b = _evaluate(node[1], overrides, touched), _evaluate(node[2], overrides, touched)
-        if not isinstance(a, Fraction) or not isinstance(b, Fraction) or a.denominator != 1 or b.denominator != 1:
+        if type(a) is not Fraction or type(b) is not Fraction or a.denominator != 1 or b.denominator != 1:
             raise Unverifiable("remainder of a number that is not an integer")
         if b == 0:
             raise Unverifiable("division by zero")
@@ -410,7 +410,7 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None, touched: set[in
     if tag == "sqrt":
         inner = _evaluate(node[1], overrides, touched)
         n = _TWO if node[2] is None else _evaluate(node[2], overrides, touched)
-        if not isinstance(inner, Fraction) or not isinstance(n, Fraction) or n.denominator != 1 or n < 1:
+        if type(inner) is not Fraction or type(n) is not Fraction or n.denominator != 1 or n < 1:
             raise NotRational("root of an expression with letters")
         if n > 64:
             raise Unverifiable("root index too large")
@@ -420,7 +420,7 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None, touched: set[in
 
 def format_value(v: Value) -> str:
     """A value as people write it: ``2024``, ``-88/3``, ``12.5``, ``1119 - 3*X``."""
-    if isinstance(v, Fraction):
+    if not isinstance(v, PolyValue):
         return format_fraction(v)
     parts = []
     for mono, c in sorted(v.terms.items(), key=lambda kv: (-len(kv[0]), kv[0])):

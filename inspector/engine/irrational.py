@@ -166,7 +166,7 @@ def _approx(node: Node, ctx: Any) -> Any:
             exact = None
         if base is None:
             return None
-        if isinstance(exact, Fraction):
+        if type(exact) is Fraction:
             if exact.denominator == 1:
                 if abs(exact.numerator) > 100_000:
                     raise ValueError("exponent too large")
@@ -186,7 +186,7 @@ def _approx(node: Node, ctx: Any) -> Any:
         if inner is None:
             return None
         index = Fraction(2) if node[2] is None else evaluate(node[2])
-        if not isinstance(index, Fraction) or index.denominator != 1 or not 1 <= index <= 64:
+        if type(index) is not Fraction or index.denominator != 1 or not 1 <= index <= 64:
             return None
         n = int(index)
         if n == 2:
@@ -198,5 +198,5 @@ def _approx(node: Node, ctx: Any) -> Any:
         return ctx.exp(ctx.divide(ctx.ln(inner), Decimal(n)))
     if tag == "fact":
         whole = evaluate(node)
-        return ctx.create_decimal(whole.numerator) if isinstance(whole, Fraction) else None
+        return ctx.create_decimal(whole.numerator) if type(whole) is Fraction else None
     return None

@@ -23,6 +23,10 @@ from .derive_links import _value, says_connected
 from .extract import Formula, Side, split_sides
 from .model import Claim, ClaimStatus
 
+_WRONG: Final = ClaimStatus.WRONG
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
+
 _NAMED_LINE_RE: Final = re.compile(
     r"[ \t]*+(?:\$\$?|\\\(|\\\[)?[ \t]*+((?:\\[a-zA-Z]+|[A-Za-z]){1,3}(?:_\{?\w+\}?)?)[ \t]*+=(?![=<>])"
 )
@@ -138,7 +142,7 @@ def restated_names(rows: list[tuple[int, int, int, int]], text: str, rule: str) 
             # between, the next line gives the name its next value)
             continue
         exact_old, exact_new = _value(old), _value(new)
-        if isinstance(exact_old, Fraction) and isinstance(exact_new, Fraction):
+        if type(exact_old) is Fraction and type(exact_new) is Fraction:
             continue  # both rational: ``derive`` follows it exactly
         a, b = old.approximate(), new.approximate()
         if a is None or b is None or any(_same(side.approximate(), b) for side in before.sides):
@@ -146,7 +150,7 @@ def restated_names(rows: list[tuple[int, int, int, int]], text: str, rule: str) 
         span = (new.start, new.end)
         claim = Claim(
             step=step, span=span, text=text[start:end].strip(), stated=text[new.start : new.end],
-            actual=f"≈{float(a):.10g}", status=ClaimStatus.WRONG, kind="rewrite", rule=rule,
+            actual=f"≈{float(a):.10g}", status=_WRONG, kind="rewrite", rule=rule,
             reason=f"rewrites {named.name} of the line above to another value", stated_span=span,
         )
         formula = Formula(step, line, "rewrite", [new], [], new.start, new.end)

@@ -21,6 +21,10 @@ from .extract import Side
 from .model import ClaimStatus
 from .rules import RuleSet
 
+_WRONG: Final = ClaimStatus.WRONG
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
+
 RULE: Final = "notation"
 MIN_CLAIMS: Final = 2
 """A single reversed claim is more often a real slip (``5 − 8 = 3``) than a habit."""
@@ -42,7 +46,7 @@ def _reversed_value(op: str, a: Node, b: Node) -> Fraction | None:
         v = evaluate(("div", b, a) if op == "/" else ("add", [(1, b), (-1, a)]))
     except (NotRational, Unverifiable):
         return None
-    return v if isinstance(v, Fraction) else None
+    return v if type(v) is Fraction else None
 
 
 def find_notation(checked: list[Checked], rules: RuleSet) -> tuple[list[Checked], list[list[Checked]]]:
@@ -56,7 +60,7 @@ def find_notation(checked: list[Checked], rules: RuleSet) -> tuple[list[Checked]
     literal_sides: dict[int, list[Side]] = {}
     """A formula's bare-number sides, in order, found once per formula: ``a = b = c …`` chains have hundreds."""
     for i, c in enumerate(checked):
-        if c.claim.status is not ClaimStatus.WRONG or c.claim.kind != "inline":
+        if c.claim.status is not _WRONG or c.claim.kind != "inline":
             continue
         comp = c.computation
         if comp is None or comp.node is None:

@@ -92,7 +92,7 @@ def meant_value(node: Node, overrides: dict[int, Fraction]) -> Fraction | None:
         v = evaluate(node, overrides)
     except (NotRational, Unverifiable, ZeroDivisionError):
         return None
-    return v if isinstance(v, Fraction) else None
+    return v if type(v) is Fraction else None
 
 
 Interval = tuple[Fraction, Fraction]

@@ -27,6 +27,10 @@ from .parse import Node
 from .roots import real_roots
 from .scan import may_contain
 
+_WRONG: Final = ClaimStatus.WRONG
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
+
 _SAYS_REWRITE_RE: Final = re.compile(
     r"(?i)\b(?:expand\w*|simplif\w*|rearrang\w*|collect\w*|combin\w*|rewrit\w*|multiply\w*|multiplying|"
     r"divid\w*|cross[- ]multipl\w*|clear\w*\s+(?:the\s+)?(?:denominator|fraction)\w*)\b"
@@ -134,7 +138,7 @@ def rational_rewrites(formulas: list[Formula], text: str, rule: str) -> list[Che
         span = (f.start, f.end)
         claim = Claim(
             step=f.step, span=span, text=text[f.start : f.end], stated=text[f.start : f.end], actual=None,
-            status=ClaimStatus.WRONG, kind="rewrite", rule=rule,
+            status=_WRONG, kind="rewrite", rule=rule,
             reason="does not keep the solutions of the equation above", stated_span=(new.start, new.end),
         )
         out.append(Checked(claim, f, None, None, None, span[0]))

@@ -54,7 +54,7 @@ def literal_matches(
     lit = side.literal
     assert lit is not None
     stated = side_value(side)
-    if not isinstance(stated, Fraction):
+    if type(stated) is not Fraction:
         return False
     if exact_known and stated == actual:
         return True
@@ -96,7 +96,7 @@ def _announced(actual: Fraction, stated: Side, formula: Formula, rules: RuleSet)
         return literal_matches(actual, stated, True, rules)
     claimed = side_value(stated)
     lit = stated.literal
-    if not isinstance(claimed, Fraction) or lit is None:
+    if type(claimed) is not Fraction or lit is None:
         return False
     scale = 10**lit.decimals
     if mode == "up":
@@ -130,7 +130,7 @@ def _precision_reading(
     if overrides or stated_overrides:
         meant = meant_value(node, overrides) if overrides else side_value(computed)
         meant_claimed = meant_value(stated_node, stated_overrides) if stated_overrides else claimed  # type: ignore[arg-type]
-        if isinstance(meant, Fraction) and meant_claimed is not None:
+        if type(meant) is Fraction and meant_claimed is not None:
             ok = (literal_matches(meant, stated, approx, rules) if stated.is_literal and not stated_overrides
                   else meant == meant_claimed)
             if ok:
@@ -190,7 +190,7 @@ def _other_reading(
             alt = evaluate(_regroup_divisions(node))
         except (NotRational, Unverifiable):
             alt = None
-        if isinstance(alt, Fraction):
+        if type(alt) is Fraction:
             if stated.is_literal and literal_matches(alt, stated, approx, rules):
                 return True
             if alt == claimed:
@@ -209,7 +209,7 @@ def _other_reading(
             base = evaluate(parse_tokens(computed.tokens[off + 1 :]))
         except (NotRational, Unverifiable):
             rate = base = None
-        if isinstance(rate, Fraction) and isinstance(base, Fraction) and base * (1 - rate) == claimed:
+        if type(rate) is Fraction and type(base) is Fraction and base * (1 - rate) == claimed:
             return True
     if any(t.kind == OF for t in stated.tokens):
         cut = stated.tokens[: next(i for i, t in enumerate(stated.tokens) if t.kind == OF)]
@@ -265,7 +265,7 @@ def _running_total(actual: Fraction, right: Side) -> bool:
         v = evaluate(first)
     except (NotRational, Unverifiable):
         return False
-    return isinstance(v, Fraction) and v * first_sign == actual
+    return type(v) is Fraction and v * first_sign == actual
 
 
 _REMAINDER_RE: Final = re.compile(r"(?i)\b(?:remain\w*|left\s*over|leftover|left\b|r\s*\d)")
@@ -311,6 +311,6 @@ def _pi_as_written(computed: Side, stated: Side, approx: bool, rules: RuleSet) -
             v = evaluate(put(node, pi))
         except (NotRational, Unverifiable):
             return False
-        if isinstance(v, Fraction) and literal_matches(v, stated, approx, rules):
+        if type(v) is Fraction and literal_matches(v, stated, approx, rules):
             return True
     return False

@@ -19,6 +19,10 @@ from .check import Checked
 from .extract import Formula, Side
 from .model import Claim, ClaimStatus
 
+_WRONG: Final = ClaimStatus.WRONG
+"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
+(some 600 instructions from compiled code), a ``Final`` is a C static."""
+
 _PLACES: Final = {"whole number": 0, "integer": 0, "unit": 0, "dollar": 0, "tenth": 1, "cent": 2, "hundredth": 2,
            "thousandth": 3, "ten-thousandth": 4}
 _NUMBER: Final = r"-?\d+(?:\.\d+)?"
@@ -75,7 +79,7 @@ def rounding_said(text: str, rule: str, step_at: Callable[[int], int]) -> list[C
         true = min(right)
         claim = Claim(
             step=step, span=span, text=text[at : after.end(1)], stated=stated, actual=str(true),
-            status=ClaimStatus.WRONG, kind="inline", rule=rule,
+            status=_WRONG, kind="inline", rule=rule,
             reason=f"{rounded_from} to the nearest {m.group('place').lower()} is {true}", stated_span=span,
         )
         side = Side([], span[0], span[1])

@@ -137,7 +137,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             ov = overrides_for(literals(node), c.claim.step, _negated_literals(node))
             try:
                 v = evaluate(node, ov)
-                value = v if isinstance(v, Fraction) else None
+                value = v if type(v) is Fraction else None
             except (NotRational, Unverifiable):
                 value = None
             if ov and value is not None:
@@ -237,7 +237,7 @@ def _repair_derived(
         if first.node is not None:
             try:
                 v = evaluate(first.node, overrides_for(literals(first.node), start.formula.step))
-                if isinstance(v, Fraction):
+                if type(v) is Fraction:
                     return v
             except (NotRational, Unverifiable):
                 pass
