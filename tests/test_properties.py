@@ -524,7 +524,7 @@ def test_rational_reads_the_slots_on_cpython() -> None:
         assert rational.SLOTS
 
 
-@given(st.text(alphabet=st.sampled_from(list("0123456789 ,._a-+=x\n") + ["α", "²", "−", "٣", "é", "１", "\u00a0", "×"])))
+@given(st.text(alphabet=st.sampled_from(list("0123456789 ,._a-+=x\n") + ["α", "²", "−", "٣", "é", "１", "\u00a0", "×", "中", "Ⅻ", "𝑥", "\u200b"])))
 def test_character_classes_are_the_table_s_whatever_the_text(text: str) -> None:
     """``pipeline._classes`` translates text past ASCII as bytes (quicker): the same classes as the table gives."""
     from inspector.engine.pipeline import _CHAR_CLASSES, _classes

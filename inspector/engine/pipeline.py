@@ -429,7 +429,8 @@ _CHAR_CLASSES.update({ord(d): "0" for d in "0123456789"} | {ord("."): ".", ord("
 
 _BYTE_CLASSES: Final = bytes(ord(_CHAR_CLASSES[c]) for c in range(128)) + b" " * 128
 """``_CHAR_CLASSES`` as a ``bytes.translate`` table (a byte past ASCII is a ``?`` put for a character past it)."""
-_NON_ASCII_RE: Final = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_WORD_RE: Final = re.compile(r"[^\W\x00-\x7f]+")
+"""Runs of letters and digits past ASCII (``\\w`` is ``str.isalnum()`` or ``_``, and ``_`` is ASCII)."""
 
 
 def _classes(text: str) -> str:
@@ -442,11 +443,11 @@ def _classes(text: str) -> str:
         classes = text.translate(_CHAR_CLASSES)
     else:
         classes = text.encode("ascii", "replace").translate(_BYTE_CLASSES).decode("ascii")
-        words = [m.start() for m in _NON_ASCII_RE.finditer(text) if m.group().isalnum() or m.group() == "_"]
-        if words:
+        runs = [m.span() for m in _NON_ASCII_WORD_RE.finditer(text)]
+        if runs:
             chars = list(classes)
-            for i in words:
-                chars[i] = "a"
+            for s, e in runs:
+                chars[s:e] = "a" * (e - s)
             classes = "".join(chars)
     if "," in classes:
         classes = classes.replace("0,0", "0;0").replace("0,0", "0;0")  # twice: "1,2,3" overlaps
