@@ -315,3 +315,22 @@ def test_a_hostile_chain_is_only_text(tmp_path) -> None:  # type: ignore[no-unty
     r = verify_text(f"__import__('os').system('touch {target}') = 0\neval('1+1') = 2")
     assert not target.exists()
     assert r.errors == ()
+
+
+def test_verify_chain_resumes_the_garbage_collector_as_it_found_it() -> None:
+    """The collector is paused while a chain is verified, and resumed only where it was running: after a result,
+    after an error, and never switched on for a program that keeps it off."""
+    import gc
+
+    assert gc.isenabled()
+    verify_chain(ChainInput("a", "2 + 2 = 5"))
+    assert gc.isenabled()
+    with pytest.raises((TypeError, AttributeError)):
+        verify_chain(ChainInput("b", None))  # type: ignore[arg-type]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert verify_chain(ChainInput("c", "2 + 2 = 5")).errors
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
