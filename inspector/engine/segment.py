@@ -90,7 +90,10 @@ def line_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     while pos < end:
         nl = text.find("\n", pos, end)
         stop = end if nl < 0 else nl
-        if text[pos:stop].strip():
+        k = pos  # (a line that is not blank: nearly always its first character says so, without a copy of it)
+        while k < stop and text[k].isspace():
+            k += 1
+        if k < stop:
             spans.append((pos, stop))
         pos = stop + 1
     return spans
