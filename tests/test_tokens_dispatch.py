@@ -87,7 +87,7 @@ def _shortcut(text: str, pos: int) -> tuple[str, int] | None:
             return kind, end
     if ch in T._ONE_CHAR_KINDS:
         return T._ONE_CHAR_KINDS[ch], pos + 1
-    if ch in T._ASCII_LETTERS and (not nxt or nxt in T._LONE_LETTER_BEFORE):
+    if ch in T._ASCII_LETTERS and (not nxt or nxt in T._LONE_LETTER_BEFORE or (nxt in " \t" and ch not in "aAI")):
         return "letter", pos + 1
     if ch == "$":
         return "ws", pos + 1
@@ -107,7 +107,7 @@ def test_tokenize_shortcuts_read_what_the_lexer_reads() -> None:
     pieces = _PIECES + ["12 345", "1 000", "7 : 3", "3.5", "٣", "1٫5", "12٣", "2 x 3", "don’t", "km/h", "cat&dog",
                         "a 3", "I (", "f(x)", "x_1", "x1", "(a)", "a)", "3!", "!=", "a,b", "a:b", "|x|", "x^2",
                         "^\\circ", "^{\\circ}", "^ {\\circ}", "^{ \\circ}", "^\u00a0\\circ", "x^{2}", "ab-cd", "a-bc", "é-x", "x-1",
-                        "1-2", "_-", "3.5", ".5", "...", ".\\overline3", "a.b", "٣.", ".٣", "$5", "\\$"] + _COMMANDS
+                        "1-2", "_-", "3.5", ".5", "...", "x y", "b\t3", "A b", "I 2", "(a x", "n $", ".\\overline3", "a.b", "٣.", ".٣", "$5", "\\$"] + _COMMANDS
     seen = 0
     for _ in range(20000):
         text = "".join(rng.choice(pieces) if rng.random() < 0.35 else rng.choice(_CHARS)

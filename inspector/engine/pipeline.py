@@ -545,7 +545,11 @@ def _steps(spans: list[tuple[int, int]], claims: list[Checked]) -> tuple[Step, .
 
 
 _NEW: Final = object.__new__
-_SET: Final = object.__setattr__
+_SET_INDEX: Final = Step.__dict__["index"].__set__
+_SET_SPAN: Final = Step.__dict__["span"].__set__
+_SET_CLAIMS: Final = Step.__dict__["claims"].__set__
+"""The setters of ``Step``'s three slots: what ``object.__setattr__`` finds for each name (it looks the name up in the
+type first), called directly."""
 
 
 def _step(index: int, span: tuple[int, int], claims: tuple[Claim, ...]) -> Step:
@@ -554,9 +558,9 @@ def _step(index: int, span: tuple[int, int], claims: tuple[Claim, ...]) -> Step:
     Spurious Rewards chain, hundreds on one that loops) it took a twentieth of the compiled engine's time.
     ``tests/test_record.py`` holds the two equal."""
     step = _NEW(Step)
-    _SET(step, "index", index)
-    _SET(step, "span", span)
-    _SET(step, "claims", claims)
+    _SET_INDEX(step, index)
+    _SET_SPAN(step, span)
+    _SET_CLAIMS(step, claims)
     return step
 
 

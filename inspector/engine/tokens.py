@@ -421,8 +421,10 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             pass  # \frac, \cdot, \sqrt, \pi, \sin …: the command's kind by its name
         elif ch in one_char:
             end, kind = pos + 1, one_char[ch]
-        elif ch in ascii_letters and (pos == last or text[pos + 1] in lone_letter_before):
-            end, kind = pos + 1, "letter"
+        elif ch in ascii_letters and (
+            pos == last or text[pos + 1] in lone_letter_before or (text[pos + 1] in " \t" and ch not in "aAI")
+        ):
+            end, kind = pos + 1, "letter"  # (before a space only "a", "A" and "I" can be an ``article``)
         elif ch == "$":
             end, kind = pos + 1, "ws"  # math delimiters are read past (no other alternative starts with "$")
         elif ch == "^" and _caret_is_power(text, pos):
