@@ -533,3 +533,26 @@ def test_character_classes_are_the_table_s_whatever_the_text(text: str) -> None:
     if "," in expected:
         expected = expected.replace("0,0", "0;0").replace("0,0", "0;0")
     assert _classes(text) == expected
+
+
+@given(st.lists(st.sampled_from(["\\sqrt", "{", "}", " ", "\n", "=", "$", "\\(", "\\[", "(", "[", "\\", "x", "2", "\\pm",
+                                 "\u00a0"]), max_size=40))
+def test_roots_after_relations_are_the_pattern_s_matches(pieces: list[str]) -> None:
+    """``solved_values`` finds ``\\sqrt{`` after ``=``, ``$``, ``\\(``, ``\\[`` or the start from each ``\\sqrt`` back:
+    the same matches as the pattern tried at every position."""
+    from inspector.engine.solved_values import _ROOT_PM_RE, _roots_after_relations
+
+    text = "".join(pieces)
+    assert [m.span() for m in _roots_after_relations(text)] == [m.span() for m in _ROOT_PM_RE.finditer(text)]
+
+
+@given(st.lists(st.sampled_from(["x", "pi", "\\pi", "2", "3.5", "+", "-", "*", "/", "^", "(", ")", "\\sqrt{", "}",
+                                 "\\frac{", "}{", "a_1", "|", "!", "%"]), min_size=1, max_size=14))
+def test_has_unknowns_is_whether_a_tree_has_symbols(pieces: list[str]) -> None:
+    from inspector.engine.arith import NotRational, Unverifiable, has_unknowns, parse, symbols_of
+
+    try:
+        node = parse(" ".join(pieces))
+    except (Unverifiable, NotRational):
+        return
+    assert has_unknowns(node) == bool(symbols_of(node))

@@ -40,7 +40,17 @@ from .limits import (
     NotRational,
     Unverifiable,
 )
-from .parse import Node, count_leaves, count_nodes, leaves, literals, parse, parse_tokens, symbols_of
+from .parse import (
+    Node,
+    count_leaves,
+    count_nodes,
+    has_unknowns,
+    leaves,
+    literals,
+    parse,
+    parse_tokens,
+    symbols_of,
+)
 from .tokens import (
     APPROX,
     BANG,
@@ -107,6 +117,7 @@ __all__ = [
     "evaluate",
     "format_fraction",
     "format_value",
+    "has_unknowns",
     "leaves",
     "literals",
     "parse",

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from .arith import NotRational, PolyValue, Unverifiable, Value, evaluate, subtract, symbols_of
+from .arith import NotRational, PolyValue, Unverifiable, Value, evaluate, has_unknowns, subtract
 from .check import Checked
 from .extract import Formula, Side
 from .scan import may_contain
@@ -55,11 +55,11 @@ def _norm(side: Side) -> str:
 
 
 def _has_letters(formula: Formula) -> bool:
-    return any(side.node is not None and symbols_of(side.node) for side in formula.sides)
+    return any(side.node is not None and has_unknowns(side.node) for side in formula.sides)
 
 
 def _side_letters(side: Side) -> bool:
-    return side.node is not None and bool(symbols_of(side.node))
+    return side.node is not None and has_unknowns(side.node)
 
 
 _CONNECTIVE_RE: Final = re.compile(

@@ -22,6 +22,7 @@ from .arith import (
     count_leaves,
     evaluate,
     format_value,
+    has_unknowns,
     literals,
     subtract,
     symbols_of,
@@ -63,7 +64,7 @@ def _with_letters(computed: Side, stated: Side, stated_text: str, identity: bool
     ``i`` is the imaginary unit: ``1 + 274i = 1 + 268i`` differs by 6i, a constant.
     """
     # both sides with letters, neither a bare letter ("y = y · 2^{-5/12}" is an equation being solved)
-    both = (bool(symbols_of(computed.node)) and bool(symbols_of(stated.node))  # type: ignore[arg-type]
+    both = (has_unknowns(computed.node) and has_unknowns(stated.node)  # type: ignore[arg-type]
             and computed.node[0] != "sym" and stated.node[0] != "sym")  # type: ignore[index]
     if not both:
         # letters on one side only can neither cancel nor make an identity: an equation (most of them)
@@ -209,7 +210,7 @@ def _product(node: Node) -> bool:
     """A product of factors with no sum of letters in it (``y · 2^{1/2}``, ``y · 2^{-5/12}``, not ``|7m − 100|``):
     a sum without letters (an exponent ``-5/12``, a factor ``1 + √2``) is a constant factor."""
     if node[0] == "add":
-        return not symbols_of(node)
+        return not has_unknowns(node)
     return all(_product(c) for c in node[1:] if isinstance(c, tuple))
 
 
@@ -244,7 +245,7 @@ def _sums_with_letters(node: Node | None) -> set[str]:
     stack = [node] if node is not None else []
     while stack and len(out) < 64:
         n = stack.pop()
-        if n[0] == "add" and symbols_of(n):
+        if n[0] == "add" and has_unknowns(n):
             try:
                 out.add(format_value(evaluate(n)))
             except (NotRational, Unverifiable):
@@ -343,7 +344,7 @@ def _equations_above(text: str, before: int) -> list[tuple[Node, Node]]:
         if end > pos:
             for formula in extract_line(text, 0, 0, pos, end, ()):
                 for a, b in zip(formula.sides, formula.sides[1:]):
-                    if a.node is not None and b.node is not None and (symbols_of(a.node) or symbols_of(b.node)):
+                    if a.node is not None and b.node is not None and (has_unknowns(a.node) or has_unknowns(b.node)):
                         out.append((a.node, b.node))
         pos = end + 1
     return out[-24:]

@@ -16,7 +16,7 @@ import re
 from fractions import Fraction
 from typing import Final
 
-from .arith import BREAK, Unverifiable, leaves, parse_tokens, symbols_of, tokenize
+from .arith import BREAK, Unverifiable, has_unknowns, leaves, parse_tokens, tokenize
 from .check import Checked
 from .derive_forms import _is_normal, says_anew, without_sign
 from .derive_links import _value, says_connected
@@ -97,12 +97,12 @@ def _single_term(side: Side) -> bool:
     if node[0] == "mul" and node[1][0] == "num":
         node = node[2]
     return node[0] == "num" or (node[0] in ("sqrt", "pow") and all(
-        isinstance(c, tuple) and c[0] in ("num", "paren", "div", "neg") and not symbols_of(c)
+        isinstance(c, tuple) and c[0] in ("num", "paren", "div", "neg") and not has_unknowns(c)
         for c in node[1:] if c is not None) and len(leaves(node)) <= 3)
 
 
 def _numeric(side: Side) -> bool:
-    return side.node is not None and not symbols_of(side.node)
+    return side.node is not None and not has_unknowns(side.node)
 
 
 def _sign_swapped(a: Side, b: Side) -> bool:

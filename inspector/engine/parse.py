@@ -332,6 +332,24 @@ def symbols_of(node: Node) -> set[str]:
     return out
 
 
+def has_unknowns(node: Node) -> bool:
+    """``bool(symbols_of(node))``, stopping at the first unknown: most sides asked have one, or are short."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        tag: str = n[0]
+        if tag == "sym":
+            if n[1] != "pi":
+                return True
+        elif tag == "num":
+            continue
+        elif tag == "add":
+            stack.extend([sub for _, sub in n[1]])
+        else:
+            stack.extend([c for c in n[1:] if isinstance(c, tuple)])
+    return False
+
+
 def count_leaves(node: Node) -> int:
     """``len(leaves(node))``, without building the list."""
     count = 0

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Final
 
 from .answer_match import numeric_value
-from .arith import symbols_of
+from .arith import has_unknowns, symbols_of
 from .check import LETTERS_CANCEL, Checked, cancels_to
 from .extract import Formula
 from .intent import asserts, neq_sides, rejected_below
@@ -28,7 +28,7 @@ def _side_values(f: Formula) -> list[Fraction] | None:
     side has letters or cannot be evaluated."""
     values: list[Fraction] = []
     for side in f.sides:
-        if side.node is None or symbols_of(side.node):
+        if side.node is None or has_unknowns(side.node):
             return None
         v = side.approximate()
         if v is None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from .arith import BREAK, Unverifiable, parse_tokens, symbols_of, tokenize
+from .arith import BREAK, Unverifiable, has_unknowns, parse_tokens, symbols_of, tokenize
 from .check import Checked
 from .extract import Formula, Side
 from .float_eval import float_at as _float_at
@@ -70,7 +70,7 @@ def _value_side(text: str, start: int, end: int) -> Side | None:
         side.node = parse_tokens(tokens)
     except (Unverifiable, RecursionError):
         return None
-    return side if side.node is not None and not symbols_of(side.node) else None
+    return side if side.node is not None and not has_unknowns(side.node) else None
 
 
 def solved_values(formulas: list[Formula], text: str, rule: str, step_at: Callable[[int], int]) -> list[Checked]:
@@ -124,6 +124,32 @@ def _holds(left: Node, right: Node, name: str, value: float) -> bool:
 
 
 _ROOT_PM_RE: Final = re.compile(r"(?:^|=|\$|\\\(|\\\[)\s*\\sqrt\s*\{")
+_SQRT_OPEN_RE: Final = re.compile(r"\\sqrt\s*\{")
+
+
+def _roots_after_relations(text: str) -> list[re.Match[str]]:
+    """``_ROOT_PM_RE.finditer(text)``, found from each ``\\sqrt`` back to what stands before it (the last character
+    past the spaces): the pattern has no literal start, and the regular expression was tried at every position."""
+    out: list[re.Match[str]] = []
+    k = text.find("\\sqrt")
+    while k >= 0:
+        if _SQRT_OPEN_RE.match(text, k) is not None:
+            j = k - 1
+            while j >= 0 and text[j].isspace():
+                j -= 1
+            start = -1
+            if j < 0:
+                start = 0
+            elif text[j] == "=" or text[j] == "$":
+                start = j
+            elif (text[j] == "(" or text[j] == "[") and j >= 1 and text[j - 1] == "\\":
+                start = j - 1
+            if start >= 0:
+                m = _ROOT_PM_RE.match(text, start)
+                if m is not None:
+                    out.append(m)
+        k = text.find("\\sqrt", k + 5)
+    return out
 
 
 def root_is_plus_minus(text: str, rule: str, step_at: Callable[[int], int]) -> list[Checked]:
@@ -132,7 +158,7 @@ def root_is_plus_minus(text: str, rule: str, step_at: Callable[[int], int]) -> l
     out: list[Checked] = []
     if "\\sqrt" not in text or ("\\pm" not in text and "±" not in text):
         return out
-    for m in _ROOT_PM_RE.finditer(text):
+    for m in _roots_after_relations(text):
         close = matching_brace(text, m.end() - 1)
         if close is None:
             continue
