@@ -247,44 +247,54 @@ def _moved(formulas: list[Formula], delta: int, step: int, line_no: int) -> list
     """Copies of one line's formulas for the same text ``delta`` characters on, in step ``step`` at line ``line_no``:
     every token, side, tree and span moved, each token copied once (a token two sides or a side and a tree share
     stays shared)."""
-    tokens: dict[int, Token] = {}
-    contexts: dict[int, LineContext] = {}
+    mover = _Mover(delta)
+    return [
+        Formula(step, line_no, f.kind, [mover.side(sd) for sd in f.sides], list(f.relations), f.start + delta,
+                f.end + delta, mover.context(f.context) if f.context is not None else None,
+                mover.token(f.visible) if f.visible is not None else None, f.cut_left)
+        for f in formulas
+    ]
 
-    def token(t: Token) -> Token:
-        moved = tokens.get(id(t))
+
+class _Mover:
+    """What ``_moved`` copies, each thing once (a class, not closures: the compiled engine calls its methods directly,
+    where it called a closure as a Python object, for every token and tree node)."""
+
+    def __init__(self, delta: int) -> None:
+        self.delta = delta
+        self.tokens: dict[int, Token] = {}
+        self.contexts: dict[int, LineContext] = {}
+
+    def token(self, t: Token) -> Token:
+        moved = self.tokens.get(id(t))
         if moved is None:
-            moved = tokens[id(t)] = Token(t.kind, t.text, t.start + delta, t.end + delta, t.value, t.decimals, t.sig,
-                                          t.unit, t.word)
+            delta = self.delta
+            moved = self.tokens[id(t)] = Token(t.kind, t.text, t.start + delta, t.end + delta, t.value, t.decimals,
+                                               t.sig, t.unit, t.word)
         return moved
 
-    def part(p: Any) -> Any:
+    def part(self, p: Any) -> Any:
         if isinstance(p, Token):
-            return token(p)
+            return self.token(p)
         if isinstance(p, tuple):
-            return tuple([part(q) for q in p])
+            return tuple([self.part(q) for q in p])
         if isinstance(p, list):
-            return [part(q) for q in p]
+            return [self.part(q) for q in p]
         return p
 
-    def side(sd: Side) -> Side:
-        moved = Side([token(t) for t in sd.tokens], sd.start + delta, sd.end + delta,
-                     part(sd.node) if sd.node is not None else None, sd.error, sd.unit)
+    def side(self, sd: Side) -> Side:
+        delta = self.delta
+        moved = Side([self.token(t) for t in sd.tokens], sd.start + delta, sd.end + delta,
+                     self.part(sd.node) if sd.node is not None else None, sd.error, sd.unit)
         moved._approx = sd._approx
         return moved
 
-    def context(c: LineContext) -> LineContext:
-        moved = contexts.get(id(c))
+    def context(self, c: LineContext) -> LineContext:
+        moved = self.contexts.get(id(c))
         if moved is None:
-            moved = contexts[id(c)] = LineContext(c.line, c.words, c.start + delta)
+            moved = self.contexts[id(c)] = LineContext(c.line, c.words, c.start + self.delta)
             moved._approximate = c._approximate
         return moved
-
-    return [
-        Formula(step, line_no, f.kind, [side(sd) for sd in f.sides], list(f.relations), f.start + delta, f.end + delta,
-                context(f.context) if f.context is not None else None,
-                token(f.visible) if f.visible is not None else None, f.cut_left)
-        for f in formulas
-    ]
 
 
 def _extract_line(
@@ -406,23 +416,9 @@ def _letter_products(tokens: list[Token]) -> list[Token]:
     """``2bc`` in ``b^2 − 2bc + c^2`` is 2·b·c, not 2 with a unit "bc": a run of two or three letters glued to a
     number is a product of letters when each of them stands alone as a symbol elsewhere in the line (``5km``,
     where neither k nor m does, keeps its unit)."""
-    def short_letters(t: Token) -> bool:
-        return (t.kind == BREAK and t.value == "word" and 2 <= len(t.text) <= 3 and t.text.isascii()
-                and t.text.isalpha() and t.text.lower() not in _SHORT_WORDS)
-
-    def braced(k: int) -> bool:
-        """``\\frac{a}{bc}``, ``{ab + bc + ac}``: between a brace or an operator and a brace or an operator."""
-        return (k + 1 < len(tokens) and tokens[k - 1].kind in (LB, OP, EQ, LP)
-                and tokens[k + 1].kind in (RB, OP, EQ, RP) and (tokens[k - 1].kind == LB or tokens[k + 1].kind == RB
-                                                                or tokens[k - 1].kind == OP == tokens[k + 1].kind))
-
-    def between_operators(k: int) -> bool:
-        return (tokens[k - 1].kind in (EQ, OP) and k + 1 < len(tokens)
-                and tokens[k + 1].kind in (SQRT, FRAC, LP, SYM, OP, EQ))
-
-    glued = [k for k in range(1, len(tokens)) if tokens[k].kind == BREAK and short_letters(tokens[k])
+    glued = [k for k in range(1, len(tokens)) if tokens[k].kind == BREAK and _short_letters(tokens[k])
              and ((tokens[k - 1].kind == NUM and tokens[k - 1].end == tokens[k].start)
-                  or between_operators(k) or braced(k))]
+                  or _between_operators(tokens, k) or _braced(tokens, k))]
     if not glued:
         return tokens
     symbols = {t.value for t in tokens if t.kind == SYM}
@@ -431,10 +427,28 @@ def _letter_products(tokens: list[Token]) -> list[Token]:
         word = tokens[k]
         # between "=" (or an operator) and more mathematics: "= yz \sqrt{2}"; in braces or between operators
         # only where each letter stands alone elsewhere ("{ab + bc + ac}" beside "a", "b", "c")
-        inside = between_operators(k)
+        inside = _between_operators(tokens, k)
         if inside or all(ch in symbols for ch in word.text):
             out[k : k + 1] = [Token(SYM, ch, word.start + n, word.start + n + 1, ch) for n, ch in enumerate(word.text)]
     return out
+
+
+# (module functions, not closures in ``_letter_products``: the compiled engine calls a closure as a Python object)
+def _short_letters(t: Token) -> bool:
+    return (t.kind == BREAK and t.value == "word" and 2 <= len(t.text) <= 3 and t.text.isascii()
+            and t.text.isalpha() and t.text.lower() not in _SHORT_WORDS)
+
+
+def _braced(tokens: list[Token], k: int) -> bool:
+    """``\\frac{a}{bc}``, ``{ab + bc + ac}``: between a brace or an operator and a brace or an operator."""
+    return (k + 1 < len(tokens) and tokens[k - 1].kind in (LB, OP, EQ, LP)
+            and tokens[k + 1].kind in (RB, OP, EQ, RP) and (tokens[k - 1].kind == LB or tokens[k + 1].kind == RB
+                                                            or tokens[k - 1].kind == OP == tokens[k + 1].kind))
+
+
+def _between_operators(tokens: list[Token], k: int) -> bool:
+    return (tokens[k - 1].kind in (EQ, OP) and k + 1 < len(tokens)
+            and tokens[k + 1].kind in (SQRT, FRAC, LP, SYM, OP, EQ))
 
 
 _SHORT_WORDS: Final = frozenset(
