@@ -14,7 +14,7 @@ from typing import Final, Union
 
 from .limits import MAX_FACTORIAL, MAX_POLY_TERMS, MAX_RESULT_BITS, NotRational, Unverifiable
 from .parse import Node, shape
-from .rational import add, denominator, div, mul, numerator, power, ratio, sub, whole
+from .rational import add, denominator, div, mul, neg, numerator, power, sub, whole
 
 _ZERO: Final = Fraction(0)
 _ONE: Final = Fraction(1)
@@ -35,7 +35,7 @@ class PolyValue:
     __slots__ = ("terms",)
 
     def __init__(self, terms: Poly) -> None:
-        # ``if c``, not ``c != 0``: Fraction's ``__bool__`` is the cheaper of the two Python calls
+        # the numerator read from its slot: ``if c`` would call Fraction's Python ``__bool__``
         self.terms = {m: c for m, c in terms.items() if numerator(c) != 0}
         if len(self.terms) > MAX_POLY_TERMS:
             raise Unverifiable("expression too large")
@@ -77,7 +77,7 @@ def _fadd(a: Fraction, b: Fraction, sign: int = 1) -> Fraction:
 def _fmul(a: Fraction, b: Fraction, sign: int = 1) -> Fraction:
     """``a · b`` (``−(a · b)`` with ``sign`` −1), as ``_fadd``."""
     product = mul(a, b)
-    return product if sign > 0 else sub(_ZERO, product)
+    return product if sign > 0 else neg(product)
 
 
 def subtract(a: Value, b: Value) -> PolyValue:
@@ -135,9 +135,7 @@ def _pmul(a: Value, b: Value) -> Value:
     if type(a) is Fraction and type(b) is Fraction:
         na, da, nb, db = numerator(a), denominator(a), numerator(b), denominator(b)
         _check_size(na.bit_length() + nb.bit_length() + da.bit_length() + db.bit_length())
-        if da == 1 and db == 1:
-            return whole(na * nb)  # whole numbers: as in ``_fmul``
-        return ratio(na * nb, da * db)
+        return mul(a, b)
     ta, tb = _terms_of(a), _terms_of(b)
     if len(ta) * len(tb) > MAX_POLY_TERMS * 4:
         raise Unverifiable("expression too large")

@@ -39,7 +39,11 @@ class Verdict(StrEnum):
 
 
 class ClaimStatus(StrEnum):
-    """A typed result, never a bare bool: "could not check" must look different from "wrong"."""
+    """A typed result, never a bare bool: "could not check" must look different from "wrong".
+
+    The compiled engine's modules read its members through module-level ``Final`` aliases (``_WRONG`` …): an ``Enum``
+    class's attribute goes through its Python ``__getattr__`` hook, some 600 instructions from compiled code, where a
+    ``Final`` is a C static."""
 
     CORRECT = "correct"
     WRONG = "wrong"

@@ -5,7 +5,7 @@ Python functions: from the compiled engine each is a call into the interpreter (
 and the exact arithmetic makes hundreds a chain. CPython's ``fractions`` keeps the two ints in the slots
 ``_numerator`` and ``_denominator`` (3.0 through 3.14); where they are there, these read and fill them directly,
 and where they are not (another Python), they use the public API. Either way the values are the ones ``Fraction``
-itself gives: ``tests/test_engine.py`` holds them equal.
+itself gives: ``tests/test_properties.py`` holds them equal.
 """
 
 from __future__ import annotations
@@ -29,14 +29,19 @@ def denominator(f: Fraction) -> int:
     return f._denominator if SLOTS else f.denominator  # type: ignore[attr-defined]
 
 
-def whole(n: int) -> Fraction:
-    """``Fraction(n)`` for an int ``n``: the object ``Fraction.__new__`` makes for one (``n`` over 1)."""
+def _coprime(n: int, d: int) -> Fraction:
+    """``n/d`` already in lowest terms with ``d`` positive (no gcd to divide out)."""
     if not SLOTS:
-        return Fraction(n)
+        return Fraction(n, d)
     f: Any = _NEW_OBJECT(Fraction)
     f._numerator = n
-    f._denominator = 1
+    f._denominator = d
     return f  # type: ignore[no-any-return]
+
+
+def whole(n: int) -> Fraction:
+    """``Fraction(n)`` for an int ``n``: the object ``Fraction.__new__`` makes for one (``n`` over 1)."""
+    return _coprime(n, 1)
 
 
 def ratio(n: int, d: int) -> Fraction:
@@ -50,10 +55,7 @@ def ratio(n: int, d: int) -> Fraction:
     if g != 1:
         n //= g
         d //= g
-    f: Any = _NEW_OBJECT(Fraction)
-    f._numerator = n
-    f._denominator = d
-    return f  # type: ignore[no-any-return]
+    return _coprime(n, d)
 
 
 def add(a: Fraction, b: Fraction) -> Fraction:
@@ -86,16 +88,6 @@ def div(a: Fraction, b: Fraction) -> Fraction:
     if nb == 0:
         raise ZeroDivisionError(f"Fraction({numerator(a)}, 0)")
     return ratio(numerator(a) * denominator(b), denominator(a) * nb)
-
-
-def _coprime(n: int, d: int) -> Fraction:
-    """``n/d`` already in lowest terms with ``d`` positive (no gcd to divide out)."""
-    if not SLOTS:
-        return Fraction(n, d)
-    f: Any = _NEW_OBJECT(Fraction)
-    f._numerator = n
-    f._denominator = d
-    return f  # type: ignore[no-any-return]
 
 
 def neg(a: Fraction) -> Fraction:

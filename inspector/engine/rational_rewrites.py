@@ -28,8 +28,7 @@ from .roots import real_roots
 from .scan import may_contain
 
 _WRONG: Final = ClaimStatus.WRONG
-"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
-(some 600 instructions from compiled code), a ``Final`` is a C static."""
+"""``ClaimStatus`` members as ``Final`` constants (why: ``model.ClaimStatus``)."""
 
 _SAYS_REWRITE_RE: Final = re.compile(
     r"(?i)\b(?:expand\w*|simplif\w*|rearrang\w*|collect\w*|combin\w*|rewrit\w*|multiply\w*|multiplying|"

@@ -25,8 +25,7 @@ from .parse import Node
 from .scan import matches_at, occurrences
 
 _WRONG: Final = ClaimStatus.WRONG
-"""``ClaimStatus`` members as constants: an ``Enum`` class's attribute goes through its Python ``__getattr__`` hook
-(some 600 instructions from compiled code), a ``Final`` is a C static."""
+"""``ClaimStatus`` members as ``Final`` constants (why: ``model.ClaimStatus``)."""
 
 _PM_VALUE_RE: Final = re.compile(r"(?<![A-Za-z\\])(?P<name>[a-zA-Z])\s*=\s*(?:\\pm|±)\s*(?P<value>[^$,;=]{1,60}?)\s*(?=\$|\\\)|\\\]|,|;|\.\s|\.$|$)",
                           re.MULTILINE)
