@@ -71,33 +71,13 @@ def test_dispatch_on_real_lines() -> None:
 
 def _shortcut(text: str, pos: int) -> tuple[str, int] | None:
     """What ``tokenize``'s shortcuts (before the lexer) read at ``pos``: (kind, end), or None where none applies."""
-    ch, nxt = text[pos], text[pos + 1] if pos + 1 < len(text) else ""
-    if ch == " " and nxt and nxt not in T._SPACE_RUN_CHARS:
-        return "ws", pos + 1
-    if ch in T._ASCII_LETTERS and nxt and nxt in T._ASCII_LETTERS:
-        return "word", T._word_end(text, pos)
-    if ch in T._ASCII_DIGITS and (end := T._plain_int_end(text, pos)) >= 0:
-        return "num", end
-    if ch == "\\" and nxt and nxt in "()[]":
-        return "delim", pos + 2
-    if ch == "\\" and nxt and nxt in T._ASCII_LETTERS:
-        end = T._letters_end(text, pos + 1)
-        kind = T._command_kind(text, pos, end)
-        if kind is not None:
-            return kind, end
-    if ch in T._ONE_CHAR_KINDS:
-        return T._ONE_CHAR_KINDS[ch], pos + 1
-    if ch in T._ASCII_LETTERS and (not nxt or nxt in T._LONE_LETTER_BEFORE or (nxt in " \t" and ch not in "aAI")):
-        return "letter", pos + 1
-    if ch == "$":
-        return "ws", pos + 1
-    if ch == "^" and T._caret_is_power(text, pos):
-        return "op", pos + 1
-    if ch == "-" and (pos == 0 or not T._word_char(text[pos - 1])):
-        return "op", pos + 1
-    if ch == "." and (not nxt or (nxt not in ".\\" and not nxt.isdecimal())):
-        return "other", pos + 1
-    return None
+    code, end = T._shortcut(text, pos, len(text) - 1)
+    return None if code < 0 else (T._ALT_NAMES[code], end)
+
+
+def test_kind_codes_are_the_alternatives_places() -> None:
+    named = {name[3:].lower(): value for name, value in vars(T).items() if name.startswith("_K_")}
+    assert named == T._CODE_OF
 
 
 def test_tokenize_shortcuts_read_what_the_lexer_reads() -> None:

@@ -15,7 +15,7 @@ from typing import Any, Final
 from .exact import evaluate
 from .limits import MAX_FACTORIAL, NotRational, Unverifiable
 from .parse import Node, count_nodes, shape
-from .rational import denominator, numerator
+from .rational import denominator, numerator, ratio
 
 
 def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
@@ -106,9 +106,40 @@ def approximate(node: Node, digits: int = 40) -> Fraction | None:
     return value
 
 
+_CONTEXTS: Final[dict[int, decimal.Context]] = {}
+"""One Decimal context per working precision, made once: only its methods are used, and what they raise comes from
+its traps, not from the flags they leave set."""
+
+
+def _context(prec: int) -> decimal.Context:
+    ctx = _CONTEXTS.get(prec)
+    if ctx is None:
+        ctx = _CONTEXTS[prec] = decimal.Context(
+            prec=prec, Emax=100_000, Emin=-100_000,
+            traps=[decimal.Overflow, decimal.InvalidOperation, decimal.DivisionByZero],
+        )
+    return ctx
+
+
+_LOGS: Final[dict[tuple[Decimal, int], Decimal]] = {}
+_LOGS_SIZE: Final = 512
+
+
+def _ln(ctx: decimal.Context, x: Decimal) -> Decimal:
+    """``ctx.ln(x)``, remembered by value and precision: a fractional power or a root other than the square costs
+    a Decimal logarithm (half of its time), and chains raise the same few bases (2, 3, 5) to many exponents
+    (``2^{1/2} · 2^{7/12}``). Bounded; the same Decimal as computing it again, since ``ln`` is correctly rounded."""
+    key = (x, ctx.prec)
+    known = _LOGS.get(key)
+    if known is None:
+        if len(_LOGS) >= _LOGS_SIZE:
+            _LOGS.clear()
+        known = _LOGS[key] = ctx.ln(x)
+    return known
+
+
 def _approximate(node: Node, digits: int) -> Fraction | None:
-    ctx = decimal.Context(prec=digits + 20, Emax=100_000, Emin=-100_000,
-                          traps=[decimal.Overflow, decimal.InvalidOperation, decimal.DivisionByZero])
+    ctx = _context(digits + 20)
     try:
         v = _approx(node, ctx)
     except (decimal.DecimalException, ValueError, OverflowError, ZeroDivisionError, RecursionError, Unverifiable,
@@ -116,7 +147,8 @@ def _approximate(node: Node, digits: int) -> Fraction | None:
         return None
     if v is None or not v.is_finite():
         return None
-    return Fraction(v)
+    n, d = v.as_integer_ratio()
+    return ratio(n, d)
 
 
 def _approx(node: Node, ctx: Any) -> Any:
@@ -176,11 +208,11 @@ def _approx(node: Node, ctx: Any) -> Any:
             if base < 0:
                 if exact.denominator % 2 == 0:
                     return None
-                return ctx.minus(ctx.exp(ctx.multiply(ctx.ln(ctx.minus(base)), _approx(("num", exact, None), ctx))))
+                return ctx.minus(ctx.exp(ctx.multiply(_ln(ctx, ctx.minus(base)), _approx(("num", exact, None), ctx))))
         exp = _approx(node[2], ctx)
         if exp is None or base <= 0:
             return None
-        return ctx.exp(ctx.multiply(ctx.ln(base), exp))
+        return ctx.exp(ctx.multiply(_ln(ctx, base), exp))
     if tag == "sqrt":
         inner = _approx(node[1], ctx)
         if inner is None:
@@ -194,8 +226,8 @@ def _approx(node: Node, ctx: Any) -> Any:
         if inner == 0:
             return inner
         if inner < 0:
-            return ctx.minus(ctx.exp(ctx.divide(ctx.ln(ctx.minus(inner)), Decimal(n)))) if n % 2 else None
-        return ctx.exp(ctx.divide(ctx.ln(inner), Decimal(n)))
+            return ctx.minus(ctx.exp(ctx.divide(_ln(ctx, ctx.minus(inner)), Decimal(n)))) if n % 2 else None
+        return ctx.exp(ctx.divide(_ln(ctx, inner), Decimal(n)))
     if tag == "fact":
         whole = evaluate(node)
         return ctx.create_decimal(whole.numerator) if type(whole) is Fraction else None

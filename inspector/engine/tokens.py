@@ -172,6 +172,47 @@ equal)."""
 _ALTERNATIVES: Final = [a.strip() for a in re.split(r"\n\s*\|(?=\(\?P<)", _TOKEN_PATTERN.strip())]
 _ALT_NAMES: Final = [re.match(r"\(\?P<(\w+)>", a).group(1) for a in _ALTERNATIVES]  # type: ignore[union-attr]
 _FIRST_RES: Final = [re.compile(_FIRST_CHARS[name]) for name in _ALT_NAMES]
+_CODE_OF: Final = {name: k for k, name in enumerate(_ALT_NAMES)}
+"""Each alternative's code, its place in the pattern: ``tokenize`` dispatches on these ints, not on the group names
+(a string comparison each, some ten a token)."""
+# The codes ``tokenize`` names (``tests/test_tokens_dispatch.py`` holds each to ``_CODE_OF``): literals, so that the
+# compiled engine compares native ints.
+_K_FLOORL: Final = 0
+_K_FLOORR: Final = 1
+_K_ABSL: Final = 2
+_K_ABSR: Final = 3
+_K_RATIO: Final = 4
+_K_EMPH: Final = 5
+_K_WS: Final = 6
+_K_DELIM: Final = 7
+_K_TEXT: Final = 8
+_K_ELLIPSIS: Final = 9
+_K_NUMSUB: Final = 10
+_K_FUNC: Final = 11
+_K_SUBSYM: Final = 12
+_K_HYPHEN: Final = 13
+_K_ORDINAL: Final = 14
+_K_TIME: Final = 15
+_K_NUM: Final = 16
+_K_BADNUM: Final = 17
+_K_PCT: Final = 18
+_K_APPROX: Final = 19
+_K_EQ: Final = 20
+_K_OP: Final = 21
+_K_LP: Final = 22
+_K_RP: Final = 23
+_K_LB: Final = 24
+_K_RB: Final = 25
+_K_FRAC: Final = 26
+_K_SQRT: Final = 27
+_K_BANG: Final = 28
+_K_GREEK: Final = 29
+_K_COMMAND: Final = 30
+_K_WORD: Final = 31
+_K_ARTICLE: Final = 32
+_K_LETTER: Final = 33
+_K_SUP: Final = 34
+_K_OTHER: Final = 35
 _BY_SIGNATURE: Final[dict[tuple[int, ...], re.Pattern[str]]] = {}
 _BY_CHAR: Final[dict[str, re.Pattern[str]]] = {}
 _MAX_CACHED_CHARS: Final = 4096
@@ -210,8 +251,8 @@ _UNKNOWN_OPERATORS: Final = frozenset(
 """Binary operators a problem defines (``a \\star b = …``): a formula with one in it cannot be checked."""
 
 _SIMPLE_KINDS: Final = {
-    "eq": EQ, "approx": APPROX, "lp": LP, "rp": RP, "lb": LB, "rb": RB, "frac": FRAC, "sqrt": SQRT,
-    "pct": PCT, "bang": BANG,
+    _K_EQ: EQ, _K_APPROX: APPROX, _K_LP: LP, _K_RP: RP, _K_LB: LB, _K_RB: RB, _K_FRAC: FRAC, _K_SQRT: SQRT,
+    _K_PCT: PCT, _K_BANG: BANG,
 }
 
 
@@ -272,8 +313,6 @@ def _letter(ch: str) -> str | None:
 _SPECIAL_WORDS: Final = frozenset({"of", "mod", "off", "half", "percent"})
 """The words ``tokenize`` may read as more than a word (``20% of``, ``143 mod 11``, ``30% off``, ``half of``)."""
 
-_ASCII_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_ASCII_DIGITS: Final = frozenset("0123456789")
 _WORD_RE: Final = re.compile(r"[A-Za-z]+(?:['’&][A-Za-z]+)+|[A-Za-z]{2,}(?:/[A-Za-z]+)+|[A-Za-z]{2,}")
 """The ``word`` alternative alone. At two ASCII letters in a row nothing before it in the lexer can match (``func``
 wants a ``(`` second, ``subsym`` a ``_`` or a digit) and it always does: ``tokenize`` asks it directly."""
@@ -282,28 +321,45 @@ _PLAIN_INT_RE: Final = re.compile(r"[0-9]++(?!\d|[.,:{A-Za-z٫．]|[ \u00a0\u202
 (``1{,}000``), letter (``1st``) or a space before a digit (``1 000``). Then ``ordinal``, ``time`` and ``badnum`` cannot
 match, ``num`` matches exactly these digits, and ``tokenize`` asks this instead of the lexer."""
 
-_NOT_AFTER_PLAIN_INT: Final = frozenset(".,:{٫．") | _ASCII_LETTERS
-"""What makes digits before it more than a whole number (``_PLAIN_INT_RE``'s look-ahead, but for other scripts'
-digits, which ``str.isdecimal`` tells)."""
+def _is_letter(c: int) -> bool:
+    """Is the code an ASCII letter?"""
+    return 97 <= c <= 122 or 65 <= c <= 90
 
-_ONE_CHAR_KINDS: Final = {
-    "{": "lb", "}": "rb", "=": "eq", "(": "lp", ")": "rp", "[": "lp", "]": "rp", "+": "op", "!": "bang",
-    ",": "other", ":": "other", ";": "other", "|": "other", "?": "other",
-}
-"""Characters the lexer always reads as a token of their own, whatever is around them (no alternative that can
-start with one looks behind or ahead): ``tokenize`` takes their kind from here."""
+
+def _one_char_kind(c: int) -> int:
+    """The code of the token a character is by itself, whatever is around it, or -1: no alternative that can start
+    with one of these looks behind or ahead."""
+    if c == 123:  # {
+        return _K_LB
+    if c == 125:  # }
+        return _K_RB
+    if c == 61:  # =
+        return _K_EQ
+    if c == 40 or c == 91:  # ( [
+        return _K_LP
+    if c == 41 or c == 93:  # ) ]
+        return _K_RP
+    if c == 43:  # +
+        return _K_OP
+    if c == 33:  # !
+        return _K_BANG
+    if c == 44 or c == 58 or c == 59 or c == 124 or c == 63:  # , : ; | ?
+        return _K_OTHER
+    return -1
+
+
 _LONE_LETTER_BEFORE: Final = frozenset(")]}^=+-*/\\$,.;:!?|<>{[\"\n")
 """What may follow a letter for the letter to be a ``letter`` token of its own: not another letter (a word), a digit
 or ``_`` (``a1``, ``a_1``), ``(`` (``f(3)``), a space (the article "a 7-2=25 year gap") or an apostrophe (``x'y``)."""
 
 _COMMAND_KINDS: Final = {
-    "frac": "frac", "dfrac": "frac", "tfrac": "frac", "cfrac": "frac", "sqrt": "sqrt",
-    "cdot": "op", "times": "op", "div": "op", "ast": "op", "approx": "approx", "simeq": "approx", "sim": "approx",
-    "lbrace": "lp", "rbrace": "rp", "lvert": "absl", "rvert": "absr",
-    "lfloor": "floorl", "lceil": "floorl", "rfloor": "floorr", "rceil": "floorr",
-    "quad": "ws", "qquad": "ws", "displaystyle": "ws", "boxed": "ws", "limits": "ws",
-    **{f"{a}dots{b}": "ellipsis" for a in ("", "l", "c") for b in ("", "b", "c")},
-    **{name: "greek" for name in ("pi", "alpha", "beta", "gamma", "theta", "lambda", "mu", "sigma", "phi", "omega")},
+    "frac": _K_FRAC, "dfrac": _K_FRAC, "tfrac": _K_FRAC, "cfrac": _K_FRAC, "sqrt": _K_SQRT,
+    "cdot": _K_OP, "times": _K_OP, "div": _K_OP, "ast": _K_OP, "approx": _K_APPROX, "simeq": _K_APPROX,
+    "sim": _K_APPROX, "lbrace": _K_LP, "rbrace": _K_RP, "lvert": _K_ABSL, "rvert": _K_ABSR,
+    "lfloor": _K_FLOORL, "lceil": _K_FLOORL, "rfloor": _K_FLOORR, "rceil": _K_FLOORR,
+    "quad": _K_WS, "qquad": _K_WS, "displaystyle": _K_WS, "boxed": _K_WS, "limits": _K_WS,
+    **{f"{a}dots{b}": _K_ELLIPSIS for a in ("", "l", "c") for b in ("", "b", "c")},
+    **{name: _K_GREEK for name in ("pi", "alpha", "beta", "gamma", "theta", "lambda", "mu", "sigma", "phi", "omega")},
 }
 """A LaTeX command's kind by its name, for every name the lexer reads as more than a ``command`` on the name alone
 (each of those alternatives ends its name with ``(?![A-Za-z])``, and a name is all the letters after the
@@ -315,23 +371,23 @@ _COMMAND_PREFIXES_LEXED: Final = ("left", "right", "big", "Big", "limits")
 no look-ahead): the lexer reads these too."""
 
 
-def _command_kind(text: str, pos: int, end: int) -> str | None:
-    """The kind the lexer gives the command ``text[pos:end]`` (a backslash and all the ASCII letters after it), or
-    None where only the lexer can tell. A tenth of a chain's tokens are commands, and the lexer tried some twenty
-    alternatives on each: this is one dictionary look-up (``tests/test_tokens_dispatch.py`` holds them equal)."""
+def _command_kind(text: str, pos: int, end: int) -> int:
+    """The code of the token the lexer makes of the command ``text[pos:end]`` (a backslash and all the ASCII letters
+    after it), or -1 where only the lexer can tell. A tenth of a chain's tokens are commands, and the lexer tried some
+    twenty alternatives on each: this is one dictionary look-up (``tests/test_tokens_dispatch.py`` holds them equal)."""
     name = text[pos + 1 : end]
     kind = _COMMAND_KINDS.get(name)
     if kind is not None:
         return kind
     if name in _COMMANDS_LEXED or name.startswith(_COMMAND_PREFIXES_LEXED):
-        return None
-    return "command"
+        return -1
+    return _K_COMMAND
 
 
 def _letters_end(text: str, pos: int) -> int:
     """Where the run of ASCII letters from ``pos`` ends."""
     size = len(text)
-    while pos < size and text[pos] in _ASCII_LETTERS:
+    while pos < size and _is_letter(ord(text[pos])):
         pos += 1
     return pos
 
@@ -340,10 +396,12 @@ def _word_end(text: str, pos: int) -> int:
     """Where the ``word`` token at ``pos`` (two ASCII letters at least) ends: at the end of its letters unless an
     apostrophe, ``&`` or ``/`` joins more to it (``don't``, ``km/h``), which the regular expression reads."""
     end = _letters_end(text, pos + 2)
-    if end < len(text) and text[end] in "'’&/":
-        word = _WORD_RE.match(text, pos)
-        assert word is not None  # it matches any two letters
-        return word.end()
+    if end < len(text):
+        c = ord(text[end])
+        if c == 39 or c == 8217 or c == 38 or c == 47:  # ' ’ & /
+            word = _WORD_RE.match(text, pos)
+            assert word is not None  # it matches any two letters
+            return word.end()
     return end
 
 
@@ -352,15 +410,21 @@ def _plain_int_end(text: str, pos: int) -> int:
     holds an ASCII digit)."""
     size = len(text)
     end = pos + 1
-    while end < size and text[end] in _ASCII_DIGITS:
+    while end < size and 48 <= ord(text[end]) <= 57:
         end += 1
     if end == size:
         return end
-    after = text[end]
-    if after.isdecimal() or after in _NOT_AFTER_PLAIN_INT:
+    c = ord(text[end])
+    if c < 128:  # (not a digit: the loop took those)
+        if c == 46 or c == 44 or c == 58 or c == 123 or _is_letter(c):  # . , : { or a letter
+            return -1
+        if c == 32 and end + 1 < size and text[end + 1].isdecimal():
+            return -1  # 1 000
+        return end
+    if text[end].isdecimal() or c == 0x66B or c == 0xFF0E:  # another script's digit or decimal point (٫ ．)
         return -1
-    if after in " \u00a0\u202f\u2009" and end + 1 < size and text[end + 1].isdecimal():
-        return -1  # 1 000
+    if (c == 0xA0 or c == 0x202F or c == 0x2009) and end + 1 < size and text[end + 1].isdecimal():
+        return -1
     return end
 
 
@@ -379,9 +443,51 @@ def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-_SPACE_RUN_CHARS: Final = " \t\r\u00a0\u2009\u202f:"
-"""What may follow a space for the space to start more than a one-character ``ws`` token: more space (the run
-goes on) or ``:`` (``3 : 4``, a ``ratio``). After any other character a space is a ``ws`` token of its own."""
+def _continues_space(c: int) -> bool:
+    """May this character follow a space for the space to start more than a one-character ``ws`` token? More space
+    (the run goes on: `` \t\r``, no-break and thin spaces) or ``:`` (``3 : 4``, a ``ratio``). After any other a space
+    is a ``ws`` token of its own."""
+    return c == 32 or c == 9 or c == 13 or c == 58 or c == 0xA0 or c == 0x2009 or c == 0x202F
+
+
+def _shortcut(text: str, pos: int, last: int) -> tuple[int, int]:
+    """The code and end of the token at ``pos``, read without the lexer where the characters there settle it; (-1,
+    ``pos``) where only the lexer can tell. Characters are read as codes (``ord(text[i])``), which the compiled
+    engine reads without making a string of each (``tests/test_tokens_dispatch.py`` holds every answer to the
+    lexer's)."""
+    c = ord(text[pos])
+    n = ord(text[pos + 1]) if pos < last else -1
+    if c == 32:  # a lone space
+        return (_K_WS, pos + 1) if n >= 0 and not _continues_space(n) else (-1, pos)
+    if _is_letter(c):
+        if _is_letter(n):
+            return _K_WORD, _word_end(text, pos)
+        if n < 0 or text[pos + 1] in _LONE_LETTER_BEFORE or ((n == 32 or n == 9) and c != 97 and c != 65 and c != 73):
+            return _K_LETTER, pos + 1  # (before a space only "a", "A" and "I" can be an ``article``)
+        return -1, pos
+    if 48 <= c <= 57:
+        end = _plain_int_end(text, pos)
+        return (_K_NUM, end) if end >= 0 else (-1, pos)
+    if c == 92:  # a backslash
+        if n == 40 or n == 41 or n == 91 or n == 93:  # \( \) \[ \]
+            return _K_DELIM, pos + 2
+        if _is_letter(n):  # \frac, \cdot, \sqrt, \pi, \sin …: the command's kind by its name
+            end = _letters_end(text, pos + 1)
+            kind = _command_kind(text, pos, end)
+            return (kind, end) if kind >= 0 else (-1, pos)
+        return -1, pos
+    kind = _one_char_kind(c)
+    if kind >= 0:
+        return kind, pos + 1
+    if c == 36:  # $: math delimiters are read past (no other alternative starts with "$")
+        return _K_WS, pos + 1
+    if c == 94:  # ^
+        return (_K_OP, pos + 1) if _caret_is_power(text, pos) else (-1, pos)
+    if c == 45:  # -: a hyphen ("45-pound", "ab-cd") has a word character before it
+        return (_K_OP, pos + 1) if pos == 0 or not _word_char(text[pos - 1]) else (-1, pos)
+    if c == 46 and (n < 0 or (n != 46 and n != 92 and not text[pos + 1].isdecimal())):
+        return _K_OTHER, pos + 1  # ".", not "...", ".\overline{3}" or ".5"
+    return -1, pos
 
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
@@ -397,48 +503,22 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     simple = _SIMPLE_KINDS
     count = 0
     by_char = _BY_CHAR
-    space_run = _SPACE_RUN_CHARS
-    ascii_letters, ascii_digits = _ASCII_LETTERS, _ASCII_DIGITS
-    one_char, lone_letter_before = _ONE_CHAR_KINDS, _LONE_LETTER_BEFORE
     last = len(text) - 1
     pos, size = 0, len(text)
     while pos < size:
-        ch = text[pos]
-        if ch == " " and pos < last and text[pos + 1] not in space_run:
-            pos += 1  # a lone space: the ``ws`` token the regex would match, and skip
+        c = ord(text[pos])
+        if c == 32 and pos < last and not _continues_space(ord(text[pos + 1])):
+            pos += 1  # a lone space (``_shortcut`` reads it too; here it costs no call)
             continue
         lexed: re.Match[str] | None = None
-        kind: str | None
-        if ch in ascii_letters and pos < last and text[pos + 1] in ascii_letters:
-            end, kind = _word_end(text, pos), "word"
-        elif ch in ascii_digits and (end := _plain_int_end(text, pos)) >= 0:
-            kind = "num"
-        elif ch == "\\" and pos < last and text[pos + 1] in "()[]":
-            end, kind = pos + 2, "delim"
-        elif ch == "\\" and pos < last and text[pos + 1] in ascii_letters and (
-            kind := _command_kind(text, pos, end := _letters_end(text, pos + 1))
-        ) is not None:
-            pass  # \frac, \cdot, \sqrt, \pi, \sin …: the command's kind by its name
-        elif ch in one_char:
-            end, kind = pos + 1, one_char[ch]
-        elif ch in ascii_letters and (
-            pos == last or text[pos + 1] in lone_letter_before or (text[pos + 1] in " \t" and ch not in "aAI")
-        ):
-            end, kind = pos + 1, "letter"  # (before a space only "a", "A" and "I" can be an ``article``)
-        elif ch == "$":
-            end, kind = pos + 1, "ws"  # math delimiters are read past (no other alternative starts with "$")
-        elif ch == "^" and _caret_is_power(text, pos):
-            end, kind = pos + 1, "op"
-        elif ch == "-" and (pos == 0 or not _word_char(text[pos - 1])):
-            end, kind = pos + 1, "op"  # a hyphen ("45-pound", "ab-cd") has a word character before it
-        elif ch == "." and (pos == last or (text[pos + 1] not in ".\\" and not text[pos + 1].isdecimal())):
-            end, kind = pos + 1, "other"  # not "...", ".\overline{3}" or ".5"
-        else:
+        kind, end = _shortcut(text, pos, last)
+        if kind < 0:
+            ch = text[pos]
             lexed = (by_char.get(ch) or _matcher_for(ch)).match(text, pos)
             if lexed is None:  # pragma: no cover - "other" matches any character
                 break
-            end, kind = lexed.end(), lexed.lastgroup
-        if kind == "ws" or kind == "emph":
+            end, kind = lexed.end(), _CODE_OF[lexed.lastgroup or "other"]
+        if kind == _K_WS or kind == _K_EMPH:
             pos = end
             continue  # spaces, and markdown emphasis (**Total:** 30 - 5 = 25) around the text
         t = text[pos:end]  # the match starts at ``pos``: its text and span without asking the match object
@@ -449,8 +529,8 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
         if count > MAX_TOKENS:
             tokens.append(Token(BREAK, TRUNCATED, s, s, "command"))  # cut here: what follows is not read
             break
-        if kind == "word":
-            if t not in _SPECIAL_WORDS:
+        if kind == _K_WORD:
+            if (c != 111 and c != 109 and c != 104 and c != 112) or t not in _SPECIAL_WORDS:  # (o, m, h, p: see the set)
                 tokens.append(Token(BREAK, t, s, e, "word"))
             elif t == "of" and tokens and (tokens[-1].kind == PCT or _ends_fraction(tokens)) and _OPERAND_AHEAD.match(
                 text, end
@@ -468,7 +548,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 tokens.append(Token(NUM, t, s, e, Fraction(1, 2), 0, 0))
             else:
                 tokens.append(Token(BREAK, t, s, e, "word"))
-        elif kind == "num":
+        elif kind == _K_NUM:
             if len(t) > 1 and t[0] == "0" and t[1].isdigit():
                 tokens.append(Token(BREAK, t, s, e, "word"))  # 0900: a clock time or a code, not a quantity
                 continue
@@ -478,15 +558,15 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 tokens.append(Token(BREAK, t, s, e, "long"))
                 continue
             tokens.append(Token(NUM, t, s, e, value, dec, sig))
-        elif kind == "op":
+        elif kind == _K_OP:
             tokens.append(Token(OP, t, s, e, _OP_MAP[t]))
         elif kind in simple:
             tokens.append(Token(simple[kind], t, s, e))
-        elif kind == "letter":
+        elif kind == _K_LETTER:
             tokens.append(Token(SYM, t, s, e, t))
-        elif kind == "delim":
+        elif kind == _K_DELIM:
             tokens.append(Token(BREAK, t, s, e))  # \( \) \[ \]: one formula ends, another may begin
-        elif kind == "command":
+        elif kind == _K_COMMAND:
             # \sin, \log, \sum, \binom ...: what follows is an argument, not a standalone quantity;
             # \implies, \le ...: a relation or a connective, which only ends a formula;
             # \odot, \star ...: an operator the problem defines, which we cannot evaluate
@@ -498,20 +578,20 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 tokens.append(Token(OP, t, s, e, "mod"))
             else:
                 tokens.append(Token(BREAK, t, s, e, "command"))
-        elif kind == "subsym":
+        elif kind == _K_SUBSYM:
             # a_{8}, a_8 and a8 (the subscript a plain-text writer could not type) are one name
             subscripted = t.replace("{", "").replace("}", "")
             tokens.append(Token(SYM, t, s, e, subscripted if "_" in subscripted else f"{t[0]}_{t[1:]}"))
-        elif kind == "greek":
+        elif kind == _K_GREEK:
             tokens.append(Token(SYM, t, s, e, _GREEK.get(t, t.lstrip("\\"))))
-        elif kind == "hyphen":
+        elif kind == _K_HYPHEN:
             # "1-handed", "45-pound", "minutes/100 meters": a hyphen or a unit's slash inside words, not arithmetic
             tokens.append(Token(BREAK, t, s, e, "word"))
-        elif kind in ("time", "badnum") or t == "&":
+        elif kind == _K_TIME or kind == _K_BADNUM or t == "&":
             tokens.append(Token(BREAK, t, s, e, "word"))  # 11:00, 16,0000, 0,2: not numbers we can read
-        elif kind == "ratio":
+        elif kind == _K_RATIO:
             tokens.append(Token(OP, ":", s, e, "/"))
-        elif kind == "text":
+        elif kind == _K_TEXT:
             # a unit after a number (1000 \text{ m}) rides on it; a label (\text{Area} =) is words
             assert lexed is not None  # (a ``text`` token comes from the lexer)
             content = (lexed.group(lexed.lastindex + 1) if lexed.lastindex else "") or ""
@@ -519,7 +599,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 tokens[-1].unit = content.strip()
             elif any(ch.isalpha() for ch in content):
                 tokens.append(Token(BREAK, t, s, e, "word"))
-        elif kind == "ellipsis":
+        elif kind == _K_ELLIPSIS:
             if tokens and tokens[-1].kind == NUM:
                 tokens[-1].unit = "..."  # 3.333..., 0.\overline{27}: only approximately that number
             elif tokens and tokens[-1].kind in (RB, RP, SYM) and tokens[-1].end + 1 >= s:
@@ -528,24 +608,24 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
                 tokens.append(Token(BREAK, t, s, e, "elision"))
             else:
                 tokens.append(Token(BREAK, t, s, e, "word"))  # "+ \dots +": what stands around it is not all there
-        elif kind in ("numsub", "func"):
+        elif kind == _K_NUMSUB or kind == _K_FUNC:
             # 52_8, 42_{10}: a number in another base; f(3): a function, not f times 3
             tokens.append(Token(BREAK, t, s, e, "word"))
-        elif kind == "article":
+        elif kind == _K_ARTICLE:
             tokens.append(Token(BREAK, t, s, e, "word"))  # "a 7-2=25 year gap", "I have 3": English, not a symbol
-        elif kind == "ordinal":
+        elif kind == _K_ORDINAL:
             # "6th place": the number, its suffix read past
             digits = t.rstrip("stndrh")
             tokens.append(Token(NUM, t, s, e, Fraction(int(digits)), 0, len(digits.lstrip("0")) or 1))
-        elif kind == "floorl":
+        elif kind == _K_FLOORL:
             tokens.append(Token(LP, t, s, e, "ceil" if "ceil" in t or t == "⌈" else "floor"))
-        elif kind == "floorr":
+        elif kind == _K_FLOORR:
             tokens.append(Token(RP, t, s, e, "ceil" if "ceil" in t or t == "⌉" else "floor"))
-        elif kind == "absl":
+        elif kind == _K_ABSL:
             tokens.append(Token(LP, t, s, e, "abs"))
-        elif kind == "absr":
+        elif kind == _K_ABSR:
             tokens.append(Token(RP, t, s, e, "abs"))
-        elif kind == "sup":
+        elif kind == _K_SUP:
             tokens.append(Token(OP, "^", s, s, "^"))
             tokens.append(Token(NUM, t, s, e, Fraction(2 if t == "²" else 3), 0, 1))
         else:  # other: a math-italic letter, or punctuation that ends a formula
