@@ -87,7 +87,11 @@ def test_tokenize_shortcuts_read_what_the_lexer_reads() -> None:
     pieces = _PIECES + ["12 345", "1 000", "7 : 3", "3.5", "٣", "1٫5", "12٣", "2 x 3", "don’t", "km/h", "cat&dog",
                         "a 3", "I (", "f(x)", "x_1", "x1", "(a)", "a)", "3!", "!=", "a,b", "a:b", "|x|", "x^2",
                         "^\\circ", "^{\\circ}", "^ {\\circ}", "^{ \\circ}", "^\u00a0\\circ", "x^{2}", "ab-cd", "a-bc", "é-x", "x-1",
-                        "1-2", "_-", "3.5", ".5", "...", "x y", "b\t3", "A b", "I 2", "(a x", "n $", ".\\overline3", "a.b", "٣.", ".٣", "$5", "\\$"] + _COMMANDS
+                        "1-2", "_-", "3.5", ".5", "...", "x y", "b\t3", "A b", "I 2", "(a x", "n $", ".\\overline3", "a.b", "٣.", ".٣", "$5", "\\$",
+                        "is 2.", "2, 3", "3x", "4th", "4thx", "12.25,1", "3.5٣", "2.٣", "2,\\!000", "7{,}5", "  :", " \t: 3",
+                        "\u00a0 ", "\r", "a_{n+1}", "x_{12}", "x_{1234567890123}", "y_}", "q(", "af(", "\\g(", "km/h", "ab-c",
+                        "4-pound", "a-", "__", "2_", "_x", "`", "<", ">", "#", "@", "\\left(", "\\left |", "\\left\\lfloor",
+                        "\\right lceil", "\\right]", "\\bigl(", "\\Biggr|", "\\bigcup", "( A $3", "a \\$", "I \t7"] + _COMMANDS
     seen = 0
     for _ in range(20000):
         text = "".join(rng.choice(pieces) if rng.random() < 0.35 else rng.choice(_CHARS)

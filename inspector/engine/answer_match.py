@@ -240,9 +240,8 @@ def _structured_comparison(a: str, b: str, max_chars: int, timeout: float) -> bo
     """Matrices entry by entry, unions of intervals as sets (``answer_sets``): no math-verify for either."""
     if _HOSTILE_RE.search(a) or _HOSTILE_RE.search(b):
         return None
-    def compare(x: str, y: str) -> bool | None:
-        return _answers_match(x, y, max_chars, timeout)
-
+    # (a partial, not a nested function: the compiled engine keeps a nested function and its frame in a reference cycle)
+    compare = functools.partial(_answers_match, max_symbolic_chars=max_chars, timeout=timeout)
     matrices = compare_matrices(a, b, compare)
     if matrices is not None:
         return matrices
@@ -362,15 +361,17 @@ def _equal_at_points(a: object, b: object, names: list[str]) -> bool | None:
 
 
 def _at(node: object, values: dict[str, Fraction]) -> Fraction | None:
-    def put(n: tuple) -> tuple:  # type: ignore[type-arg]
-        if n[0] == "sym" and n[1] in values:
-            return ("num", values[n[1]], n[2])
-        if n[0] in ("num", "sym"):
-            return n
-        if n[0] == "add":
-            return ("add", [(sign, put(sub)) for sign, sub in n[1]])
-        return (n[0],) + tuple(put(c) if isinstance(c, tuple) else c for c in n[1:])
-
     if any(leaf[0] == "sym" and leaf[1] not in values and leaf[1] != "pi" for leaf in leaves(node)):  # type: ignore[arg-type]
         return None
-    return approximate(put(node), 40)  # type: ignore[arg-type]
+    return approximate(_put(node, values), 40)  # type: ignore[arg-type]
+
+
+def _put(n: tuple, values: dict[str, Fraction]) -> tuple:  # type: ignore[type-arg]
+    """The tree with its letters replaced by their ``values``."""
+    if n[0] == "sym" and n[1] in values:
+        return ("num", values[n[1]], n[2])
+    if n[0] in ("num", "sym"):
+        return n
+    if n[0] == "add":
+        return ("add", [(sign, _put(sub, values)) for sign, sub in n[1]])
+    return (n[0],) + tuple(_put(c, values) if isinstance(c, tuple) else c for c in n[1:])

@@ -49,6 +49,36 @@ _UNVERIFIABLE: Final = ClaimStatus.UNVERIFIABLE
 _WHOLE_WORDS: Final = frozenset({"full", "whole", "complete"})
 
 
+class _RationalPair:
+    """Two sides with rational values, and how to say what comparing them concluded. A class, not a function nested in
+    ``check_pair``: the compiled engine keeps a nested function and the frame it closes over in a reference cycle,
+    which only the garbage collector frees (and with it everything the frame held)."""
+
+    __slots__ = ("actual", "actual_text", "claimed", "computed", "stated", "stated_text")
+
+    def __init__(self, computed: Side, stated: Side, stated_text: str, actual_text: str, claimed: Fraction,
+                 actual: Fraction) -> None:
+        self.computed = computed
+        self.stated = stated
+        self.stated_text = stated_text
+        self.actual_text = actual_text
+        self.claimed = claimed
+        self.actual = actual
+
+    def result(self, ok: bool, reading: tuple[str, Fraction | None] | None = None) -> PairCheck:
+        status = _CORRECT if ok else _WRONG
+        if reading is None:
+            return PairCheck(status, self.stated_text, self.actual_text, None, self.computed, self.claimed, self.actual,
+                             self.stated)
+        why, meant = reading
+        if meant is None:
+            return PairCheck(status, self.stated_text, self.actual_text, why, self.computed, self.claimed, self.actual,
+                             self.stated)
+        # the value the writer meant travels on (0.33 read as 1/3: 6000 × 0.33 is 2000)
+        return PairCheck(status, self.stated_text, format_value(meant), why, self.computed, self.claimed, meant,
+                         self.stated)
+
+
 def check_pair(
     formula: Formula, left: Side, right: Side, relation: int, rules: RuleSet, identity: bool = False
 ) -> PairCheck:
@@ -79,38 +109,30 @@ def check_pair(
         return _irrational_pair(formula, computed, stated, approx, rules, stated_text)
     actual_text = format_value(actual)
 
-    def result(ok: bool, reading: tuple[str, Fraction | None] | None = None) -> PairCheck:
-        status = _CORRECT if ok else _WRONG
-        if reading is None:
-            return PairCheck(status, stated_text, actual_text, None, computed, claimed, actual, stated)
-        why, meant = reading
-        if meant is None:
-            return PairCheck(status, stated_text, actual_text, why, computed, claimed, actual, stated)
-        # the value the writer meant travels on (0.33 read as 1/3: 6000 × 0.33 is 2000)
-        return PairCheck(status, stated_text, format_value(meant), why, computed, claimed, meant, stated)
+    pair = _RationalPair(computed, stated, stated_text, actual_text, claimed, actual)
 
     if approx and not stated.is_literal and actual != claimed:
         status = _loosely(actual, claimed)
         reading = _precision_reading(computed, stated, claimed, rules) if status is not _CORRECT else None
         if reading is not None:
-            return result(True, reading)
+            return pair.result(True, reading)
         return PairCheck(status, stated_text, actual_text, None, computed, claimed, actual, stated)
     trailing = _trails_off(stated)
     ok = literal_matches(actual, stated, approx or trailing, rules) if stated.is_literal else actual == claimed
     if ok:
-        return result(True)
+        return pair.result(True)
     if not approx and stated.is_literal and formula.approx_line:
         approx = True  # "about 10/3 = 3 cups": looked up only now, since most claims never need it
         if _announced(actual, stated, formula, rules):
-            return result(True)
+            return pair.result(True)
     if stated.is_literal and stated.unit in _WHOLE_WORDS and claimed.denominator == 1 and (
             claimed == actual.numerator // actual.denominator):
-        return result(True)  # "35 / 15 = 2 full sets": the whole ones, as the text says
+        return pair.result(True)  # "35 / 15 = 2 full sets": the whole ones, as the text says
     reading = _precision_reading(computed, stated, claimed, rules, approx)
     if reading is not None:
-        return result(True, reading)
+        return pair.result(True, reading)
     if _quotient_with_remainder(formula, computed, stated, actual, claimed):
-        return result(True, ("a quotient stated with its remainder", None))
+        return pair.result(True, ("a quotient stated with its remainder", None))
     if trailing or _trails_off(computed):
         return _unverifiable(computed, stated, stated_text, "a number written with trailing dots is only approximate",
                              actual_text, claimed, actual)
@@ -124,20 +146,20 @@ def check_pair(
         # "45 + 21 + 28 = 94%" sums percentages; "48 = 120%" says what 48 corresponds to;
         # "(2/3 − 1/2) × 100 = 25%" multiplies by 100 itself, so it must equal the percentage
         if actual * 100 == claimed or actual == claimed * 100:
-            return result(True)
+            return pair.result(True)
         if _times_hundred(computed):
             # "(2/3) × 100 = 66.67%": the percentage, rounded to its own digits like any stated number
             lit = stated.literal
             if lit is not None and stated.is_literal and abs(actual - claimed * 100) * 2 <= Fraction(1, 10**lit.decimals):
-                return result(True)
-            return result(False)
+                return pair.result(True)
+            return pair.result(False)
         return _unverifiable(computed, stated, stated_text, "percent on one side only: a correspondence, not an equality",
                              actual_text, claimed, actual)
     if stated is right and _running_total(actual, right):
-        return result(True)
+        return pair.result(True)
     if _other_reading(computed, stated, claimed, actual, approx, rules, _scale_words(formula)):
-        return result(True)
-    return result(False)
+        return pair.result(True)
+    return pair.result(False)
 
 
 def _approx_value(side: Side, digits: int = 40) -> Fraction | None:

@@ -258,10 +258,12 @@ def _says_rewrite(text: str, prev: Formula, f: Formula) -> bool:
 
 def _same_shape(a: PolyValue, b: PolyValue) -> bool:
     """The same letters to the same degree: a rewrite keeps both (taking a root, x^2 = 4 to x = 2, does not)."""
-    def letters(p: PolyValue) -> set[str]:
-        return {s for m in p.terms for s, _ in m}
+    return bool(_letters_of(a)) and _letters_of(a) == _letters_of(b) and _degree_of(a) == _degree_of(b)
 
-    def degree(p: PolyValue) -> int:
-        return max((sum(e for _, e in m) for m in p.terms), default=0)
 
-    return bool(letters(a)) and letters(a) == letters(b) and degree(a) == degree(b)
+def _letters_of(p: PolyValue) -> set[str]:
+    return {s for m in p.terms for s, _ in m}
+
+
+def _degree_of(p: PolyValue) -> int:
+    return max((sum(e for _, e in m) for m in p.terms), default=0)

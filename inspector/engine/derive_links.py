@@ -25,7 +25,8 @@ class Link:
     poly: PolyValue | None
     """``left − right`` of an equation, or the value of a continued expression."""
     prev: Link | None
-    start: Link | None
+    _start: Link | None
+    _starts_itself: bool
     equation_mode: bool
     """Linked to a line with letters: a false numeric equality here is a contradiction, not a slip."""
     checked: list[Checked]
@@ -36,9 +37,22 @@ class Link:
         self.formula = formula
         self.poly = poly
         self.prev = prev
-        self.start = start
+        self._start = start
+        self._starts_itself = False
         self.equation_mode = equation_mode
         self.checked = [] if checked is None else checked
+
+    @property
+    def start(self) -> Link | None:
+        """The first line of the derivation this line belongs to (the line itself where it starts one), or None."""
+        return self if self._starts_itself else self._start
+
+    @start.setter
+    def start(self, link: Link | None) -> None:
+        # a line that starts its derivation is not kept as its own ``_start``: that would be a reference cycle, which
+        # only the garbage collector frees (and with it the formulas and values the line holds)
+        self._starts_itself = link is self
+        self._start = None if link is self else link
 
 
 def _value(side: Side) -> Value | None:

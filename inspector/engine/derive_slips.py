@@ -273,37 +273,39 @@ def _solve_for(node: Node, tok: Token, base: Value, step: Fraction, delta: Fract
 def _explained_values(node: Node) -> set[Fraction]:
     """Absolute values of every sub-expression and every run of consecutive terms of ``node``."""
     out: set[Fraction] = set()
-
-    def go(n: Node) -> None:
-        try:
-            v = evaluate(n)
-            if type(v) is Fraction:
-                out.add(abs(v))
-        except (NotRational, Unverifiable):
-            pass
-        tag: str = n[0]
-        if tag == "add":
-            terms = n[1]
-            vals: list[Fraction | None] = []
-            for sign, sub in terms:
-                try:
-                    tv = evaluate(sub)
-                    vals.append(tv * sign if type(tv) is Fraction else None)
-                except (NotRational, Unverifiable):
-                    vals.append(None)
-                go(sub)
-            for i in range(len(vals)):
-                acc = Fraction(0)
-                for j in range(i, len(vals)):
-                    vj = vals[j]
-                    if vj is None:
-                        break
-                    acc += vj
-                    out.add(abs(acc))
-        elif tag not in ("num", "sym"):
-            for c in n[1:]:
-                if isinstance(c, tuple):
-                    go(c)
-
-    go(node)
+    _add_explained(node, out)
     return out
+
+
+def _add_explained(n: Node, out: set[Fraction]) -> None:
+    """``_explained_values`` of ``n``, added to ``out`` (a function of its own, not nested: a nested function that
+    calls itself is a reference cycle, which only the garbage collector frees)."""
+    try:
+        v = evaluate(n)
+        if type(v) is Fraction:
+            out.add(abs(v))
+    except (NotRational, Unverifiable):
+        pass
+    tag: str = n[0]
+    if tag == "add":
+        terms = n[1]
+        vals: list[Fraction | None] = []
+        for sign, sub in terms:
+            try:
+                tv = evaluate(sub)
+                vals.append(tv * sign if type(tv) is Fraction else None)
+            except (NotRational, Unverifiable):
+                vals.append(None)
+            _add_explained(sub, out)
+        for i in range(len(vals)):
+            acc = Fraction(0)
+            for j in range(i, len(vals)):
+                vj = vals[j]
+                if vj is None:
+                    break
+                acc += vj
+                out.add(abs(acc))
+    elif tag not in ("num", "sym"):
+        for c in n[1:]:
+            if isinstance(c, tuple):
+                _add_explained(c, out)

@@ -333,25 +333,26 @@ def _one_operation(node: Node) -> bool:
 def _touched(node: Node, overrides: dict[int, Fraction]) -> set[int]:
     """The ids of the subtrees of ``node`` (itself included) that hold a literal ``overrides`` replaces."""
     out: set[int] = set()
-
-    def walk(n: Node) -> bool:
-        tag: str = n[0]
-        hit = False
-        if tag == "num":
-            hit = n[2].start in overrides
-        elif tag == "add":
-            for _, sub in n[1]:
-                hit = walk(sub) or hit
-        elif tag != "sym":
-            for c in n[1:]:
-                if isinstance(c, tuple):
-                    hit = walk(c) or hit
-        if hit:
-            out.add(id(n))
-        return hit
-
-    walk(node)
+    _add_touched(node, overrides, out)
     return out
+
+
+def _add_touched(n: Node, overrides: dict[int, Fraction], out: set[int]) -> bool:
+    """Add to ``out`` the ids of the subtrees of ``n`` that hold a replaced literal; does ``n`` hold one?"""
+    tag: str = n[0]
+    hit = False
+    if tag == "num":
+        hit = n[2].start in overrides
+    elif tag == "add":
+        for _, sub in n[1]:
+            hit = _add_touched(sub, overrides, out) or hit
+    elif tag != "sym":
+        for c in n[1:]:
+            if isinstance(c, tuple):
+                hit = _add_touched(c, overrides, out) or hit
+    if hit:
+        out.add(id(n))
+    return hit
 
 
 def _evaluate(node: Node, overrides: dict[int, Fraction] | None, touched: set[int] | None = None) -> Value:

@@ -19,57 +19,63 @@ from .rational import denominator, numerator, ratio
 
 
 def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
-    """Rebuild a tree as a sympy expression object by object (never from a string)."""
+    """Rebuild a tree as a sympy expression object by object (never from a string).
+
+    The engine's recursive walks are functions of their own, never nested in the function that starts them: the
+    compiled engine keeps a nested function and the frame it closes over in a reference cycle, which only the garbage
+    collector frees, with all the frame held (``tests/test_engine.py`` holds a chain's work free of such cycles).
+    """
     import sympy
 
     if count_nodes(node) > 200:
         raise Unverifiable("expression too large for symbolic checking")
+    return _sympy_of(node, overrides, sympy)
 
-    def go(n: Node) -> Any:
-        tag: str = n[0]
-        if tag == "num":
-            v: Fraction = n[1]
-            if overrides and n[2].start in overrides:
-                v = overrides[n[2].start]
-            return sympy.Rational(v.numerator, v.denominator)
-        if tag == "sym":
-            return sympy.pi if n[1] == "pi" else sympy.Symbol(n[1])
-        if tag == "add":
-            return sympy.Add(*[go(s) if sign > 0 else -go(s) for sign, s in n[1]])
-        if tag == "mul":
-            return sympy.Mul(go(n[1]), go(n[2]))
-        if tag == "div":
-            return sympy.Mul(go(n[1]), sympy.Pow(go(n[2]), -1))
-        if tag == "paren":
-            return go(n[1])
-        if tag == "abs":
-            return sympy.Abs(go(n[1]))
-        if tag == "floor":
-            return sympy.floor(go(n[1]))
-        if tag == "ceil":
-            return sympy.ceiling(go(n[1]))
-        if tag == "mod":
-            return sympy.Mod(go(n[1]), go(n[2]))
-        if tag == "neg":
-            return -go(n[1])
-        if tag == "pct":
-            return go(n[1]) / 100
-        if tag == "pow":
-            exp = go(n[2])
-            if exp.is_number and abs(exp) > 1000:
-                raise Unverifiable("exponent too large")
-            return sympy.Pow(go(n[1]), exp)
-        if tag == "fact":
-            inner = go(n[1])
-            if not inner.is_Integer or inner > MAX_FACTORIAL or inner < 0:
-                raise Unverifiable("factorial out of range")
-            return sympy.factorial2(inner) if len(n) > 2 else sympy.factorial(inner)
-        if tag == "sqrt":
-            idx = 2 if n[2] is None else go(n[2])
-            return sympy.root(go(n[1]), idx)
-        raise Unverifiable(f"unknown node {tag}")
 
-    return go(node)
+def _sympy_of(n: Node, overrides: dict[int, Fraction] | None, sympy: Any) -> Any:
+    tag: str = n[0]
+    if tag == "num":
+        v: Fraction = n[1]
+        if overrides and n[2].start in overrides:
+            v = overrides[n[2].start]
+        return sympy.Rational(v.numerator, v.denominator)
+    if tag == "sym":
+        return sympy.pi if n[1] == "pi" else sympy.Symbol(n[1])
+    if tag == "add":
+        return sympy.Add(*[_sympy_of(s, overrides, sympy) if sign > 0 else -_sympy_of(s, overrides, sympy)
+                           for sign, s in n[1]])
+    if tag == "mul":
+        return sympy.Mul(_sympy_of(n[1], overrides, sympy), _sympy_of(n[2], overrides, sympy))
+    if tag == "div":
+        return sympy.Mul(_sympy_of(n[1], overrides, sympy), sympy.Pow(_sympy_of(n[2], overrides, sympy), -1))
+    if tag == "paren":
+        return _sympy_of(n[1], overrides, sympy)
+    if tag == "abs":
+        return sympy.Abs(_sympy_of(n[1], overrides, sympy))
+    if tag == "floor":
+        return sympy.floor(_sympy_of(n[1], overrides, sympy))
+    if tag == "ceil":
+        return sympy.ceiling(_sympy_of(n[1], overrides, sympy))
+    if tag == "mod":
+        return sympy.Mod(_sympy_of(n[1], overrides, sympy), _sympy_of(n[2], overrides, sympy))
+    if tag == "neg":
+        return -_sympy_of(n[1], overrides, sympy)
+    if tag == "pct":
+        return _sympy_of(n[1], overrides, sympy) / 100
+    if tag == "pow":
+        exp = _sympy_of(n[2], overrides, sympy)
+        if exp.is_number and abs(exp) > 1000:
+            raise Unverifiable("exponent too large")
+        return sympy.Pow(_sympy_of(n[1], overrides, sympy), exp)
+    if tag == "fact":
+        inner = _sympy_of(n[1], overrides, sympy)
+        if not inner.is_Integer or inner > MAX_FACTORIAL or inner < 0:
+            raise Unverifiable("factorial out of range")
+        return sympy.factorial2(inner) if len(n) > 2 else sympy.factorial(inner)
+    if tag == "sqrt":
+        idx = 2 if n[2] is None else _sympy_of(n[2], overrides, sympy)
+        return sympy.root(_sympy_of(n[1], overrides, sympy), idx)
+    raise Unverifiable(f"unknown node {tag}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -185,9 +185,6 @@ def cancels_to(left: Node, right: Node, a: float, b: float) -> bool:
     names = sorted(symbols_of(left) | symbols_of(right))
     if not names or "i" in names or len(names) > len(_POINTS):
         return False
-    def near(u: float, v: float) -> bool:
-        return math.isfinite(u) and math.isfinite(v) and abs(u - v) <= 1e-9 * max(abs(u), abs(v), 1.0)
-
     xs, ys = [], []
     for shift in (0, 1):
         values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
@@ -196,13 +193,22 @@ def cancels_to(left: Node, right: Node, a: float, b: float) -> bool:
             return False
         xs.append(x)
         ys.append(y)
-    if near(xs[0], xs[1]) or near(ys[0], ys[1]):
+    if _near(xs[0], xs[1]) or _near(ys[0], ys[1]):
         return False  # "5x − 5x = 20x − 200": one side has no letters left, the other does; nothing cancelled
     diffs = [x - y for x, y in zip(xs, ys)]
     ratios = [x / y if y else math.inf for x, y in zip(xs, ys)]
-    if near(diffs[0], diffs[1]) and near(diffs[0], a - b):
+    if _near(diffs[0], diffs[1]) and _near(diffs[0], a - b):
         return True
-    return b != 0 and near(ratios[0], ratios[1]) and near(ratios[0], a / b)
+    return b != 0 and _near(ratios[0], ratios[1]) and _near(ratios[0], a / b)
+
+
+def _near(u: float, v: float) -> bool:
+    return math.isfinite(u) and math.isfinite(v) and abs(u - v) <= 1e-9 * max(abs(u), abs(v), 1.0)
+
+
+def _is_sum(n: Node) -> bool:
+    """A bracketed sum."""
+    return bool(n[0] == "paren" and n[1][0] == "add")
 
 
 def _product(node: Node) -> bool:
@@ -224,11 +230,7 @@ def _expands(left: Side, right: Side) -> bool:
     a, b = left.node, right.node
     if a is None or b is None or b[0] != "add":
         return False
-
-    def is_sum(n: Node) -> bool:
-        return bool(n[0] == "paren" and n[1][0] == "add")
-
-    expandable = (a[0] == "pow" and is_sum(a[1])) or (a[0] == "mul" and (is_sum(a[1]) or is_sum(a[2])))
+    expandable = (a[0] == "pow" and _is_sum(a[1])) or (a[0] == "mul" and (_is_sum(a[1]) or _is_sum(a[2])))
     return expandable and not any(t.kind in (LP, RP) for t in right.tokens)
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from fractions import Fraction
+from functools import partial
 from typing import Final
 
 from .answer import answers_match, extract_answer, numeric_value
@@ -104,14 +105,20 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     trees, values remembered by shape) again and again as it was built: a tenth of a run's time, and the longest
     pauses of a chain. A program that switches the collector off itself keeps it off: it is resumed only where this
     call paused it.
+
+    What the engine remembered for the chain (lines read, values and approximations by tree) is forgotten before the
+    collector resumes: freed then by reference counting, it is not there for the collector's next pass to walk.
     """
-    if not gc.isenabled():
-        return _verify_chain(chain, rules)
-    gc.disable()
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
     try:
         return _verify_chain(chain, rules)
     finally:
-        gc.enable()
+        begin_chain()
+        forget_lines()
+        if paused:
+            gc.enable()
 
 
 def _verify_chain(chain: ChainInput, rules: RuleSet | None) -> ChainResult:
@@ -177,9 +184,9 @@ def _verify_chain(chain: ChainInput, rules: RuleSet | None) -> ChainResult:
         continued = text.find("=", ls, le) < 0 and _next_line_continues(text, lines, i)
         formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words, continued))
 
-    def next_line(line: int) -> str | None:
-        i = line_index.get(line)
-        return None if i is None else _next_prose(text, lines, i)
+    # (functions made with ``partial``, not nested: the compiled engine keeps a nested function and the frame it closes
+    # over in a reference cycle, which only the garbage collector frees, with everything the frame held)
+    next_line = partial(_prose_after_line, text, lines, line_index)
 
     checked: list[Checked] = []
     rejected_above: dict[str, str] = {}
@@ -216,9 +223,7 @@ def _verify_chain(chain: ChainInput, rules: RuleSet | None) -> ChainResult:
         kept.extend(link.checked)
     kept.extend(restated_names(named_rows, text, "rewrite"))
     kept.extend(rational_rewrites(formulas, text, "rewrite"))
-    def step_at(offset: int) -> int:
-        return _step_at(step_spans, offset)
-
+    step_at = partial(_step_at, step_spans)
     kept.extend(solved_values(formulas, text, "rewrite", step_at))
     kept.extend(root_is_plus_minus(text, "inline_arithmetic", step_at))
     kept.extend(rounding_said(text, "inline_arithmetic", step_at))
@@ -330,6 +335,12 @@ def _repaired_answer(
 
 
 _HEADER_RE: Final = re.compile(r"[ \t]*(?:#+[ \t]|\*\*[^*\n]{1,80}\*\*[ \t]*:?[ \t]*$|step[ \t]*\d+[ \t]*[:.][^\n]{0,60}$)", re.I)
+
+
+def _prose_after_line(text: str, lines: list[tuple[int, int, int]], line_index: dict[int, int], line: int) -> str | None:
+    """``_next_prose`` after the line numbered ``line``, found by its number (None for a line not read)."""
+    i = line_index.get(line)
+    return None if i is None else _next_prose(text, lines, i)
 
 
 def _next_prose(text: str, lines: list[tuple[int, int, int]], i: int) -> str | None:
@@ -573,7 +584,6 @@ def verify_chains(
             yield verify_chain(chain, rules)
         return
     import multiprocessing as mp
-    from functools import partial
 
     ctx = mp.get_context("fork") if hasattr(mp, "get_context") else mp
     with ctx.Pool(workers) as pool:

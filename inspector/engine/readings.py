@@ -291,24 +291,25 @@ _PI_VALUES: Final = (Fraction(22, 7), Fraction("3.14"), Fraction("3.1416"), Frac
 """The values people use for π: ``50π ≈ 157.0795`` was computed with 3.14159."""
 
 
+def _with_pi(n: Node, pi: Fraction) -> Node:
+    """The tree with π replaced by the value ``pi``."""
+    if n[0] == "sym" and n[1] == "pi":
+        return ("num", pi, n[2])
+    if n[0] in ("num", "sym"):
+        return n
+    if n[0] == "add":
+        return ("add", [(sign, _with_pi(sub, pi)) for sign, sub in n[1]])
+    return (n[0],) + tuple(_with_pi(c, pi) if isinstance(c, tuple) else c for c in n[1:])
+
+
 def _pi_as_written(computed: Side, stated: Side, approx: bool, rules: RuleSet) -> bool:
     """Is the stated number right with π taken as one of the values people use for it?"""
     node = computed.node
     if node is None or "pi" not in {leaf[1] for leaf in leaves(node) if leaf[0] == "sym"}:
         return False
-
-    def put(n: Node, pi: Fraction) -> Node:
-        if n[0] == "sym" and n[1] == "pi":
-            return ("num", pi, n[2])
-        if n[0] in ("num", "sym"):
-            return n
-        if n[0] == "add":
-            return ("add", [(sign, put(sub, pi)) for sign, sub in n[1]])
-        return (n[0],) + tuple(put(c, pi) if isinstance(c, tuple) else c for c in n[1:])
-
     for pi in _PI_VALUES:
         try:
-            v = evaluate(put(node, pi))
+            v = evaluate(_with_pi(node, pi))
         except (NotRational, Unverifiable):
             return False
         if type(v) is Fraction and literal_matches(v, stated, approx, rules):

@@ -163,45 +163,54 @@ def rejected_trials(claims: list[Checked], formulas: list[Formula], next_line: C
     run: list[Formula] = []
     values: list[Fraction] = []
 
-    def rejects_below() -> bool:
-        line = next_line(run[-1].line)
-        sides = neq_sides(line) if line is not None else None
-        found = [numeric_value(side) for side in sides] if sides is not None else []
-        # "1 ≠ 7" with the two values of the run: the text says they differ, so it never claimed them equal
-        says = bool(found) and all(any(v is not None and _close(v, w) for v in found) for w in values)
-        return says or rejected_below(line, _states_first(out[wrong[id(run[0])][0]]))
-
-    def close(rejects: bool) -> None:
-        if rejects:
-            reason = _TRIAL_REJECTED
-            rejected.update(_written(f) for f in run)
-        elif any(_written(f) in rejected for f in run) and not asserts(next_line(run[-1].line)):
-            reason = _REJECTED_AGAIN  # "1^2 + 3^2 = 2^2 + 4^2" set up again after "this equation is not correct"
-        else:
-            return
-        for f in run:
-            for i in wrong.get(id(f), []):
-                out[i] = why(out[i], reason)
-
     for f in formulas:
         if f.kind not in ("inline", "continuation"):
             continue
         these = _side_values(f)
         if (run and these is not None and f.line - run[-1].line <= _SERIES_GAP and len(these) == len(values)
                 and all(_close(v, w) for v, w in zip(these, values))):
-            if f.line == run[-1].line or not rejects_below():
+            if f.line == run[-1].line or not _rejects_below(run, values, out, wrong, next_line):
                 run.append(f)
                 continue
-            close(True)  # rejected, then written again: a run of its own
+            _mark_run(run, True, rejected, out, wrong, why, next_line)  # rejected, then written again: a run of its own
             run = []
         if run:
-            close(rejects_below())
+            _mark_run(run, _rejects_below(run, values, out, wrong, next_line), rejected, out, wrong, why, next_line)
             run = []
         if id(f) in wrong and these is not None and len(these) >= 2:
             run, values = [f], these
     if run:
-        close(rejects_below())
+        _mark_run(run, _rejects_below(run, values, out, wrong, next_line), rejected, out, wrong, why, next_line)
     return out
+
+
+# (functions of their own, not nested in ``rejected_trials``: the compiled engine keeps a nested function and the frame
+# it closes over in a reference cycle, which only the garbage collector frees)
+def _rejects_below(run: list[Formula], values: list[Fraction], claims: list[Checked], wrong: dict[int, list[int]],
+                   next_line: Callable[[int], str | None]) -> bool:
+    """Does the text reject the run's equation right below its last line?"""
+    line = next_line(run[-1].line)
+    sides = neq_sides(line) if line is not None else None
+    found = [numeric_value(side) for side in sides] if sides is not None else []
+    # "1 ≠ 7" with the two values of the run: the text says they differ, so it never claimed them equal
+    says = bool(found) and all(any(v is not None and _close(v, w) for v in found) for w in values)
+    return says or rejected_below(line, _states_first(claims[wrong[id(run[0])][0]]))
+
+
+def _mark_run(run: list[Formula], rejects: bool, rejected: set[str], out: list[Checked], wrong: dict[int, list[int]],
+              why: Callable[[Checked, str], Checked], next_line: Callable[[int], str | None]) -> None:
+    """Mark the false claims of a run that ends here as trials, where the text rejects it below or rejected it above
+    (and remember a rejected run's equations, as written)."""
+    if rejects:
+        reason = _TRIAL_REJECTED
+        rejected.update(_written(f) for f in run)
+    elif any(_written(f) in rejected for f in run) and not asserts(next_line(run[-1].line)):
+        reason = _REJECTED_AGAIN  # "1^2 + 3^2 = 2^2 + 4^2" set up again after "this equation is not correct"
+    else:
+        return
+    for f in run:
+        for i in wrong.get(id(f), []):
+            out[i] = why(out[i], reason)
 
 
 def _states_first(c: Checked) -> bool:

@@ -27,13 +27,16 @@ def real_roots(left: Node, right: Node, letter: str, values: dict[str, float],
     return None
 
 
-def _roots_times(left: Node, right: Node, letter: str, values: dict[str, float], power: int) -> list[float] | None:
-    def g(t: float) -> float | None:
-        values[letter] = t
-        a, b = float_at(left, values), float_at(right, values)
-        return None if a is None or b is None else (a - b) * t**power
+def _times_power(left: Node, right: Node, letter: str, values: dict[str, float], power: int, t: float) -> float | None:
+    """``(left − right) · t^power`` with the letter at ``t``, or None where a side has no value there."""
+    values[letter] = t
+    a, b = float_at(left, values), float_at(right, values)
+    return None if a is None or b is None else (a - b) * t**power
 
-    samples = [g(t) for t in (0.5, 1.5, 2.5, 3.5)]  # (not 0: 1/L is undefined there)
+
+def _roots_times(left: Node, right: Node, letter: str, values: dict[str, float], power: int) -> list[float] | None:
+    # (the samples by a function of its own, not a nested one: see ``irrational.to_sympy``)
+    samples = [_times_power(left, right, letter, values, power, t) for t in (0.5, 1.5, 2.5, 3.5)]  # (not 0: 1/L is undefined there)
     known = [v for v in samples if v is not None]
     if len(known) < 4:
         return None

@@ -343,7 +343,8 @@ def _one_char_kind(c: int) -> int:
         return _K_OP
     if c == 33:  # !
         return _K_BANG
-    if c == 44 or c == 58 or c == 59 or c == 124 or c == 63:  # , : ; | ?
+    if c == 44 or c == 58 or c == 59 or c == 124 or c == 63 or c == 39 or c == 34 or c == 60 or c == 62 or c == 35 or (
+            c == 64 or c == 96):  # , : ; | ? ' " < > # @ `
         return _K_OTHER
     return -1
 
@@ -358,6 +359,7 @@ _COMMAND_KINDS: Final = {
     "sim": _K_APPROX, "lbrace": _K_LP, "rbrace": _K_RP, "lvert": _K_ABSL, "rvert": _K_ABSR,
     "lfloor": _K_FLOORL, "lceil": _K_FLOORL, "rfloor": _K_FLOORR, "rceil": _K_FLOORR,
     "quad": _K_WS, "qquad": _K_WS, "displaystyle": _K_WS, "boxed": _K_WS, "limits": _K_WS,
+    **{f"{size}{side}": _K_WS for size in ("big", "Big", "bigg", "Bigg") for side in ("", "l", "r")},
     **{f"{a}dots{b}": _K_ELLIPSIS for a in ("", "l", "c") for b in ("", "b", "c")},
     **{name: _K_GREEK for name in ("pi", "alpha", "beta", "gamma", "theta", "lambda", "mu", "sigma", "phi", "omega")},
 }
@@ -379,9 +381,27 @@ def _command_kind(text: str, pos: int, end: int) -> int:
     kind = _COMMAND_KINDS.get(name)
     if kind is not None:
         return kind
+    if name == "left" or name == "right":
+        return _left_right_kind(text, end, name == "left")
     if name in _COMMANDS_LEXED or name.startswith(_COMMAND_PREFIXES_LEXED):
         return -1
     return _K_COMMAND
+
+
+_FLOORS_AFTER_LEFT: Final = ("\\lfloor", "lfloor", "\\lceil", "lceil")
+_FLOORS_AFTER_RIGHT: Final = ("\\rfloor", "rfloor", "\\rceil", "rceil")
+
+
+def _left_right_kind(text: str, end: int, left: bool) -> int:
+    """``\\left`` and ``\\right`` are read past as space (the bracket after them is read for itself), except before
+    ``|`` (an absolute value) or a floor or ceiling bracket, which the lexer reads together with them: -1."""
+    size = len(text)
+    k = end
+    while k < size and text[k].isspace():
+        k += 1
+    if k < size and (text[k] == "|" or text.startswith(_FLOORS_AFTER_LEFT if left else _FLOORS_AFTER_RIGHT, k)):
+        return -1
+    return _K_WS
 
 
 def _letters_end(text: str, pos: int) -> int:
@@ -428,6 +448,100 @@ def _plain_int_end(text: str, pos: int) -> int:
     return end
 
 
+def _number_end(text: str, pos: int) -> int:
+    """Where the ``num`` token the lexer reads at ``pos`` (an ASCII digit) ends, or -1 where only the lexer can tell:
+    a whole number (``_plain_int_end``), one with decimals (``3.25``), or the digits before a full stop, a comma or a
+    letter that is not part of them (``is 2.``, ``2, 3``, ``3x``). Digits grouped in thousands (``1,000``), a time, an
+    ordinal and other scripts' digits are left to the lexer."""
+    end = _plain_int_end(text, pos)
+    if end >= 0:
+        return end
+    size = len(text)
+    end = pos + 1
+    while end < size and 48 <= ord(text[end]) <= 57:
+        end += 1
+    c = ord(text[end])  # (there is one: at the end of the text the digits are a plain whole number)
+    n = ord(text[end + 1]) if end + 1 < size else -1
+    if c == 46:  # .
+        if 48 <= n <= 57:  # decimals: to the end of their digits, unless a comma or another script's digit follows
+            k = end + 2
+            while k < size and 48 <= ord(text[k]) <= 57:
+                k += 1
+            if k < size and (text[k] == "," or text[k].isdecimal()):
+                return -1
+            return k
+        return -1 if n >= 0 and text[end + 1].isdecimal() else end  # a full stop after the digits
+    if c == 44:  # ,
+        return -1 if n >= 0 and (text[end + 1].isdecimal() or n == 92) else end  # (not 1,000 or 1,\!000)
+    if _is_letter(c):
+        return -1 if text.startswith(_ORDINAL_SUFFIXES, end) else end  # (not 1st, 22nd)
+    if c == 123:  # {
+        return -1 if text.startswith("{,}", end) else end  # (not 1{,}000)
+    return -1
+
+
+_ORDINAL_SUFFIXES: Final = ("st", "nd", "rd", "th")
+
+
+def _is_article(text: str, pos: int) -> bool:
+    """The ``article`` alternative at ``pos`` (``a``, ``A`` or ``I`` before a space or a tab): after a space, ``(`` or
+    nothing, and before a letter, a dollar or a digit past the spaces (``a 7-2=25 year gap``)."""
+    if pos > 0:
+        prev = text[pos - 1]
+        if prev != "(" and not prev.isspace():
+            return False
+    size = len(text)
+    k = pos + 1
+    while k < size and (text[k] == " " or text[k] == "\t"):
+        k += 1
+    if k == size:
+        return False
+    c = ord(text[k])
+    if _is_letter(c) or c == 36:
+        return True
+    if c == 92:
+        return k + 1 < size and text[k + 1] == "$"
+    return text[k].isdecimal()
+
+
+def _subscript_end(text: str, pos: int) -> int:
+    """Where ``_{…}`` (ASCII letters, digits and commas, one to twelve) or ``_x`` (one ASCII letter or digit) at ``pos``
+    ends, or -1 where neither is written: what makes the letter before it a ``subsym``."""
+    size = len(text)
+    if pos + 1 >= size:
+        return -1
+    c = ord(text[pos + 1])
+    if c == 123:  # {
+        k = pos + 2
+        while k < size and k - pos - 2 <= 12:
+            d = ord(text[k])
+            if not (_is_letter(d) or 48 <= d <= 57 or d == 44):
+                break
+            k += 1
+        return k + 1 if 1 <= k - pos - 2 <= 12 and k < size and text[k] == "}" else -1
+    return pos + 2 if _is_letter(c) or 48 <= c <= 57 else -1
+
+
+def _space_end(text: str, pos: int) -> int:
+    """Where the run of spaces at ``pos`` (`` \t\r``, no-break and thin spaces) ends, or -1 where it may be a
+    ``ratio``'s (``3 : 4``, after a digit), which the lexer reads."""
+    size = len(text)
+    k = pos
+    while k < size and (text[k] == " " or text[k] == "\t"):
+        k += 1
+    if k > pos and k < size and text[k] == ":" and pos > 0 and text[pos - 1].isdecimal():
+        return -1
+    end = pos
+    while end < size and _is_space(ord(text[end])):
+        end += 1
+    return end
+
+
+def _is_space(c: int) -> bool:
+    """A character of the ``ws`` alternative's run of spaces."""
+    return c == 32 or c == 9 or c == 13 or c == 0xA0 or c == 0x2009 or c == 0x202F
+
+
 def _caret_is_power(text: str, pos: int) -> bool:
     """Is the ``^`` at ``pos`` surely the power operator, not a degree sign (``^\\circ``, ``^{\\circ}``, read past as
     space)? It is when neither the character after it nor, after a ``{``, the one after that is a space or a
@@ -436,6 +550,20 @@ def _caret_is_power(text: str, pos: int) -> bool:
     if nxt == "{":
         nxt = text[pos + 2 : pos + 3]
     return not nxt or (nxt != "\\" and not nxt.isspace())
+
+
+_FUNCTION_LETTERS: Final = frozenset(map(ord, "fghpqFGHPQ"))
+
+
+def _is_hyphen(text: str, pos: int, minus: bool) -> bool:
+    """The ``hyphen`` alternative at ``pos`` (``-``, or ``/`` where ``minus`` is false): between two letters and a word
+    character (``ab-c``, ``km/h``), or, a minus only, between a word character and two letters (``45-pound``)."""
+    size = len(text)
+    if pos >= 2 and _is_letter(ord(text[pos - 1])) and _is_letter(ord(text[pos - 2])) and pos + 1 < size and (
+            _word_char(text[pos + 1])):
+        return True
+    return minus and pos >= 1 and _word_char(text[pos - 1]) and pos + 2 < size and _is_letter(ord(text[pos + 1])) and (
+        _is_letter(ord(text[pos + 2])))
 
 
 def _word_char(ch: str) -> bool:
@@ -457,16 +585,28 @@ def _shortcut(text: str, pos: int, last: int) -> tuple[int, int]:
     lexer's)."""
     c = ord(text[pos])
     n = ord(text[pos + 1]) if pos < last else -1
-    if c == 32:  # a lone space
-        return (_K_WS, pos + 1) if n >= 0 and not _continues_space(n) else (-1, pos)
+    if _is_space(c):
+        if c == 32 and n >= 0 and not _continues_space(n):
+            return _K_WS, pos + 1  # a lone space
+        end = _space_end(text, pos)
+        return (_K_WS, end) if end >= 0 else (-1, pos)
     if _is_letter(c):
         if _is_letter(n):
             return _K_WORD, _word_end(text, pos)
-        if n < 0 or text[pos + 1] in _LONE_LETTER_BEFORE or ((n == 32 or n == 9) and c != 97 and c != 65 and c != 73):
-            return _K_LETTER, pos + 1  # (before a space only "a", "A" and "I" can be an ``article``)
+        if n < 0 or text[pos + 1] in _LONE_LETTER_BEFORE:
+            return _K_LETTER, pos + 1
+        if n == 32 or n == 9:  # before a space only "a", "A" and "I" can be more than a letter: an ``article``
+            article = (c == 97 or c == 65 or c == 73) and _is_article(text, pos)
+            return (_K_ARTICLE if article else _K_LETTER), pos + 1
+        if n == 40:  # f(3): a function's name, where nothing but space or punctuation stands before it
+            func = c in _FUNCTION_LETTERS and (pos == 0 or not (_is_letter(ord(text[pos - 1])) or text[pos - 1] == "\\"))
+            return (_K_FUNC if func else _K_LETTER), pos + 1
+        if n == 95:  # x_2, a_{12}
+            end = _subscript_end(text, pos + 1)
+            return (_K_SUBSYM, end) if end >= 0 else (_K_LETTER, pos + 1)
         return -1, pos
     if 48 <= c <= 57:
-        end = _plain_int_end(text, pos)
+        end = _number_end(text, pos)
         return (_K_NUM, end) if end >= 0 else (-1, pos)
     if c == 92:  # a backslash
         if n == 40 or n == 41 or n == 91 or n == 93:  # \( \) \[ \]
@@ -483,8 +623,10 @@ def _shortcut(text: str, pos: int, last: int) -> tuple[int, int]:
         return _K_WS, pos + 1
     if c == 94:  # ^
         return (_K_OP, pos + 1) if _caret_is_power(text, pos) else (-1, pos)
-    if c == 45:  # -: a hyphen ("45-pound", "ab-cd") has a word character before it
-        return (_K_OP, pos + 1) if pos == 0 or not _word_char(text[pos - 1]) else (-1, pos)
+    if c == 45 or c == 47:  # - and /: an operator, or a hyphen between words ("45-pound", "ab-cd", "km/h")
+        return (_K_HYPHEN if _is_hyphen(text, pos, c == 45) else _K_OP), pos + 1
+    if c == 95 and n != 95 and not (pos > 0 and text[pos - 1].isdecimal()):
+        return _K_OTHER, pos + 1  # a lone _ (not __, markdown's emphasis, nor 52_8, a base)
     if c == 46 and (n < 0 or (n != 46 and n != 92 and not text[pos + 1].isdecimal())):
         return _K_OTHER, pos + 1  # ".", not "...", ".\overline{3}" or ".5"
     return -1, pos

@@ -53,22 +53,61 @@ def _negated_literals(node: Node) -> set[int]:
     """The start offsets of the literals a tree subtracts or negates (``805`` in ``1924 - 805`` and ``1924 +
     (-805)``): where a value stated negative is used by its size."""
     out: set[int] = set()
-
-    def walk(n: Node, negative: bool) -> None:
-        tag = n[0]
-        if tag == "num":
-            if negative and n[2] is not None:
-                out.add(n[2].start)
-        elif tag == "add":
-            for sign, sub in n[1]:
-                walk(sub, negative != (sign < 0))
-        elif tag == "neg":
-            walk(n[1], not negative)
-        elif tag == "paren":
-            walk(n[1], negative)
-
-    walk(node, False)
+    _add_negated(node, False, out)
     return out
+
+
+def _add_negated(n: Node, negative: bool, out: set[int]) -> None:
+    """Add to ``out`` the literals of ``n`` that are subtracted or negated (``negative``: ``n`` itself is)."""
+    tag = n[0]
+    if tag == "num":
+        if negative and n[2] is not None:
+            out.add(n[2].start)
+    elif tag == "add":
+        for sign, sub in n[1]:
+            _add_negated(sub, negative != (sign < 0), out)
+    elif tag == "neg":
+        _add_negated(n[1], not negative, out)
+    elif tag == "paren":
+        _add_negated(n[1], negative, out)
+
+
+class _Overrides:
+    """The repaired values that replace a tree's literals, as a repair has found them so far; each replacement is
+    recorded as a value flow. A class rather than a function nested in ``repair``: the compiled engine keeps a nested
+    function and the frame it closes over in a reference cycle, which only the garbage collector frees."""
+
+    __slots__ = ("claims", "flows", "repaired", "stated_index", "tainted")
+
+    def __init__(self, stated_index: dict[tuple[int, int], list[int]], claims: list[Checked],
+                 repaired: dict[int, Fraction], tainted: set[int], flows: list[ValueFlow]) -> None:
+        self.stated_index = stated_index
+        self.claims = claims
+        self.repaired = repaired
+        self.tainted = tainted
+        self.flows = flows
+
+    def of(self, node_literals: list[Token], step: int, negated: set[int] | None = None) -> dict[int, Fraction]:
+        """Literal start offset → repaired value, for the literals of ``node_literals`` whose value changed."""
+        stated_index, claims, repaired = self.stated_index, self.claims, self.repaired
+        out: dict[int, Fraction] = {}
+        for tok in node_literals:
+            n, d = numerator(tok.value), denominator(tok.value)
+            ci = _origin(stated_index, claims, (n, d), tok.start)
+            sign = 1
+            if ci is None and negated and tok.start in negated:
+                # "-437 - 2·234 = -805", then "1924 - 805": the 805 subtracted is the -805 stated (the paper's chain)
+                ci = _origin(stated_index, claims, (-n, d), tok.start)
+                sign = -1
+            if ci is None or ci not in repaired:
+                continue
+            new = repaired[ci] if sign > 0 else neg(repaired[ci])
+            if not equal(new, tok.value) or ci in self.tainted:
+                out[tok.start] = new
+                self.flows.append(
+                    ValueFlow(step, (tok.start, tok.end), tok.text, claims[ci].claim.step, True)
+                )
+        return out
 
 
 def repair(claims: list[Checked], links: list[Link]) -> Repair:
@@ -85,25 +124,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
     link_of = {id(c): link for link in links for c in link.checked}
     start_poly: dict[int, PolyValue | None] = {}
 
-    def overrides_for(node_literals: list[Token], step: int, negated: set[int] | None = None) -> dict[int, Fraction]:
-        out: dict[int, Fraction] = {}
-        for tok in node_literals:
-            n, d = numerator(tok.value), denominator(tok.value)
-            ci = _origin(stated_index, claims, (n, d), tok.start)
-            sign = 1
-            if ci is None and negated and tok.start in negated:
-                # "-437 - 2·234 = -805", then "1924 - 805": the 805 subtracted is the -805 stated (the paper's chain)
-                ci = _origin(stated_index, claims, (-n, d), tok.start)
-                sign = -1
-            if ci is None or ci not in repaired:
-                continue
-            new = repaired[ci] if sign > 0 else neg(repaired[ci])
-            if not equal(new, tok.value) or ci in tainted:
-                out[tok.start] = new
-                flows.append(
-                    ValueFlow(step, (tok.start, tok.end), tok.text, claims[ci].claim.step, True)
-                )
-        return out
+    overrides = _Overrides(stated_index, claims, repaired, tainted, flows)
 
     clean = True
     """Every value repaired so far is the one the text stated, and none is tainted: no claim's inputs change."""
@@ -125,7 +146,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
                 value = rounding(value)
             tainted.add(i)
         elif link is not None:
-            value = _repair_derived(c, link, start_poly, overrides_for)
+            value = _repair_derived(c, link, start_poly, overrides)
         elif (clean and c.stated_value is not None and c.computation is not None
               and (c.claim.status is _CORRECT or c.claim.rule == NOTATION)):
             # nothing repaired so far differs from what the text stated, so nothing this claim uses changes:
@@ -133,7 +154,7 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             value = c.stated_value
         elif c.computation is not None and c.computation.node is not None:
             node = _source(c)
-            ov = overrides_for(literals(node), c.claim.step, _negated_literals(node))
+            ov = overrides.of(literals(node), c.claim.step, _negated_literals(node))
             try:
                 v = evaluate(node, ov)
                 value = v if type(v) is Fraction else None
@@ -221,12 +242,11 @@ def _writer_rounding(c: Checked) -> Callable[[Fraction], Fraction] | None:
     return None
 
 
-Overrides = Callable[[list[Token], int], dict[int, Fraction]]
 """Literal start offset → repaired value, for the literals a computation uses (recording the flows)."""
 
 
 def _repair_derived(
-    c: Checked, link: Link, start_poly: dict[int, PolyValue | None], overrides_for: Overrides
+    c: Checked, link: Link, start_poly: dict[int, PolyValue | None], overrides: _Overrides
 ) -> Fraction | None:
     """A line of a derivation: solve the repaired first line of its derivation for the stated letter."""
     start = link.start or link
@@ -235,7 +255,7 @@ def _repair_derived(
         first = start.formula.sides[-1]
         if first.node is not None:
             try:
-                v = evaluate(first.node, overrides_for(literals(first.node), start.formula.step))
+                v = evaluate(first.node, overrides.of(literals(first.node), start.formula.step))
                 if type(v) is Fraction:
                     return v
             except (NotRational, Unverifiable):
@@ -247,7 +267,7 @@ def _repair_derived(
         if len(f.sides) == 2 and all(s.node is not None for s in f.sides):
             try:
                 lits = literals(f.sides[0].node) + literals(f.sides[1].node)  # type: ignore[arg-type]
-                ov = overrides_for(lits, f.step)
+                ov = overrides.of(lits, f.step)
                 left = evaluate(f.sides[0].node, ov)  # type: ignore[arg-type]
                 right = evaluate(f.sides[1].node, ov)  # type: ignore[arg-type]
                 poly = subtract(left, right)
