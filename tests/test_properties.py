@@ -500,6 +500,8 @@ def test_rational_helpers_give_what_fraction_gives(a: Fraction, b: Fraction) -> 
     assert rational.equal(a, b) == (a == b) and rational.equal(a, a)
     tolerance = Fraction(1, 10**12)
     assert rational.within(a, b, tolerance) == (abs(a - b) <= abs(a) * tolerance)
+    assert rational.to_float(a) == float(a)
+    assert rational.same(a, b) == (a == b) and rational.same(None, None) and not rational.same(a, None)
 
 
 @given(_fractions, st.integers(-12, 12))

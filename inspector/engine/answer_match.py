@@ -33,6 +33,7 @@ from .arith import (
     subtract,
     symbols_of,
 )
+from .rational import equal
 
 _PLAIN_NUMBER_RE: Final = re.compile(r"\s*(-?)((?:\d{1,3}(?:,\d{3})+|\d{1,50})(?:\.\d{1,50})?)\s*$")
 _ASSIGN_RE: Final = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*")
@@ -46,15 +47,42 @@ _UNIT_TAIL_RE: Final = re.compile(
 _SPACES_RE: Final = re.compile(r"\s+")
 
 
+_ESCAPED_SPACE_RE: Final = re.compile(r"(?<!\\)\\ ")
+_SPACED_THOUSANDS_RE: Final = re.compile(r"(\d),\s+(?=\d{3}(?!\d))")
+_WHOLE_TEXT_RE: Final = re.compile(r"\\(?:text|mbox|mathrm|textbf)\{\s*([^{}]*)\}")
+_TEXT_RE: Final = re.compile(r"\\text\{\s*([^{}]*)\}")
+_IN_SET_RE: Final = re.compile(r"^\s*[A-Za-z]\s*\\in\s*")
+_BRACED_SUBSCRIPT_RE: Final = re.compile(r"_\{(\w+)\}")
+_ESCAPED_DOLLAR_RE: Final = re.compile(r"^\\\$\s*")
+_STRAY_BACKSLASH_RE: Final = re.compile(r"^\\(?=\d)")
+_PERCENT_TAIL_RE: Final = re.compile(r"\s*(?:\\%|%)\s*$")
+
+
+def _first_group(m: re.Match[str]) -> str:
+    return m.group(1)
+
+
+def _digit_comma(m: re.Match[str]) -> str:
+    return m.group(1) + ","
+
+
+def _subscript(m: re.Match[str]) -> str:
+    return "_" + m.group(1)
+
+
 def _clean(answer: str) -> str:
+    """An answer as compared: LaTeX spacing, units, ``x =``, ``\\text{}``, a trailing period or percent sign taken off.
+
+    (The patterns are compiled once and their replacements are functions: from the compiled engine, ``re.sub`` with a
+    pattern string, or a replacement with ``\\1`` in it, is a call into the interpreter each time.)"""
     s = answer.strip().strip("$").strip()
     if len(s) > 2000:
         return s[:2000]
     s = s.replace("\\left", "").replace("\\right", "").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     s = s.replace("\\!", "").replace("\\,", "").replace("{,}", ",")
-    s = re.sub(r"(?<!\\)\\ ", " ", s)  # "\ " is a space; "\\ " (a matrix row break) is not
-    s = re.sub(r"(\d),\s+(?=\d{3}(?!\d))", r"\1,", s)  # 11,\! 111,\! 100
-    whole = re.fullmatch(r"\\(?:text|mbox|mathrm|textbf)\{\s*([^{}]*)\}", s)
+    s = _ESCAPED_SPACE_RE.sub(" ", s)  # "\ " is a space; "\\ " (a matrix row break) is not
+    s = _SPACED_THOUSANDS_RE.sub(_digit_comma, s)  # 11,\! 111,\! 100
+    whole = _WHOLE_TEXT_RE.fullmatch(s)
     if whole:
         s = whole.group(1).strip()  # \text{4:30 p.m.}: the whole answer in words
     for _ in range(3):
@@ -62,14 +90,14 @@ def _clean(answer: str) -> str:
         if t == s or not t.strip():
             break
         s = t
-    s = re.sub(r"\\text\{\s*([^{}]*)\}", r"\1", s)
+    s = _TEXT_RE.sub(_first_group, s)
     s = _ASSIGN_RE.sub("", s)
-    s = re.sub(r"^\s*[A-Za-z]\s*\\in\s*", "", s)  # x \in [-2, 7]
-    s = re.sub(r"_\{(\w+)\}", r"_\1", s)  # 4210_{5}
+    s = _IN_SET_RE.sub("", s)  # x \in [-2, 7]
+    s = _BRACED_SUBSCRIPT_RE.sub(_subscript, s)  # 4210_{5}
     s = s.rstrip(".").strip()
-    s = re.sub(r"^\\\$\s*", "", s)
-    s = re.sub(r"^\\(?=\d)", "", s)  # \boxed{\15}: a stray backslash
-    s = re.sub(r"\s*(?:\\%|%)\s*$", "", s)
+    s = _ESCAPED_DOLLAR_RE.sub("", s)
+    s = _STRAY_BACKSLASH_RE.sub("", s)  # \boxed{\15}: a stray backslash
+    s = _PERCENT_TAIL_RE.sub("", s)
     return s.strip()
 
 
@@ -121,7 +149,7 @@ def answers_match(answer: str, reference: str, max_symbolic_chars: int = 200,
 def _answers_match(answer: str, reference: str, max_symbolic_chars: int, timeout: float) -> bool | None:
     a, r = numeric_value(answer), numeric_value(reference)
     if a is not None and r is not None:
-        if a == r:
+        if equal(a, r):
             return True
         if _percent(answer) != _percent(reference) and (a == r * 100 or a * 100 == r):
             return True

@@ -28,7 +28,7 @@ from .extract import Formula, Side
 from .letters import _has_letter, _with_letters
 from .model import ClaimStatus
 from .pair_check import PairCheck, _unverifiable, side_value
-from .rational import denominator, numerator
+from .rational import denominator, equal, numerator
 from .readings import (
     _announced,
     _other_reading,
@@ -118,7 +118,7 @@ def check_pair(
             return pair.result(True, reading)
         return PairCheck(status, stated_text, actual_text, None, computed, claimed, actual, stated)
     trailing = _trails_off(stated)
-    ok = literal_matches(actual, stated, approx or trailing, rules) if stated.is_literal else actual == claimed
+    ok = literal_matches(actual, stated, approx or trailing, rules) if stated.is_literal else equal(actual, claimed)
     if ok:
         return pair.result(True)
     if not approx and stated.is_literal and formula.approx_line:

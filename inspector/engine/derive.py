@@ -46,9 +46,12 @@ from .derive_slips import (
 )
 from .extract import Formula
 from .model import ClaimStatus
+from .rational import neg, numerator
 
 _WRONG: Final = ClaimStatus.WRONG
 """``ClaimStatus`` members as ``Final`` constants (why: ``model.ClaimStatus``)."""
+_ZERO: Final = Fraction(0)
+_ONE: Final = Fraction(1)
 
 
 def check_derivations(formulas: list[Formula], text: str, rule: str, cont_rule: str) -> list[Link]:
@@ -144,19 +147,19 @@ def _check_link(links: list[Link], position: int, link: Link, text: str, rule: s
             link.prev = None
             return
         if letters or _has_letters(f):
-            _record(link, prev, pf.sides[1], f.sides[1], diff.constant(), text, rule, Fraction(1))
+            _record(link, prev, pf.sides[1], f.sides[1], diff.constant(), text, rule, _ONE)
             return
     offset = _constant_offset(prev.poly, link.poly)
     if offset is None:
-        if (link.poly.is_constant and prev.poly.is_constant and link.poly.constant() != 0
-                and prev.poly.constant() != 0 and (prev.equation_mode or _has_letters(pf))):
+        if (link.poly.is_constant and prev.poly.is_constant and numerator(link.poly.constant()) != 0
+                and numerator(prev.poly.constant()) != 0 and (prev.equation_mode or _has_letters(pf))):
             # "x + 2 = x + 33/13", then "2 = 33/13", then "13 = 33": the letters cancelled and what is
             # left is false; each later line restates that contradiction, it is no new slip
-            _record(link, prev, pf.sides[1], f.sides[1], Fraction(0), text, rule, Fraction(1))
+            _record(link, prev, pf.sides[1], f.sides[1], _ZERO, text, rule, _ONE)
             return
         if link.poly.is_constant and prev.poly.is_constant and same_left and letters:
             delta = link.poly.constant() - prev.poly.constant()
-            _record(link, prev, pf.sides[1], f.sides[1], -delta, text, rule, Fraction(1))
+            _record(link, prev, pf.sides[1], f.sides[1], neg(delta), text, rule, _ONE)
             return
         if _says_rewrite(text, pf, f) and _same_shape(prev.poly, link.poly):
             # "Expanding this expression, we get …": the text says the line restates the one above, and
@@ -167,13 +170,13 @@ def _check_link(links: list[Link], position: int, link: Link, text: str, rule: s
         link.prev = None
         return
     k, delta = offset
-    if delta == 0:
-        _record(link, prev, pf.sides[1], f.sides[1], Fraction(0), text, rule, k)
+    if numerator(delta) == 0:
+        _record(link, prev, pf.sides[1], f.sides[1], _ZERO, text, rule, k)
         return
     solved = _solved_rounded(f, delta)
     if solved is not None:
         # "18x = 107" then "x = 5.94": the solution, rounded to the digits written
-        _record(link, prev, solved, solved, Fraction(0), text, rule, k)
+        _record(link, prev, solved, solved, _ZERO, text, rule, k)
         return
     # which side moved: compare the written sides; a slip in the right side of "a = b" shows as −δ
     if _norm(pf.sides[0]) == _norm(f.sides[0]):

@@ -192,7 +192,8 @@ def is_value(side: Side) -> bool:
         node = node[1]
     if node[0] == "div" and node[1][0] == "num" and node[2][0] == "num":
         a, b = node[1][1], node[2][1]
-        return a.denominator == 1 and b.denominator == 1 and b > 1 and gcd(int(a), int(b)) == 1
+        return (denominator(a) == 1 and denominator(b) == 1 and numerator(b) > 1
+                and gcd(numerator(a), numerator(b)) == 1)
     return False
 
 

@@ -27,6 +27,9 @@ from .derive_forms import is_value
 from .derive_links import Link, _has_letters, _norm, _value
 from .extract import Formula, Side
 from .model import Claim, ClaimStatus
+from .rational import numerator
+
+_ONE: Final = Fraction(1)
 
 _CORRECT: Final = ClaimStatus.CORRECT
 _WRONG: Final = ClaimStatus.WRONG
@@ -87,7 +90,7 @@ def _check_continuation(link: Link, prev: Link, text: str, rule: str) -> None:
         _add(link, new_side, old_side, text, _UNVERIFIABLE, format_value(a), rule, None, None,
              reason="not equal as written; the step may use a relation stated elsewhere")
         return
-    _record(link, prev, old_side, new_side, diff.constant(), text, rule, Fraction(1))
+    _record(link, prev, old_side, new_side, diff.constant(), text, rule, _ONE)
 
 
 def _record(
@@ -98,7 +101,7 @@ def _record(
     link.equation_mode = prev.equation_mode or _has_letters(prev.formula)
     old_value = _value(old)
     actual_text = format_value(old_value) if old_value is not None else None
-    if delta == 0 or _rounded_restatement(old_value, new):
+    if numerator(delta) == 0 or _rounded_restatement(old_value, new):
         # "x = 107/18" then "x = 5.94": the value, rounded to the digits written, is a restatement
         _add(link, new, old, text, _CORRECT, actual_text, rule, None, None)
         return

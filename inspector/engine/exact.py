@@ -186,7 +186,7 @@ def _pdiv(a: Value, b: Value) -> Value:
 
 def _root(x: Fraction, n: int) -> Fraction:
     """The exact n-th root of a rational, or ``NotRational``."""
-    if x < 0:
+    if numerator(x) < 0:
         if n % 2 == 0:
             raise Unverifiable("even root of a negative number")
         return -_root(-x, n)
@@ -409,11 +409,11 @@ def _evaluate(node: Node, overrides: dict[int, Fraction] | None, touched: set[in
     if tag == "sqrt":
         inner = _evaluate(node[1], overrides, touched)
         n = _TWO if node[2] is None else _evaluate(node[2], overrides, touched)
-        if type(inner) is not Fraction or type(n) is not Fraction or n.denominator != 1 or n < 1:
+        if type(inner) is not Fraction or type(n) is not Fraction or denominator(n) != 1 or numerator(n) < 1:
             raise NotRational("root of an expression with letters")
-        if n > 64:
+        if numerator(n) > 64:
             raise Unverifiable("root index too large")
-        return _root(inner, int(n))
+        return _root(inner, numerator(n))
     raise Unverifiable(f"unknown node {tag}")
 
 

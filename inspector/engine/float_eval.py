@@ -8,8 +8,10 @@ logarithms cost a hundred times more.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from .parse import Node
+from .rational import to_float
 
 
 def float_at(node: Node, values: dict[str, float]) -> float | None:
@@ -24,7 +26,8 @@ def float_at(node: Node, values: dict[str, float]) -> float | None:
 def _float(n: Node, values: dict[str, float]) -> float | None:
     tag: str = n[0]
     if tag == "num":
-        return float(n[1])
+        v = n[1]
+        return to_float(v) if type(v) is Fraction else float(v)
     if tag == "sym":
         return math.pi if n[1] == "pi" else values.get(n[1])
     if tag == "add":

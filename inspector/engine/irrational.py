@@ -81,6 +81,7 @@ def _sympy_of(n: Node, overrides: dict[int, Fraction] | None, sympy: Any) -> Any
 # ---------------------------------------------------------------------------------------------
 # Numeric approximation: what irrational sides (roots, pi, fractional powers) are compared by
 
+_TWO: Final = Fraction(2)
 _PI: Final = "3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803482534211706798"
 
 
@@ -205,14 +206,14 @@ def _approx(node: Node, ctx: Any) -> Any:
         if base is None:
             return None
         if type(exact) is Fraction:
-            if exact.denominator == 1:
-                if abs(exact.numerator) > 100_000:
+            if denominator(exact) == 1:
+                if abs(numerator(exact)) > 100_000:
                     raise ValueError("exponent too large")
-                if exact == 0:
+                if numerator(exact) == 0:
                     return Decimal(1)  # 0^0 = 1, as in evaluate
-                return ctx.power(base, int(exact))
+                return ctx.power(base, numerator(exact))
             if base < 0:
-                if exact.denominator % 2 == 0:
+                if denominator(exact) % 2 == 0:
                     return None
                 return ctx.minus(ctx.exp(ctx.multiply(_ln(ctx, ctx.minus(base)), _approx(("num", exact, None), ctx))))
         exp = _approx(node[2], ctx)
@@ -223,10 +224,10 @@ def _approx(node: Node, ctx: Any) -> Any:
         inner = _approx(node[1], ctx)
         if inner is None:
             return None
-        index = Fraction(2) if node[2] is None else evaluate(node[2])
-        if type(index) is not Fraction or index.denominator != 1 or not 1 <= index <= 64:
+        index = _TWO if node[2] is None else evaluate(node[2])
+        if type(index) is not Fraction or denominator(index) != 1 or not 1 <= numerator(index) <= 64:
             return None
-        n = int(index)
+        n = numerator(index)
         if n == 2:
             return ctx.sqrt(inner) if inner >= 0 else None
         if inner == 0:

@@ -110,7 +110,7 @@ def _rounding_explains(computed: Node, stated: Node) -> bool:
     if not decimals:
         return False
     names = sorted(symbols_of(computed) | symbols_of(stated))
-    values = {name: float(_POINTS[k % len(_POINTS)]) for k, name in enumerate(names)}
+    values = {name: _POINTS_SHIFTED[0][k % len(_POINTS)] for k, name in enumerate(names)}
     x, y = _float_at(computed, values), _float_at(stated, values)
     if x is None or y is None:
         return False
@@ -135,6 +135,8 @@ def _with_literal(node: Node, start: int, value: float) -> Node:
         return ("add", [(sign, _with_literal(sub, start, value)) for sign, sub in node[1]])
     return (tag, *(_with_literal(c, start, value) if isinstance(c, tuple) else c for c in node[1:]))
 _POINTS: Final = (Fraction(7, 3), Fraction(11, 5), Fraction(13, 7), Fraction(17, 11), Fraction(19, 13), Fraction(23, 17))
+_POINTS_SHIFTED: Final = tuple(tuple(float(p + shift) for p in _POINTS) for shift in (0, 1))
+"""``float(_POINTS[k] + shift)`` by shift and k, made once (each is a Python ``Fraction`` addition and conversion)."""
 
 
 def _at_two_points(computed: Side, stated: Side) -> str | None:
@@ -152,7 +154,7 @@ def _at_two_points(computed: Side, stated: Side) -> str | None:
         return None
     results = []
     for shift in (0, 1):
-        values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
+        values = {name: _POINTS_SHIFTED[shift][(k + shift) % len(_POINTS)] for k, name in enumerate(names)}
         x, y = _float_at(computed.node, values), _float_at(stated.node, values)  # type: ignore[arg-type]
         if x is None or y is None:
             return None
@@ -187,7 +189,7 @@ def cancels_to(left: Node, right: Node, a: float, b: float) -> bool:
         return False
     xs, ys = [], []
     for shift in (0, 1):
-        values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
+        values = {name: _POINTS_SHIFTED[shift][(k + shift) % len(_POINTS)] for k, name in enumerate(names)}
         x, y = _float_at(left, values), _float_at(right, values)
         if x is None or y is None:
             return False
@@ -355,7 +357,7 @@ def _holds_on(rel_left: Node, rel_right: Node, letter: str, left: Side, right: S
     """Solve ``rel_left = rel_right`` for ``letter`` with the other letters at test values (linear or
     quadratic in it), and compare the two sides of the link there: equal at two sets of values?"""
     for shift in (0, 1):
-        values = {name: float(_POINTS[(k + shift) % len(_POINTS)] + shift) for k, name in enumerate(names)}
+        values = {name: _POINTS_SHIFTED[shift][(k + shift) % len(_POINTS)] for k, name in enumerate(names)}
         agree = False
         for root in real_roots(rel_left, rel_right, letter, values) or ():
             if abs(root) < 1e-9:

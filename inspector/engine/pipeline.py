@@ -285,8 +285,8 @@ def _verify_chain(chain: ChainInput, rules: RuleSet | None) -> ChainResult:
         value = numeric_value(answer.text)
         if value is not None:
             repaired_value, source = _repaired_answer(enabled, fixed.repaired, value, answer.span[0])
-            repaired_answer = format_value(repaired_value) if repaired_value != value else answer.text
-            if source is not None and repaired_value != value:
+            repaired_answer = format_value(repaired_value) if not equal(repaired_value, value) else answer.text
+            if source is not None and not equal(repaired_value, value):
                 # the final answer is itself a use of a wrong value: say where it came from
                 step = next((i for i, (s0, e0) in enumerate(step_spans) if s0 <= answer.span[0] < e0), -1)
                 fixed.flows.append(ValueFlow(step, answer.span, answer.text, source.claim.step, True))

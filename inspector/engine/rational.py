@@ -107,6 +107,19 @@ def power(a: Fraction, e: int) -> Fraction:
     return _coprime((-d) ** -e, (-n) ** -e)
 
 
+def same(a: Fraction | None, b: Fraction | None) -> bool:
+    """``a == b`` for two values that may be missing: equal fractions, or both None."""
+    if a is None or b is None:
+        return a is b
+    return numerator(a) == numerator(b) and denominator(a) == denominator(b)
+
+
+def to_float(a: Fraction) -> float:
+    """``float(a)``: the numerator divided by the denominator, correctly rounded (what ``Fraction`` computes, without
+    its Python ``__float__``); ``OverflowError`` where the quotient is too large, as there."""
+    return numerator(a) / denominator(a)
+
+
 def equal(a: Fraction, b: Fraction) -> bool:
     """``a == b``: two fractions in lowest terms are equal when their ints are."""
     return numerator(a) == numerator(b) and denominator(a) == denominator(b)

@@ -38,6 +38,7 @@ from .precision import (
     overlaps,
     stated_interval,
 )
+from .rational import denominator, numerator, within
 from .rules import RuleSet
 
 
@@ -56,31 +57,44 @@ def literal_matches(
     stated = side_value(side)
     if type(stated) is not Fraction:
         return False
-    if exact_known and stated == actual:
+    na, da, ns, ds = numerator(actual), denominator(actual), numerator(stated), denominator(stated)
+    if exact_known and na == ns and da == ds:
         return True
     decimals = lit.decimals
-    scale = Fraction(1)
-    if side.tokens[-1].kind == PCT:  # digits count in percent
-        scale = Fraction(1, 100)
-    unit = Fraction(1, 10**decimals) * scale
-    diff = abs(actual - stated)
-    if decimals and lit.sig >= rules.float_noise_digits and actual != 0:
-        if diff <= abs(actual) * Fraction(rules.float_noise_relative):
+    # in ints: |actual − stated| is gap / over, and one unit of the last digit written is 1 / per_unit (digits count
+    # in percent after a %)
+    gap, over = abs(na * ds - ns * da), da * ds
+    per_unit: int = 10**decimals * (100 if side.tokens[-1].kind == PCT else 1)
+    if decimals and lit.sig >= rules.float_noise_digits and na != 0:
+        if within(actual, stated, _exactly(rules.float_noise_relative)):
             return True
     if approx:
         if decimals:
-            return diff <= unit
-        if diff < unit:
+            return gap * per_unit <= over
+        if gap * per_unit < over:
             return True
         zeros = len(lit.text) - len(lit.text.rstrip("0"))
-        return zeros > 0 and diff * 2 <= unit * 10**zeros
+        return zeros > 0 and 2 * gap * per_unit <= over * 10**zeros
     if decimals == 0:
         return False
-    if diff * 2 <= unit:
+    if 2 * gap * per_unit <= over:
         return True
-    if rules.allow_truncation and diff < unit and abs(stated) < abs(actual):
+    if rules.allow_truncation and gap * per_unit < over and abs(ns) * da < abs(na) * ds:
         return True
     return False
+
+
+_EXACTLY: Final[dict[float, Fraction]] = {}
+
+
+def _exactly(x: float) -> Fraction:
+    """``Fraction(x)``, remembered: a rule set's tolerances are a few floats, asked for at every claim."""
+    known = _EXACTLY.get(x)
+    if known is None:
+        if len(_EXACTLY) > 64:
+            _EXACTLY.clear()
+        known = _EXACTLY[x] = Fraction(x)
+    return known
 
 
 def _announced(actual: Fraction, stated: Side, formula: Formula, rules: RuleSet) -> bool:

@@ -21,7 +21,7 @@ from .derive import Link, is_value, solve_linear
 from .extract import Side
 from .model import ClaimStatus, ValueFlow
 from .notation import RULE as NOTATION
-from .rational import denominator, equal, neg, numerator
+from .rational import denominator, equal, neg, numerator, same
 
 _CORRECT: Final = ClaimStatus.CORRECT
 _WRONG: Final = ClaimStatus.WRONG
@@ -181,9 +181,9 @@ def repair(claims: list[Checked], links: list[Link]) -> Repair:
             value = c.actual_value if c.actual_value is not None else c.stated_value
         if value is not None:
             repaired[i] = value
-            if c.claim.status is _WRONG and c.claim.rule != NOTATION and value != c.stated_value:
+            if c.claim.status is _WRONG and c.claim.rule != NOTATION and not same(value, c.stated_value):
                 tainted.add(i)
-            if clean and (value != c.stated_value or tainted):
+            if clean and (not same(value, c.stated_value) or tainted):
                 clean = False
         if c.claim.kind == "inline" and c.claim.stated_span is not None:
             by_start = sides_at.get(id(c.formula))
@@ -228,7 +228,7 @@ def _whole_quotient(c: Checked, node: Node) -> bool:
 def _writer_rounding(c: Checked) -> Callable[[Fraction], Fraction] | None:
     """How the writer rounded a result (to an integer, down, up, or to d decimals), when they did."""
     stated, actual = c.stated_value, c.actual_value
-    if stated is None or actual is None or stated == actual:
+    if stated is None or actual is None or equal(stated, actual):
         return None
     m = re.search(r"\.(\d+)\s*$", c.claim.stated)
     digits = len(m.group(1)) if m else 0
