@@ -100,10 +100,12 @@ def _span_json(span: tuple[int, int]) -> str:
     return f"[{_json_value(span[0])}, {_json_value(span[1])}]"
 
 
+# (``Verdict``, ``ClaimStatus`` and ``Severity`` members are written as the strings they are: a ``StrEnum`` member is
+# its value, and ``.value`` is a Python property, a call into the interpreter for each claim)
 def _finding_json(f: Finding, severity: bool) -> str:
     line = (f'{{"step": {_json_value(f.step)}, "span": {_span_json(f.span)}, "stated": {_json_value(f.stated)}, '
             f'"actual": {_json_value(f.actual)}, "rule": {_json_value(f.rule)}, "message": {_json_value(f.message)}')
-    return line + (f', "severity": {_json_value(f.severity.value)}}}' if severity else "}")
+    return line + (f', "severity": {_quoted(f.severity)}}}' if severity else "}")
 
 
 def result_json(result: ChainResult) -> str:
@@ -126,7 +128,7 @@ def result_json(result: ChainResult) -> str:
         f', "final_answer": {_json_value(final.text if final else None)}, '
         f'"final_answer_method": {_json_value(final.method if final else None)}, '
         f'"reference": {_json_value(chain.reference)}, "answer_correct": {_json_value(result.answer_correct)}, '
-        f'"verdict": {_json_value(result.verdict.value)}, "explanation": {_json_value(result.explanation)}, '
+        f'"verdict": {_quoted(result.verdict)}, "explanation": {_json_value(result.explanation)}, '
         f'"repaired_answer": {_json_value(result.repaired_answer)}, '
         f'"repaired_correct": {_json_value(result.repaired_correct)}, "errors": ['
     )
@@ -140,7 +142,7 @@ def result_json(result: ChainResult) -> str:
         claims = []
         for c in s.claims:
             claim = (f'{{"span": {_span_json(c.span)}, "text": {_json_value(c.text)}, "stated": {_json_value(c.stated)}, '
-                     f'"actual": {_json_value(c.actual)}, "status": {_json_value(c.status.value)}, '
+                     f'"actual": {_json_value(c.actual)}, "status": {_quoted(c.status)}, '
                      f'"kind": {_json_value(c.kind)}, "rule": {_json_value(c.rule)}')
             claims.append(claim + (f', "reason": {_json_value(c.reason)}}}' if c.reason else "}"))
         parts.append(f'{", " if k else ""}{{"index": {_json_value(s.index)}, "span": {_span_json(s.span)}, '
@@ -153,6 +155,8 @@ def result_json(result: ChainResult) -> str:
     ))
     parts.append(f'], "rules": {{"name": {_json_value(result.rules_name)}, "hash": {_json_value(result.rules_hash)}}}')
     if result.coverage is not None:
-        parts.append(f', "coverage": {_RECORD_ENCODER.encode(result.coverage.to_json())}')
+        parts.append(', "coverage": {')
+        parts.append(", ".join(f"{_quoted(k)}: {_json_value(v)}" for k, v in result.coverage.to_json().items()))
+        parts.append("}")
     parts.append("}")
     return "".join(parts)

@@ -76,7 +76,7 @@ def outcome_of(result: ChainResult, job: Job) -> Outcome:
         repaired_answer=result.repaired_answer,
         error_count=len(errors),
         first_error=f"step {first.step}: {first.stated} (true {first.actual})" if first else None,
-        finding_labels=tuple(f"{f.rule} ({f.severity.value})" for f in result.findings),
+        finding_labels=tuple(f"{f.rule} ({f.severity})" for f in result.findings),  # (a StrEnum formats as its value)
         json=result_json(result) if job.want_json else None,
         rows=result_rows(result) if job.want_rows else None,
     )
