@@ -34,6 +34,7 @@ from .letters import (
     holds_given_earlier,
 )
 from .model import Claim, ClaimStatus
+from .native_attrs import mypyc_attr
 from .pair_check import PairCheck, _unverifiable, side_value
 from .readings import _announced, literal_matches
 from .rules import RuleSet
@@ -58,6 +59,7 @@ __all__ = [
 ]
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True, init=False)
 class Checked:
     """A claim together with what the trace stage needs: its computation and both values."""

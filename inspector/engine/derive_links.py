@@ -14,9 +14,11 @@ from typing import Final
 from .arith import NotRational, PolyValue, Unverifiable, Value, evaluate, has_unknowns, subtract
 from .check import Checked
 from .extract import Formula, Side
+from .native_attrs import mypyc_attr
 from .scan import may_contain
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True, init=False)
 class Link:
     """One line of a derivation, linked to the line it rewrites (or starting a new derivation)."""

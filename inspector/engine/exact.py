@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Final, Union
 
 from .limits import MAX_FACTORIAL, MAX_POLY_TERMS, MAX_RESULT_BITS, NotRational, Unverifiable
+from .native_attrs import mypyc_attr
 from .parse import Node, shape
 from .rational import add, denominator, div, mul, neg, numerator, power, sub, whole
 
@@ -29,6 +30,7 @@ Poly = dict[Monomial, Fraction]
 Value = Union[Fraction, "PolyValue"]
 
 
+@mypyc_attr(acyclic=True)
 class PolyValue:
     """A polynomial with rational coefficients over single-letter symbols."""
 

@@ -38,6 +38,7 @@ from .arith import (
     tokenize_calculator,
 )
 from .model import Span
+from .native_attrs import mypyc_attr
 from .scan import past_blanks
 
 _ANNOTATION_RE: Final = re.compile(r"<<([^<>\n]{0,400})>>")
@@ -55,6 +56,7 @@ def _may_be_bullet(line: str) -> bool:
     return k < len(line) and (line[k] in "-*•&" or line[k].isdecimal())
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True, init=False)
 class Side:
     tokens: list[Token]
@@ -104,6 +106,7 @@ class Side:
         return None
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True, init=False)
 class Formula:
     """Sides joined by relations, found at one place of one line."""
@@ -145,6 +148,7 @@ class Formula:
         return self.context is not None and self.context.approximate
 
 
+@mypyc_attr(acyclic=True)
 class LineContext:
     """The line a formula sits in. Whether it says "about" is looked up only when a check needs it:
     most claims are exact, and a word search on every line cost a tenth of the run."""

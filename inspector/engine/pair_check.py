@@ -13,11 +13,13 @@ from typing import Final
 from .arith import NotRational, Value, evaluate
 from .extract import Side
 from .model import ClaimStatus
+from .native_attrs import mypyc_attr
 
 _UNVERIFIABLE: Final = ClaimStatus.UNVERIFIABLE
 """``ClaimStatus`` members as ``Final`` constants (why: ``model.ClaimStatus``)."""
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True, init=False)
 class PairCheck:
     """What comparing two sides of a formula concluded (not changed once made; not frozen only because a frozen

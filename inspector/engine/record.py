@@ -77,6 +77,7 @@ def result_record(result: ChainResult) -> dict[str, Any]:
     return record
 
 
+_REASON: Final = '"reason": '
 _RECORD_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, check_circular=False)
 """What ``result_json`` hands anything but null, booleans, whole numbers and strings (none in today's records)."""
 
@@ -97,7 +98,15 @@ def _json_value(v: object) -> str:
 
 
 def _span_json(span: tuple[int, int]) -> str:
-    return f"[{_json_value(span[0])}, {_json_value(span[1])}]"
+    start, end = span
+    if type(start) is int and type(end) is int:
+        return f"[{start}, {end}]"
+    return f"[{_json_value(start)}, {_json_value(end)}]"
+
+
+def _text_json(v: str | None) -> str:
+    """A string field (or a missing one) as JSON: ``_json_value`` without asking what it is."""
+    return "null" if v is None else _quoted(v)
 
 
 # (``Verdict``, ``ClaimStatus`` and ``Severity`` members are written as the strings they are: a ``StrEnum`` member is
@@ -141,10 +150,12 @@ def result_json(result: ChainResult) -> str:
     for k, s in enumerate(result.steps):
         claims = []
         for c in s.claims:
-            claim = (f'{{"span": {_span_json(c.span)}, "text": {_json_value(c.text)}, "stated": {_json_value(c.stated)}, '
-                     f'"actual": {_json_value(c.actual)}, "status": {_quoted(c.status)}, '
-                     f'"kind": {_json_value(c.kind)}, "rule": {_json_value(c.rule)}')
-            claims.append(claim + (f', "reason": {_json_value(c.reason)}}}' if c.reason else "}"))
+            reason = c.reason
+            claims.append(
+                f'{{"span": {_span_json(c.span)}, "text": {_text_json(c.text)}, "stated": {_text_json(c.stated)}, '
+                f'"actual": {_text_json(c.actual)}, "status": {_quoted(c.status)}, "kind": {_text_json(c.kind)}, '
+                f'"rule": {_text_json(c.rule)}{f", {_REASON}{_text_json(reason)}}}" if reason else "}"}'
+            )
         parts.append(f'{", " if k else ""}{{"index": {_json_value(s.index)}, "span": {_span_json(s.span)}, '
                      f'"claims": [{", ".join(claims)}]}}')
     parts.append('], "flows": [')

@@ -105,20 +105,21 @@ def _lines(text: str) -> list[Span]:
         return _trim(spans, text)
     merged: list[Span] = []
     closing: str | None = None
-    for s, e in spans:
-        line = text[s:e]
+    for s, e in spans:  # (each line searched where it stands in the text, never copied out of it)
         if closing is not None:
             merged[-1] = (merged[-1][0], e)
-            if closing in line:
+            if text.find(closing, s, e) >= 0:
                 closing = None
             continue
         merged.append((s, e))
         # (asked only where one of its openers is written: a LaTeX chain has a backslash on nearly every line)
-        m = _DISPLAY_OPEN_RE.search(line) if "\\[" in line or "$$" in line or "\\begin{" in line else None
+        if text.find("\\[", s, e) < 0 and text.find("$$", s, e) < 0 and text.find("\\begin{", s, e) < 0:
+            continue
+        m = _DISPLAY_OPEN_RE.search(text, s, e)
         if m:
             opener = m.group()
             close = _DISPLAY_CLOSE.get(opener) or opener.replace("begin", "end")
-            if close not in line[m.end():]:
+            if text.find(close, m.end(), e) < 0:
                 closing = close
     return _trim(merged, text)
 

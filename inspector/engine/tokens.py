@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any, Final
 
 from .limits import MAX_LITERAL_DIGITS, MAX_TOKENS, TRUNCATED, Unverifiable
+from .native_attrs import mypyc_attr
 from .rational import ratio
 from .rational import whole as whole_fraction
 
@@ -76,6 +77,7 @@ KIND_NAMES: Final = [kind.name for kind in TokenKind]
 """The kinds' names, by value."""
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True, init=False)
 class Token:
     kind: TokenKind
