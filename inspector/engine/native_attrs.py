@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 try:
-    from mypy_extensions import mypyc_attr as mypyc_attr
+    from mypy_extensions import mypyc_attr as mypyc_attr  # noqa: PLC0414 - re-exported, for mypy
 except ImportError:  # the engine as Python, without mypy installed
 
     def mypyc_attr(*attrs: Any, **kwattrs: Any) -> Callable[[T], T]:  # type: ignore[misc]
