@@ -256,6 +256,8 @@ _SIMPLE_KINDS: Final = {
     _K_EQ: EQ, _K_APPROX: APPROX, _K_LP: LP, _K_RP: RP, _K_LB: LB, _K_RB: RB, _K_FRAC: FRAC, _K_SQRT: SQRT,
     _K_PCT: PCT, _K_BANG: BANG,
 }
+_SIMPLE_BY_CODE: Final[tuple[TokenKind | None, ...]] = tuple(_SIMPLE_KINDS.get(code) for code in range(len(_ALT_NAMES)))
+"""``_SIMPLE_KINDS`` by code, as a tuple: the token kind of an alternative whose token is only its kind, else None."""
 
 
 _POINTS_OF_SCRIPTS: Final = {"٫": ".", "．": "."}
@@ -644,7 +646,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     """
     tokens: list[Token] = []
 
-    simple = _SIMPLE_KINDS
+    simple = _SIMPLE_BY_CODE
     count = 0
     by_char = _BY_CHAR
     last = len(text) - 1
@@ -704,8 +706,8 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             tokens.append(Token(NUM, t, s, e, value, dec, sig))
         elif kind == _K_OP:
             tokens.append(Token(OP, t, s, e, _OP_MAP[t]))
-        elif kind in simple:
-            tokens.append(Token(simple[kind], t, s, e))
+        elif (simple_kind := simple[kind]) is not None:
+            tokens.append(Token(simple_kind, t, s, e))
         elif kind == _K_LETTER:
             tokens.append(Token(SYM, t, s, e, t))
         elif kind == _K_DELIM:
