@@ -6,7 +6,7 @@ import re
 from typing import Final
 
 from .model import Span
-from .scan import lines_beginning, matches_at
+from .scan import lines_beginning, lowered, matches_at
 
 _FENCE_RE: Final = re.compile(r"(?m)^[ \t]*(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)[^\n]*$")
 _FENCE_FIRST: Final = frozenset("`~")
@@ -78,7 +78,11 @@ def segment(text: str, mode: str = "auto", given: tuple[str, ...] | None = None)
 
 
 def _markers(text: str) -> list[re.Match[str]]:
-    """``_MARKER_RE.finditer(text)``, tried only at the lines that can start a marker."""
+    """``_MARKER_RE.finditer(text)``, tried only at the lines that can start a marker, and not at all in a text
+    without the word (in any case: more than half of a model's chains never write it)."""
+    low = lowered(text)
+    if low is not None and "step" not in low:
+        return []
     return matches_at(_MARKER_RE, text, lines_beginning(text, 0, _MARKER_FIRST))
 
 
