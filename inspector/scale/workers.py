@@ -156,8 +156,9 @@ def batch_gc() -> None:
 
     Verifying a chain makes thousands of short-lived tuples and lists; with the defaults a collection ran every few
     lines of a chain: 4.8% of the instructions of ``inspect verify`` on Spurious Rewards chains, 3.0% with this.
-    The chains make few cycles (a handful each), and those are still collected. Called once in each worker process
-    (fork starts them with the parent's heap), and around the run in the parent for one process."""
+    A chain's verification makes no reference cycles (``tests/test_engine.py``); any other code's are still
+    collected. Called once in each worker process (fork starts them with the parent's heap), and around the run in the
+    parent for one process."""
     gc.freeze()
     gc.set_threshold(BATCH_GC_THRESHOLD, *gc.get_threshold()[1:])
 
