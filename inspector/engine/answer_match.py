@@ -268,7 +268,7 @@ def _structured_comparison(a: str, b: str, max_chars: int, timeout: float) -> bo
     """Matrices entry by entry, unions of intervals as sets (``answer_sets``): no math-verify for either."""
     if _HOSTILE_RE.search(a) or _HOSTILE_RE.search(b):
         return None
-    # (a partial, not a nested function: the compiled engine keeps a nested function and its frame in a reference cycle)
+    # (a partial, not a nested function: ``native_attrs``)
     compare = functools.partial(_answers_match, max_symbolic_chars=max_chars, timeout=timeout)
     matrices = compare_matrices(a, b, compare)
     if matrices is not None:

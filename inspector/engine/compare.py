@@ -50,9 +50,8 @@ _WHOLE_WORDS: Final = frozenset({"full", "whole", "complete"})
 
 
 class _RationalPair:
-    """Two sides with rational values, and how to say what comparing them concluded. A class, not a function nested in
-    ``check_pair``: the compiled engine keeps a nested function and the frame it closes over in a reference cycle,
-    which only the garbage collector frees (and with it everything the frame held)."""
+    """Two sides with rational values, and how to say what comparing them concluded (a class, not a function nested in
+    ``check_pair``: ``native_attrs``)."""
 
     __slots__ = ("actual", "actual_text", "claimed", "computed", "stated", "stated_text")
 

@@ -281,8 +281,7 @@ def _explained_values(node: Node) -> set[Fraction]:
 
 
 def _add_explained(n: Node, out: set[Fraction]) -> None:
-    """``_explained_values`` of ``n``, added to ``out`` (a function of its own, not nested: a nested function that
-    calls itself is a reference cycle, which only the garbage collector frees)."""
+    """``_explained_values`` of ``n``, added to ``out`` (not nested in it: ``native_attrs``)."""
     try:
         v = evaluate(n)
         if type(v) is Fraction:

@@ -19,12 +19,7 @@ from .rational import denominator, numerator, ratio
 
 
 def to_sympy(node: Node, overrides: dict[int, Fraction] | None = None) -> Any:
-    """Rebuild a tree as a sympy expression object by object (never from a string).
-
-    The engine's recursive walks are functions of their own, never nested in the function that starts them: the
-    compiled engine keeps a nested function and the frame it closes over in a reference cycle, which only the garbage
-    collector frees, with all the frame held (``tests/test_engine.py`` holds a chain's work free of such cycles).
-    """
+    """Rebuild a tree as a sympy expression object by object (never from a string)."""
     import sympy
 
     if count_nodes(node) > 200:

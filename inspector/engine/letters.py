@@ -110,7 +110,7 @@ def _rounding_explains(computed: Node, stated: Node) -> bool:
     if not decimals:
         return False
     names = sorted(symbols_of(computed) | symbols_of(stated))
-    values = {name: _POINTS_SHIFTED[0][k % len(_POINTS)] for k, name in enumerate(names)}
+    values = _sample_values(names, 0)
     x, y = _float_at(computed, values), _float_at(stated, values)
     if x is None or y is None:
         return False
@@ -139,6 +139,11 @@ _POINTS_SHIFTED: Final = tuple(tuple(float(p + shift) for p in _POINTS) for shif
 """``float(_POINTS[k] + shift)`` by shift and k, made once (each is a Python ``Fraction`` addition and conversion)."""
 
 
+def _sample_values(names: list[str], shift: int) -> dict[str, float]:
+    """The letters' values at the sample point ``shift`` (0 or 1): the k-th letter at ``_POINTS[k + shift] + shift``."""
+    return {name: _POINTS_SHIFTED[shift][(k + shift) % len(_POINTS)] for k, name in enumerate(names)}
+
+
 def _at_two_points(computed: Side, stated: Side) -> str | None:
     """Compare two sides with the letters set to two sets of values: ``equal``, ``cancel`` (the same
     difference, or the same ratio other than 1, at both), ``differ``; None when it cannot be evaluated.
@@ -154,7 +159,7 @@ def _at_two_points(computed: Side, stated: Side) -> str | None:
         return None
     results = []
     for shift in (0, 1):
-        values = {name: _POINTS_SHIFTED[shift][(k + shift) % len(_POINTS)] for k, name in enumerate(names)}
+        values = _sample_values(names, shift)
         x, y = _float_at(computed.node, values), _float_at(stated.node, values)  # type: ignore[arg-type]
         if x is None or y is None:
             return None
@@ -189,7 +194,7 @@ def cancels_to(left: Node, right: Node, a: float, b: float) -> bool:
         return False
     xs, ys = [], []
     for shift in (0, 1):
-        values = {name: _POINTS_SHIFTED[shift][(k + shift) % len(_POINTS)] for k, name in enumerate(names)}
+        values = _sample_values(names, shift)
         x, y = _float_at(left, values), _float_at(right, values)
         if x is None or y is None:
             return False
@@ -357,7 +362,7 @@ def _holds_on(rel_left: Node, rel_right: Node, letter: str, left: Side, right: S
     """Solve ``rel_left = rel_right`` for ``letter`` with the other letters at test values (linear or
     quadratic in it), and compare the two sides of the link there: equal at two sets of values?"""
     for shift in (0, 1):
-        values = {name: _POINTS_SHIFTED[shift][(k + shift) % len(_POINTS)] for k, name in enumerate(names)}
+        values = _sample_values(names, shift)
         agree = False
         for root in real_roots(rel_left, rel_right, letter, values) or ():
             if abs(root) < 1e-9:

@@ -6,6 +6,11 @@ then made without the garbage collector's header and never tracked, which saves 
 hundred thousand tokens, sides and formulas a batch makes every second. A class marked so must hold only values that
 cannot lead back to it; ``tests/test_engine.py`` holds a chain's work free of cycles (as Python, where the collector
 sees everything), and so holds the mark true.
+
+The same tests keep the engine's other rule: no function nested in another (a helper, a recursive walker, a callback).
+The compiled engine keeps a nested function in the environment of the frame it closes over, a reference cycle that
+holds everything the frame held until the collector's next pass; such helpers are module functions taking what they
+need, ``functools.partial``s or small classes.
 """
 
 from __future__ import annotations

@@ -105,20 +105,14 @@ def verify_chain(chain: ChainInput, rules: RuleSet | None = None) -> ChainResult
     trees, values remembered by shape) again and again as it was built: a tenth of a run's time, and the longest
     pauses of a chain. A program that switches the collector off itself keeps it off: it is resumed only where this
     call paused it.
-
-    What the engine remembered for the chain (lines read, values and approximations by tree) is forgotten before the
-    collector resumes: freed then by reference counting, it is not there for the collector's next pass to walk.
     """
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
+    if not gc.isenabled():
+        return _verify_chain(chain, rules)
+    gc.disable()
     try:
         return _verify_chain(chain, rules)
     finally:
-        begin_chain()
-        forget_lines()
-        if paused:
-            gc.enable()
+        gc.enable()
 
 
 def _verify_chain(chain: ChainInput, rules: RuleSet | None) -> ChainResult:
@@ -184,8 +178,7 @@ def _verify_chain(chain: ChainInput, rules: RuleSet | None) -> ChainResult:
         continued = text.find("=", ls, le) < 0 and _next_line_continues(text, lines, i)
         formulas.extend(extract_line(text, step_index, line_no, ls, le, approx_words, continued))
 
-    # (functions made with ``partial``, not nested: the compiled engine keeps a nested function and the frame it closes
-    # over in a reference cycle, which only the garbage collector frees, with everything the frame held)
+    # (functions made with ``partial``, not nested: ``native_attrs``)
     next_line = partial(_prose_after_line, text, lines, line_index)
 
     checked: list[Checked] = []

@@ -184,8 +184,7 @@ def rejected_trials(claims: list[Checked], formulas: list[Formula], next_line: C
     return out
 
 
-# (functions of their own, not nested in ``rejected_trials``: the compiled engine keeps a nested function and the frame
-# it closes over in a reference cycle, which only the garbage collector frees)
+# (functions of their own, not nested in ``rejected_trials``: ``native_attrs``)
 def _rejects_below(run: list[Formula], values: list[Fraction], claims: list[Checked], wrong: dict[int, list[int]],
                    next_line: Callable[[int], str | None]) -> bool:
     """Does the text reject the run's equation right below its last line?"""

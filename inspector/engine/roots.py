@@ -35,7 +35,7 @@ def _times_power(left: Node, right: Node, letter: str, values: dict[str, float],
 
 
 def _roots_times(left: Node, right: Node, letter: str, values: dict[str, float], power: int) -> list[float] | None:
-    # (the samples by a function of its own, not a nested one: see ``irrational.to_sympy``)
+    # (the samples by a function of its own, not a nested one: ``native_attrs``)
     samples = [_times_power(left, right, letter, values, power, t) for t in (0.5, 1.5, 2.5, 3.5)]  # (not 0: 1/L is undefined there)
     known = [v for v in samples if v is not None]
     if len(known) < 4:

@@ -74,8 +74,7 @@ def _add_negated(n: Node, negative: bool, out: set[int]) -> None:
 
 class _Overrides:
     """The repaired values that replace a tree's literals, as a repair has found them so far; each replacement is
-    recorded as a value flow. A class rather than a function nested in ``repair``: the compiled engine keeps a nested
-    function and the frame it closes over in a reference cycle, which only the garbage collector frees."""
+    recorded as a value flow (a class, not a function nested in ``repair``: ``native_attrs``)."""
 
     __slots__ = ("claims", "flows", "repaired", "stated_index", "tainted")
 
